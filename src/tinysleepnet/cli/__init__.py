@@ -1,0 +1,49 @@
+"""The ``tinysleepnet`` command: one subcommand per module of this package."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import TinySleepNetError
+
+#: Subcommands in the order ``--help`` lists them; each is ``cli/<name>.py``.
+COMMANDS = ("demo", "download", "simulate", "prepare", "train", "cv", "evaluate", "predict", "export")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinysleepnet",
+        description="Automatic sleep staging from one raw EEG channel with TinySleepNet.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise
+            continue  # subcommand not built yet
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except TinySleepNetError as err:
+        print(f"tinysleepnet: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tinysleepnet: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

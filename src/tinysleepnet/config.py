@@ -1,0 +1,137 @@
+"""Settings of a TinySleepNet run as one typed dataclass, saved beside every checkpoint.
+
+The defaults are the authors' published recipe (their TensorFlow code where it differs from
+the paper; see the README's "Deviations and options"). Named presets change several fields
+at once; every field can also be set on the command line (``--lr 3e-4``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .io.atomic import write_text_atomic
+
+
+@dataclass
+class Config:
+    """Model and training settings.
+
+    Attributes are grouped as: signal, model, minibatch, optimisation, augmentation,
+    stopping, cross-validation and runtime. Times are in seconds, rates in Hz.
+    """
+
+    # signal
+    sfreq: float = 100.0
+    """Sampling rate the model works at, in Hz; recordings are resampled to it."""
+    epoch_sec: float = 30.0
+    """Length of one scored epoch, in seconds."""
+    channel: str = "EEG Fpz-Cz"
+    """EEG channel the model was trained on (a default for prediction)."""
+
+    # model
+    n_filters: int = 128
+    lstm_units: int = 128
+    dropout: float = 0.5
+    batch_norm: Literal["affine", "batch"] = "affine"
+    """``"affine"``: a learned per-channel scale and shift, as the authors' TF code runs
+    (its batch-norm layers never leave inference mode). ``"batch"``: ordinary batch norm."""
+    peepholes: bool = False
+    """Peephole connections in the LSTM, as in the authors' TF cell (slower: no fused kernel)."""
+
+    # minibatch
+    batch_nights: int = 15
+    """Nights side by side in one minibatch (paper: 20)."""
+    seq_len: int = 20
+    """Consecutive epochs per chunk; the LSTM state is carried between chunks (paper: 15)."""
+
+    # optimisation
+    lr: float = 1e-4
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_eps: float = 1e-8
+    class_weights: tuple[float, float, float, float, float] = (1.0, 1.5, 1.0, 1.0, 1.0)
+    l2_weight: float = 1e-3
+    """Factor of the L2 penalty ``sum(w**2) / 2`` on the conv kernels, added to the loss."""
+    clip_norm: float = 5.0
+    """Gradients are clipped to this global norm."""
+    schedule: Literal["constant", "onecycle"] = "constant"
+    """Learning-rate schedule; ``"onecycle"`` peaks at ``lr`` (the ``fast`` preset)."""
+
+    # augmentation
+    max_skip_epochs: int = 4
+    """Each pass drops 0..max_skip_epochs epochs at the start of each night."""
+    max_shift_frac: float = 0.1
+    """Each pass shifts each night's signal by up to this fraction of an epoch."""
+
+    # stopping
+    max_passes: int = 200
+    """Passes over the training nights (``--epochs`` on the command line)."""
+    patience: int = 50
+    """Stop after this many passes without improvement on the validation nights."""
+    monitor: Literal["mf1", "acc"] = "mf1"
+    """Validation score that picks the best checkpoint."""
+
+    # cross-validation
+    valid_frac: float = 0.1
+    """Fraction of each fold's training subjects held out for validation."""
+    wake_edge_min: float = 30.0
+    """Minutes of wake kept before the first and after the last sleep epoch."""
+
+    # runtime
+    seed: int = 42
+    device: str = "auto"
+    """``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:1"``..."""
+    amp: bool = True
+    """Mixed precision (bfloat16 autocast) on CUDA; ignored on CPU."""
+
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Free-form notes kept with the run (preset name, command line)."""
+
+    @property
+    def epoch_samples(self) -> int:
+        """Samples in one epoch at :attr:`sfreq`."""
+        return round(self.sfreq * self.epoch_sec)
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Config:
+        """Build from a dict, ignoring unknown keys (settings of other versions)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in values.items() if k in names}
+        if "class_weights" in values:
+            values["class_weights"] = tuple(values["class_weights"])
+        return cls(**values)
+
+    def save(self, path: str | Path) -> None:
+        """Write as indented JSON (atomically)."""
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Config:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+#: Named presets: changes applied on top of the paper's defaults.
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {},
+    # Time to accuracy: one-cycle schedule at a 10x peak rate reaches the paper recipe's
+    # validation macro-F1 in a fraction of its passes (see benchmarks/time_to_accuracy.py).
+    "fast": {"schedule": "onecycle", "lr": 1e-3, "max_passes": 40, "patience": 40},
+}
+
+
+def preset(name: str, **overrides: Any) -> Config:
+    """The configuration of a named preset (``"paper"`` or ``"fast"``), with overrides."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+    return Config(**{**PRESETS[name], **overrides}, extra={"preset": name})

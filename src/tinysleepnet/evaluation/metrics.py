@@ -1,0 +1,46 @@
+"""Scores of a staging against an expert scoring (scikit-learn underneath)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, f1_score
+from sklearn.metrics import precision_recall_fscore_support
+
+from ..stages import N_STAGES, STAGES
+
+_LABELS = list(range(N_STAGES))
+
+
+def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
+    """Accuracy, macro-F1, Cohen's kappa, per-stage precision/recall/F1 and confusion matrix.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of int, shape (n_epochs,)
+        Class ids 0..4 (W, N1, N2, N3, REM), expert and predicted.
+
+    Returns
+    -------
+    dict
+        ``acc``, ``mf1``, ``kappa`` (floats), ``n_epochs``, ``per_stage`` (stage name ->
+        precision, recall, f1, support) and ``confusion`` (rows: expert, columns: predicted,
+        as nested lists in stage order). A stage absent from both counts as F1 0 in the macro
+        average, so scores of different runs stay comparable.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=_LABELS, zero_division=0
+    )
+    return {
+        "n_epochs": int(y_true.size),
+        "acc": float(accuracy_score(y_true, y_pred)) if y_true.size else float("nan"),
+        "mf1": float(f1_score(y_true, y_pred, labels=_LABELS, average="macro", zero_division=0)),
+        "kappa": float(cohen_kappa_score(y_true, y_pred, labels=_LABELS)) if y_true.size else float("nan"),
+        "per_stage": {
+            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for name, p, r, f, s in zip(STAGES, precision, recall, f1, support, strict=True)
+        },
+        "confusion": confusion_matrix(y_true, y_pred, labels=_LABELS).tolist(),
+    }

@@ -1,0 +1,1 @@
+"""Reading and writing recordings, hypnograms and result files."""

@@ -1,0 +1,183 @@
+"""The TinySleepNet network (Supratak & Guo, EMBC 2020).
+
+A small CNN turns each 30-s epoch of raw EEG into a feature vector; a unidirectional LSTM
+runs across epochs; a linear layer gives five stage logits per epoch. The recurrent state is
+an explicit input and output of :meth:`TinySleepNet.forward`, so one module serves chunked
+training (state carried between chunks of a night), whole-night inference and online staging
+one epoch at a time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import Config
+from .stages import N_STAGES
+
+#: Recurrent state ``(h, c)``, each of shape ``(1, nights, lstm_units)``.
+State = tuple[torch.Tensor, torch.Tensor]
+
+
+def same_padding(length: int, kernel: int, stride: int) -> tuple[int, int]:
+    """Left/right padding of TensorFlow's ``"same"`` mode: output length ``ceil(length / stride)``."""
+    total = max((math.ceil(length / stride) - 1) * stride + kernel - length, 0)
+    return total // 2, total - total // 2
+
+
+class _ChannelAffine(nn.Module):
+    """Per-channel scale and shift: what the authors' batch norm computes in practice.
+
+    Their TF layers stay in inference mode during training, so the running mean (0) and
+    variance (1) never change and only gamma and beta learn. It also keeps staging
+    independent of batch composition, which online use needs.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.addcmul(self.bias[:, None], x, self.weight[:, None])
+
+
+class _ConvBlock(nn.Module):
+    """Conv1d with TF "same" padding, then batch norm (or its affine form) and ReLU."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, batch_norm: str) -> None:
+        super().__init__()
+        self.kernel, self.stride = kernel, stride
+        self.conv = nn.Conv1d(c_in, c_out, kernel, stride, bias=False)
+        self.norm: nn.Module = (
+            _ChannelAffine(c_out) if batch_norm == "affine" else nn.BatchNorm1d(c_out, eps=1e-3, momentum=0.01)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, same_padding(x.shape[-1], self.kernel, self.stride))
+        return F.relu(self.norm(self.conv(x)))
+
+
+def _max_pool_same(x: torch.Tensor, size: int) -> torch.Tensor:
+    # Inputs follow a ReLU (>= 0), so zero padding never wins the max: same result as TF's.
+    return F.max_pool1d(F.pad(x, same_padding(x.shape[-1], size, size)), size)
+
+
+class PeepholeLSTM(nn.Module):
+    """Single-layer LSTM with peephole connections (TF ``LSTMCell(use_peepholes=True)``).
+
+    Same call convention as ``nn.LSTM(batch_first=True)``. Slower than the fused
+    ``nn.LSTM`` because the time loop runs in Python.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.input_proj = nn.Linear(input_size, 4 * hidden_size)
+        self.hidden_proj = nn.Linear(hidden_size, 4 * hidden_size, bias=False)
+        self.peep = nn.Parameter(torch.zeros(3, hidden_size))  # input, forget, output gates
+
+    def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        h, c = state[0][0], state[1][0]
+        gates_x = self.input_proj(x)
+        outputs = []
+        for t in range(x.shape[1]):
+            i, f, g, o = (gates_x[:, t] + self.hidden_proj(h)).chunk(4, dim=-1)
+            i = torch.sigmoid(i + self.peep[0] * c)
+            f = torch.sigmoid(f + self.peep[1] * c)
+            c = f * c + i * torch.tanh(g)
+            h = torch.sigmoid(o + self.peep[2] * c) * torch.tanh(c)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), (h[None], c[None])
+
+
+class TinySleepNet(nn.Module):
+    """TinySleepNet for one EEG channel.
+
+    Kernel and stride of the first convolution follow the sampling rate (``sfreq / 2`` and
+    ``sfreq / 16``), as in the authors' code, so the network fits 100 Hz and 256 Hz alike.
+
+    Parameters
+    ----------
+    config : Config
+        Uses ``sfreq``, ``epoch_sec``, ``n_filters``, ``lstm_units``, ``dropout``,
+        ``batch_norm`` and ``peepholes``.
+
+    Examples
+    --------
+    >>> net = TinySleepNet(Config())
+    >>> x = torch.randn(2, 10, 3000)          # nights, epochs, samples
+    >>> logits, state = net(x)                # state=None: start of the nights
+    >>> logits.shape
+    torch.Size([2, 10, 5])
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        super().__init__()
+        config = config or Config()
+        self.config = config
+        self.epoch_samples = config.epoch_samples
+        n, bn = config.n_filters, config.batch_norm
+        kernel, stride = int(config.sfreq / 2), max(int(config.sfreq / 16), 1)
+        self.conv1 = _ConvBlock(1, n, kernel, stride, bn)
+        self.convs = nn.ModuleList(_ConvBlock(n, n, 8, 1, bn) for _ in range(3))
+        self.dropout = nn.Dropout(config.dropout)
+        positions = math.ceil(math.ceil(math.ceil(self.epoch_samples / stride) / 8) / 4)
+        self.n_features = positions * n
+        self.lstm: nn.Module
+        if config.peepholes:
+            self.lstm = PeepholeLSTM(self.n_features, config.lstm_units)
+        else:
+            self.lstm = nn.LSTM(self.n_features, config.lstm_units, batch_first=True)
+            with torch.no_grad():  # TF's forget bias of 1.0, as an initial value
+                h = config.lstm_units
+                self.lstm.bias_ih_l0[h : 2 * h].fill_(1.0)
+                self.lstm.bias_hh_l0[h : 2 * h].fill_(0.0)
+        self.classifier = nn.Linear(config.lstm_units, N_STAGES)
+
+    def conv_kernels(self) -> list[torch.Tensor]:
+        """The four conv kernels, the only weights under the L2 penalty."""
+        return [self.conv1.conv.weight, *(block.conv.weight for block in self.convs)]
+
+    def initial_state(self, n_nights: int, device: torch.device | str | None = None) -> State:
+        """Zero state for the start of ``n_nights`` nights."""
+        zeros = torch.zeros(1, n_nights, self.config.lstm_units, device=device)
+        return zeros, zeros.clone()
+
+    def epoch_features(self, x: torch.Tensor) -> torch.Tensor:
+        """CNN features of each epoch: ``(..., samples)`` -> ``(..., n_features)``."""
+        lead = x.shape[:-1]
+        z = x.reshape(-1, 1, x.shape[-1])
+        z = _max_pool_same(self.conv1(z), 8)
+        z = self.dropout(z)
+        for block in self.convs:
+            z = block(z)
+        z = _max_pool_same(z, 4)
+        return self.dropout(z.flatten(1)).reshape(*lead, self.n_features)
+
+    def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """Stage logits for consecutive epochs of several nights.
+
+        Parameters
+        ----------
+        x : Tensor, shape (nights, epochs, samples)
+            Raw EEG in microvolts, epochs in time order.
+        state : (h, c) or None
+            LSTM state after the previous epochs of the same nights; ``None`` starts afresh.
+
+        Returns
+        -------
+        logits : Tensor, shape (nights, epochs, 5)
+        state : (h, c)
+            State after the last epoch, to pass with the next epochs of these nights.
+        """
+        if x.shape[-1] != self.epoch_samples:
+            raise ValueError(f"expected epochs of {self.epoch_samples} samples, got {x.shape[-1]}")
+        if state is None:
+            state = self.initial_state(x.shape[0], x.device)
+        features = self.epoch_features(x)
+        out, state = self.lstm(features, state)
+        return self.classifier(self.dropout(out)), state
