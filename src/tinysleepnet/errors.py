@@ -29,3 +29,7 @@ class RecordingError(TinySleepNetError):
         self.path = Path(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+    def __reduce__(self) -> tuple[type, tuple[Path, str]]:
+        # Rebuild from (path, problem) so the error survives worker processes (joblib).
+        return type(self), (self.path, self.problem)

@@ -18,6 +18,9 @@ from torch import nn
 from .config import Config
 from .stages import N_STAGES
 
+#: Epochs per group in the CNN (see :meth:`TinySleepNet.epoch_features`).
+FEATURE_CHUNK = 32
+
 #: Recurrent state ``(h, c)``, each of shape ``(1, nights, lstm_units)``.
 State = tuple[torch.Tensor, torch.Tensor]
 
@@ -57,13 +60,47 @@ class _ConvBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.pad(x, same_padding(x.shape[-1], self.kernel, self.stride))
-        return F.relu(self.norm(self.conv(x)))
+        folded = self._folded_norm()
+        if folded is None:  # batch statistics: the norm cannot go into the kernel
+            return F.relu(self.norm(self._conv(x, self.conv.weight, None)))
+        scale, shift = folded
+        return F.relu(self._conv(x, self.conv.weight * scale[:, None, None], shift))
+
+    def _folded_norm(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Scale and shift equal to the norm layer, to fold into the conv (None in batch-norm training)."""
+        norm = self.norm
+        if isinstance(norm, _ChannelAffine):
+            return norm.weight, norm.bias
+        if self.training or norm.running_var is None or norm.running_mean is None:
+            return None
+        scale = norm.weight * torch.rsqrt(norm.running_var + norm.eps)
+        return scale, norm.bias - norm.running_mean * scale
+
+    def _conv(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        length, kernel, stride = x.shape[-1], self.kernel, self.stride
+        left, right = same_padding(length, kernel, stride)
+        if stride == 1:
+            return F.conv1d(F.pad(x, (left, right)), weight, bias)
+        # A strided conv over few channels runs several times slower in oneDNN than the same
+        # work as a stride-1 conv over ``stride`` phases of the signal: input sample
+        # ``f * stride + p`` becomes channel p of frame f, kernel tap ``t * stride + p`` the
+        # weight of that channel at lag t (the kernel zero-padded to whole frames).
+        taps = math.ceil(kernel / stride)
+        frames = math.ceil(length / stride) - 1 + taps
+        x = F.pad(x, (left, frames * stride - length - left))
+        c_in, c_out = self.conv.in_channels, self.conv.out_channels
+        phases = x.reshape(-1, c_in, frames, stride).transpose(2, 3).reshape(-1, c_in * stride, frames)
+        weight = F.pad(weight, (0, taps * stride - kernel)).reshape(c_out, c_in, taps, stride)
+        return F.conv1d(phases, weight.transpose(2, 3).reshape(c_out, c_in * stride, taps), bias)
 
 
 def _max_pool_same(x: torch.Tensor, size: int) -> torch.Tensor:
-    # Inputs follow a ReLU (>= 0), so zero padding never wins the max: same result as TF's.
-    return F.max_pool1d(F.pad(x, same_padding(x.shape[-1], size, size)), size)
+    """Max pooling with TF "same" padding (padded positions never win, as in TF).
+
+    ``ceil_mode`` supplies the right padding, which TF makes equal or one longer than the left.
+    """
+    left, _ = same_padding(x.shape[-1], size, size)
+    return F.max_pool1d(x, size, padding=left, ceil_mode=True)
 
 
 class PeepholeLSTM(nn.Module):
@@ -148,15 +185,27 @@ class TinySleepNet(nn.Module):
         return zeros, zeros.clone()
 
     def epoch_features(self, x: torch.Tensor) -> torch.Tensor:
-        """CNN features of each epoch: ``(..., samples)`` -> ``(..., n_features)``."""
+        """CNN features of each epoch: ``(..., samples)`` -> ``(..., n_features)``.
+
+        Epochs run through the CNN in groups of :data:`FEATURE_CHUNK`, so the largest
+        activation (conv1's output, 256 kB per epoch) stays in the CPU cache instead of
+        being written to memory a whole night at a time; results do not depend on the grouping.
+        """
         lead = x.shape[:-1]
-        z = x.reshape(-1, 1, x.shape[-1])
+        epochs = x.reshape(-1, 1, x.shape[-1])
+        if torch.onnx.is_in_onnx_export():  # one graph for any number of epochs
+            return self._cnn(epochs).reshape(*lead, self.n_features)
+        chunks = [self._cnn(epochs[i : i + FEATURE_CHUNK]) for i in range(0, len(epochs), FEATURE_CHUNK)]
+        features = chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+        return features.reshape(*lead, self.n_features)
+
+    def _cnn(self, z: torch.Tensor) -> torch.Tensor:
         z = _max_pool_same(self.conv1(z), 8)
         z = self.dropout(z)
         for block in self.convs:
             z = block(z)
         z = _max_pool_same(z, 4)
-        return self.dropout(z.flatten(1)).reshape(*lead, self.n_features)
+        return self.dropout(z.flatten(1))
 
     def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """Stage logits for consecutive epochs of several nights.
@@ -179,5 +228,7 @@ class TinySleepNet(nn.Module):
         if state is None:
             state = self.initial_state(x.shape[0], x.device)
         features = self.epoch_features(x)
-        out, state = self.lstm(features, state)
-        return self.classifier(self.dropout(out)), state
+        # The recurrence stays in float32 under autocast: its state runs through whole nights.
+        with torch.autocast(x.device.type, enabled=False):
+            out, state = self.lstm(features.float(), state)
+            return self.classifier(self.dropout(out)), state

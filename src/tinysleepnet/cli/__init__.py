@@ -11,7 +11,17 @@ from .. import __version__
 from ..errors import TinySleepNetError
 
 #: Subcommands in the order ``--help`` lists them; each is ``cli/<name>.py``.
-COMMANDS = ("demo", "download", "simulate", "prepare", "train", "cv", "evaluate", "predict", "export")
+COMMANDS = (
+    "demo",
+    "download",
+    "simulate",
+    "prepare",
+    "train",
+    "cv",
+    "evaluate",
+    "predict",
+    "export",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,7 +27,9 @@ def _flag_type(annotation: object) -> typing.Callable[[str], object]:
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--preset`` and one ``--field-name`` flag per Config field (default: the preset's)."""
     group = parser.add_argument_group("model and training settings (defaults: the paper's recipe)")
-    group.add_argument("--preset", choices=sorted(PRESETS), default="paper", help="named set of settings")
+    group.add_argument(
+        "--preset", choices=sorted(PRESETS), default="paper", help="named set of settings"
+    )
     for field in dataclasses.fields(Config):
         if field.name == "extra":
             continue

@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, f1_score
-from sklearn.metrics import precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    cohen_kappa_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 
 from ..stages import N_STAGES, STAGES
 
@@ -30,14 +35,18 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
         average, so scores of different runs stay comparable.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.size == 0:
+        raise ValueError("no epochs to score")
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=_LABELS, zero_division=0
     )
     return {
         "n_epochs": int(y_true.size),
-        "acc": float(accuracy_score(y_true, y_pred)) if y_true.size else float("nan"),
+        "acc": float(accuracy_score(y_true, y_pred)),
         "mf1": float(f1_score(y_true, y_pred, labels=_LABELS, average="macro", zero_division=0)),
-        "kappa": float(cohen_kappa_score(y_true, y_pred, labels=_LABELS)) if y_true.size else float("nan"),
+        "kappa": float(cohen_kappa_score(y_true, y_pred, labels=_LABELS))
+        if y_true.size
+        else float("nan"),
         "per_stage": {
             name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
             for name, p, r, f, s in zip(STAGES, precision, recall, f1, support, strict=True)

@@ -1,0 +1,300 @@
+"""Speed and memory of TinySleepNet: this package's fast path against a plain PyTorch port.
+
+Usage::
+
+    python benchmarks/run.py                 # full run (about 3 min on 2 cores)
+    python benchmarks/run.py --quick         # smoke run (fewer repeats)
+    python benchmarks/run.py --json out.json # also save the figures
+
+Each measurement runs in a fresh subprocess, so that its peak memory can be read as the
+growth of the process's peak resident set (``resource.getrusage(...).ru_maxrss``) from just
+before the warm-up to the end: memory the measured work needed on top of the interpreter,
+torch, the weights and the input (torch allocates outside ``tracemalloc``'s view). On CUDA,
+``torch.cuda.max_memory_allocated`` is reported instead. Every time is the median of the repeats.
+
+Measures:
+
+* ``train``: one optimizer step at the recipe's batch shape (15 nights x 20 epochs, state
+  carried): forward, class-weighted cross-entropy with padded positions at weight 0, L2 on
+  the conv kernels, backward, clipping to global norm 5, Adam. Reported as epochs per second.
+* ``night``: staging a 1000-epoch night (probabilities of every epoch), seconds.
+* ``online``: staging one epoch with the state carried, as an online stager does, ms per epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).parent))
+from plain import PlainTinySleepNet, copy_weights  # noqa: E402
+from plain import predict_proba as plain_predict_proba  # noqa: E402
+
+from tinysleepnet.config import Config  # noqa: E402
+from tinysleepnet.model import TinySleepNet  # noqa: E402
+from tinysleepnet.prediction.inference import predict_proba  # noqa: E402
+from tinysleepnet.stages import N_STAGES  # noqa: E402
+
+#: (measure, implementation) pairs, in table order; the first of each measure is the baseline.
+RUNS = [
+    ("train", "plain"),
+    ("train", "fast"),
+    ("train", "fast+fused-adam"),
+    ("night", "plain"),
+    ("night", "fast"),
+    ("night", "fast-bf16"),
+    ("night", "onnx"),
+    ("online", "plain"),
+    ("online", "fast"),
+    ("online", "onnx"),
+]
+NIGHT_EPOCHS = 1000
+
+
+def macs_per_epoch(config: Config) -> dict[str, int]:
+    """Multiply-adds per 30-s epoch of each layer, counted from the layer shapes."""
+    n, units = config.n_filters, config.lstm_units
+    kernel, stride = int(config.sfreq / 2), max(int(config.sfreq / 16), 1)
+    length1 = -(-config.epoch_samples // stride)
+    length2 = -(-length1 // 8)
+    features = -(-length2 // 4) * n
+    return {
+        "conv1": length1 * n * kernel,
+        "conv2-4": 3 * length2 * n * n * 8,
+        "lstm": 4 * units * (features + units),
+        "classifier": units * N_STAGES,
+    }
+
+
+def _models(impl: str, config: Config, device: torch.device) -> tuple[TinySleepNet, PlainTinySleepNet]:
+    torch.manual_seed(0)
+    fast = TinySleepNet(config).to(device)
+    plain = PlainTinySleepNet(config).to(device)
+    copy_weights(fast, plain)
+    return fast, plain
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _train_step(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    state: tuple[torch.Tensor, torch.Tensor],
+    config: Config,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step of the recipe; returns the detached state for the next chunk."""
+    x, y, weight = batch
+    logits, (h, c) = model(x, state)
+    class_weights = torch.tensor(config.class_weights, device=x.device)
+    ce = F.cross_entropy(logits.reshape(-1, N_STAGES), y.reshape(-1), reduction="none")
+    weight = weight.reshape(-1) * class_weights[y.reshape(-1)]
+    loss = (ce * weight).sum() / weight.sum().clamp_min(1.0)
+    loss = loss + config.l2_weight * sum((w**2).sum() for w in model.conv_kernels()) / 2
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+    optimizer.step()
+    return h.detach(), c.detach()
+
+
+def _train(impl: str, config: Config, device: torch.device, repeats: int) -> Callable[[], None]:
+    fast, plain = _models(impl, config, device)
+    model = plain if impl == "plain" else fast
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=impl == "fast+fused-adam")
+    generator = torch.Generator().manual_seed(0)
+    shape = (config.batch_nights, config.seq_len)
+    x = (torch.randn(*shape, config.epoch_samples, generator=generator) * 30).to(device)
+    y = torch.randint(0, N_STAGES, shape, generator=generator).to(device)
+    weight = torch.ones(shape, device=device)
+    weight[-3:, 12:] = 0  # three nights end inside the chunk
+    state = fast.initial_state(config.batch_nights, device)
+
+    def step() -> None:
+        nonlocal state
+        state = _train_step(model, optimizer, (x, y, weight), state, config)
+
+    return step
+
+
+def _night(impl: str, config: Config, device: torch.device) -> Callable[[], None]:
+    fast, plain = _models(impl, config, device)
+    fast.eval()
+    rng = np.random.default_rng(0)
+    night = [rng.normal(0, 30, (NIGHT_EPOCHS, config.epoch_samples)).astype(np.float32)]
+    if impl == "plain":
+        return lambda: plain_predict_proba(plain, night)
+    if impl == "onnx":
+        onnx_model = _onnx_model(fast)
+        return lambda: predict_proba(onnx_model, night)
+    precision = "bfloat16" if impl == "fast-bf16" else "float32"
+    return lambda: predict_proba(fast, night, precision=precision)
+
+
+def _online(impl: str, config: Config, device: torch.device) -> Callable[[], None]:
+    fast, plain = _models(impl, config, device)
+    model: Any = {"plain": plain.eval(), "fast": fast.eval()}.get(impl) or _onnx_model(fast)
+    rng = np.random.default_rng(0)
+    epochs = rng.normal(0, 30, (64, config.epoch_samples)).astype(np.float32)
+    state = fast.initial_state(1, device)
+    context = torch.no_grad if impl == "plain" else torch.inference_mode
+    count = 0
+
+    def one_epoch() -> None:
+        nonlocal state, count
+        with context():
+            x = torch.as_tensor(epochs[count % len(epochs)], device=device)[None, None]
+            logits, state = model(x, state)
+            torch.softmax(logits, dim=-1).cpu()
+        count += 1
+
+    return one_epoch
+
+
+def _onnx_model(model: TinySleepNet) -> Any:
+    from tinysleepnet.export import export_onnx
+    from tinysleepnet.prediction.onnx_backend import OnnxModel
+
+    path = Path(tempfile.mkdtemp()) / "model.onnx"
+    export_onnx(model, path)
+    return OnnxModel(path, threads=torch.get_num_threads())
+
+
+def measure(task: str, impl: str, repeats: int, threads: int, device_name: str) -> dict[str, Any]:
+    """Times (s) of ``repeats`` warm runs of one measurement and its extra peak memory (MiB)."""
+    torch.set_num_threads(threads)
+    device = torch.device(device_name)
+    config = Config()
+    build = {"train": _train, "night": _night, "online": _online}[task]
+    work = build(impl, config, device, repeats) if task == "train" else build(impl, config, device)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    for _ in range(3 if task != "online" else 10):  # warm-up: allocator, oneDNN kernels
+        work()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    if device.type == "cuda":
+        peak_mib = torch.cuda.max_memory_allocated(device) / 2**20
+    else:  # ru_maxrss is in KiB on Linux
+        peak_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    return {"task": task, "impl": impl, "times": times, "peak_mib": peak_mib}
+
+
+def _agreement(threads: int) -> dict[str, float]:
+    """Stage agreement and largest probability gap of the bf16 and ONNX paths vs float32."""
+    torch.set_num_threads(threads)
+    config = Config()
+    fast, _ = _models("fast", config, torch.device("cpu"))
+    fast.eval()
+    rng = np.random.default_rng(1)
+    night = [rng.normal(0, 30, (NIGHT_EPOCHS, config.epoch_samples)).astype(np.float32)]
+    reference = predict_proba(fast, night)[0]
+    figures = {}
+    for name, probs in (
+        ("bf16", predict_proba(fast, night, precision="bfloat16")[0]),
+        ("onnx", predict_proba(_onnx_model(fast), night)[0]),
+    ):
+        figures[f"{name}_same_stage"] = float(np.mean(probs.argmax(1) == reference.argmax(1)))
+        figures[f"{name}_max_prob_diff"] = float(np.abs(probs - reference).max())
+    return figures
+
+
+def _run_worker(task: str, impl: str, args: argparse.Namespace) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--worker", task, impl, "--threads", str(args.threads)]
+    command += ["--repeats", str(args.repeats[task]), "--device", args.device]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"task": task, "impl": impl, "error": done.stderr.strip().splitlines()[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _row(result: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
+    task, impl = result["task"], result["impl"]
+    if "error" in result:
+        return [task, impl, "failed: " + result["error"][:60], "", "", ""]
+    seconds = median(result["times"])
+    if task == "train":
+        epochs = Config().batch_nights * Config().seq_len
+        figure, unit, value = f"{epochs / seconds:,.0f}", "epochs/s", epochs / seconds
+    elif task == "night":
+        figure, unit, value = f"{seconds:.3f}", f"s / {NIGHT_EPOCHS}-epoch night", 1 / seconds
+    else:
+        figure, unit, value = f"{seconds * 1e3:.2f}", "ms / epoch", 1 / seconds
+    speedup = ""
+    if baseline is not None and "error" not in baseline:
+        base = median(baseline["times"])
+        base_value = Config().batch_nights * Config().seq_len / base if task == "train" else 1 / base
+        speedup = f"{value / base_value:.2f}x"
+    return [task, impl, figure, unit, speedup, f"{result['peak_mib']:.0f}"]
+
+
+def _print_table(rows: list[list[str]]) -> None:
+    header = ["measure", "implementation", "median", "unit", "vs plain", "peak MiB"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.add_argument("--worker", nargs=2, metavar=("MEASURE", "IMPL"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(measure(*args.worker, args.repeats, args.threads, args.device)))
+        return
+    args.repeats = {"train": 3, "night": 3, "online": 20} if args.quick else {"train": 15, "night": 9, "online": 200}
+    config = Config()
+    n_params = sum(p.numel() for p in TinySleepNet(config).parameters())
+    macs = macs_per_epoch(config)
+    print(f"torch {torch.__version__}, {args.threads} threads, device {args.device}")
+    print(f"parameters: {n_params:,}")
+    print("multiply-adds per epoch: " + ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in macs.items())
+          + f"; total {sum(macs.values()) / 1e6:.1f} M")
+    runs = [run for run in RUNS if args.device == "cpu" or run[1] != "onnx"]
+    results, rows, baselines = [], [], {}
+    for task, impl in runs:
+        result = _run_worker(task, impl, args)
+        baselines.setdefault(task, result)
+        rows.append(_row(result, baselines[task] if impl != "plain" else None))
+        results.append(result)
+    print()
+    _print_table(rows)
+    agreement = _agreement(args.threads) if args.device == "cpu" else {}
+    for name, value in agreement.items():
+        print(f"{name}: {value:.4g}")
+    if args.json:
+        figures = {"torch": torch.__version__, "threads": args.threads, "device": args.device,
+                   "parameters": n_params, "macs_per_epoch": macs, "results": results,
+                   "agreement_vs_float32": agreement}
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

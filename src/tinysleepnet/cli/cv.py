@@ -1,0 +1,71 @@
+"""``tinysleepnet cv``: subject-wise cross-validation, all folds or some, resumable."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..evaluation.cv import cross_validate, is_done
+from ..evaluation.report import evaluate_run
+from ._config import add_config_arguments, config_from_args
+from .evaluate import print_report
+
+EPILOG = """\
+Every fold trains, stages its test subjects with its best checkpoint (chosen on its
+validation subjects) and writes RUN/fold_XX/DONE. Rerunning the same command skips finished
+folds and resumes unfinished ones from their last.pt. Once all folds are done the pooled
+scores are printed (see `tinysleepnet evaluate`).
+
+Folds can run in parallel on several machines sharing RUN, e.g. as a SLURM array:
+
+  #!/bin/bash
+  #SBATCH --array=0-19
+  #SBATCH --gres=gpu:1
+  #SBATCH --time=12:00:00
+  tinysleepnet cv DATA --folds 20 --out RUN --fold $SLURM_ARRAY_TASK_ID
+
+then, when the array has finished: tinysleepnet evaluate RUN
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "cv",
+        help="subject-wise k-fold cross-validation",
+        description="Train and test one model per fold of the subjects (the paper's protocol).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("data", type=Path, help="prepared nights (tinysleepnet prepare)")
+    parser.add_argument(
+        "--folds", type=int, default=20, help="number of folds (20: Sleep-EDF-20, 10: -78)"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="run directory (RUN)")
+    parser.add_argument(
+        "--fold",
+        type=int,
+        action="append",
+        dest="fold_indices",
+        metavar="I",
+        help="run only fold I (0-based); repeat for several (default: all)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    add_config_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cross_validate(
+        args.data,
+        args.out,
+        n_folds=args.folds,
+        config=config_from_args(args),
+        folds=args.fold_indices,
+        progress=not args.quiet,
+    )
+    pending = [i for i in range(args.folds) if not is_done(args.out, i)]
+    if pending:
+        print(f"{args.folds - len(pending)} of {args.folds} folds done; still to run: {pending}")
+    else:
+        print_report(evaluate_run(args.out))
+    return 0

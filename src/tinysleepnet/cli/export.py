@@ -1,0 +1,32 @@
+"""``tinysleepnet export``: write a trained checkpoint as an ONNX graph."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..export import export_onnx
+from ..training.checkpoint import load_model
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export a trained model to ONNX",
+        description=(
+            "Write a checkpoint's network as an ONNX graph: inputs x (nights, epochs, samples), "
+            "h0 and c0 (the LSTM state), outputs logits, hn and cn. Run it with "
+            "ONNX Runtime, for instance through 'tinysleepnet predict --backend onnx'."
+        ),
+    )
+    parser.add_argument("out", type=Path, help="output file (.onnx)")
+    parser.add_argument("--model", required=True, type=Path, help="checkpoint (.pt) to export")
+    parser.add_argument("--format", choices=["onnx"], default="onnx", help="output format")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    path = export_onnx(model, args.out)
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,161 @@
+"""``tinysleepnet predict``: stage recordings and write hypnograms, plots and sleep statistics."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import glob
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+from joblib import Parallel, delayed
+from tqdm import tqdm
+
+from ..errors import RecordingError, TinySleepNetError
+from ..io.hypnogram import epoch_labels, read_hypnogram
+from ..model import TinySleepNet
+from ..prediction.online import replay
+from ..prediction.stage import StagingResult, as_model, read_recording, stage
+from ..stages import UNSCORED
+
+_DESCRIPTION = """\
+Stage each recording (EDF, EDF+, BDF, FIF or any format MNE reads) in 30-s epochs and write,
+into DIR, named after the recording: <name>_hypnogram.csv (stage and probabilities per
+epoch), <name>_hypnogram.edf (EDF+ annotations), <name>_hypnogram.png (hypnogram and
+hypnodensity), <name>_statistics.json/.txt (TST, sleep efficiency, latencies, WASO...) and,
+with --hypnogram, <name>_agreement.json/.txt (accuracy, macro-F1, kappa, confusion).
+A recording that cannot be staged is reported and skipped; the exit status is then 1.
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="stage recordings: hypnogram files, sleep statistics, plots",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "recordings", nargs="+", metavar="REC", help="recording files (wildcards like *.edf work)"
+    )
+    parser.add_argument("--model", required=True, metavar="CKPT", help="trained model checkpoint")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    parser.add_argument("--channel", help="EEG channel to stage (default: the model's)")
+    parser.add_argument(
+        "--start",
+        type=_parse_start,
+        default=None,
+        metavar="auto|ISO",
+        help="clock time of the recording start: 'auto' (the file's, default) or ISO 8601, "
+        "e.g. 2024-03-01T23:15:00",
+    )
+    parser.add_argument(
+        "--hypnogram",
+        nargs="+",
+        action="extend",
+        metavar="FILE",
+        help="expert hypnogram(s), one per recording in the same (sorted) order: "
+        "writes agreement scores",
+    )
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="stage through the online stager in 1-s blocks and report the largest "
+        "difference from whole-night staging",
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="recordings staged in parallel")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    recordings = expand_paths(args.recordings)
+    hypnograms: list[Path | None] = [None] * len(recordings)
+    if args.hypnogram:
+        hypnograms = list(expand_paths(args.hypnogram))
+        if len(hypnograms) != len(recordings):
+            raise TinySleepNetError(
+                f"{len(hypnograms)} hypnograms for {len(recordings)} recordings; "
+                "give one per recording, in the same order"
+            )
+    repeated = [stem for stem, n in Counter(p.stem for p in recordings).items() if n > 1]
+    if repeated:
+        raise TinySleepNetError(f"several recordings named {repeated[0]!r} would share outputs")
+    network = as_model(args.model)
+
+    jobs = max(1, min(args.jobs, len(recordings)))
+    torch_threads = torch.get_num_threads()
+    if jobs > 1:  # one core per recording beats several cores fighting over each
+        torch.set_num_threads(1)
+    try:
+        outcomes = Parallel(n_jobs=jobs, prefer="threads", return_as="generator_unordered")(
+            delayed(_predict_one)(rec, hyp, network, args)
+            for rec, hyp in zip(recordings, hypnograms, strict=True)
+        )
+        failed = 0
+        for ok, message in tqdm(outcomes, total=len(recordings), unit="recording"):
+            failed += not ok
+            tqdm.write(message, file=sys.stdout if ok else sys.stderr)
+    finally:
+        torch.set_num_threads(torch_threads)
+    if failed:
+        print(f"tinysleepnet: {failed} of {len(recordings)} recordings failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def expand_paths(patterns: list[str]) -> list[Path]:
+    """Paths of the arguments, with wildcards expanded (Windows shells leave them to us).
+
+    A pattern that matches nothing is kept as given, so it is reported as a missing file.
+    """
+    paths: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else []
+        paths.extend(Path(p) for p in matches or [pattern])
+    return paths
+
+
+def _predict_one(
+    path: Path, hypnogram: Path | None, network: TinySleepNet, args: argparse.Namespace
+) -> tuple[bool, str]:
+    """Stage one recording and write its outputs; ``(ok, one-line report)``."""
+    try:
+        recording = read_recording(path, args.channel, network)
+        result = stage(recording, model=network, start=args.start)
+        report = f"{path}: {result.n_epochs} epochs"
+        if args.online:
+            online = replay(recording, network, start=args.start)
+            difference = float(np.abs(online.proba - result.proba).max())
+            report += f", online max |difference| {difference:.1e}"
+            result = online
+        expert_stages = _expert_stages(hypnogram, result) if hypnogram else None
+        paths = result.save(args.out, path.stem, expert_stages)
+    except TinySleepNetError as err:
+        return False, f"tinysleepnet: skipped {err}"
+    stats = result.statistics()
+    report += f", TST {stats['tst_min']:.1f} min, SE {stats['se_pct']:.1f}%"
+    if expert_stages is not None:
+        report += f", kappa {result.agreement(expert_stages)['kappa']:.3f}"
+    return True, f"{report} -> {paths['csv'].parent}"
+
+
+def _expert_stages(hypnogram: Path, result: StagingResult) -> np.ndarray:
+    """One expert stage per staged epoch (``UNSCORED`` where the expert gave none)."""
+    try:
+        labels = epoch_labels(read_hypnogram(hypnogram), result.n_epochs, result.epoch_sec)
+    except ValueError as err:  # a hypnogram of another (shorter) recording
+        raise RecordingError(hypnogram, str(err)) from err
+    if np.all(labels == UNSCORED):
+        raise RecordingError(hypnogram, "scores no epoch of the recording")
+    return labels
+
+
+def _parse_start(text: str) -> dt.datetime | None:
+    if text == "auto":
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or ISO 8601, got {text!r}") from err

@@ -1,0 +1,116 @@
+"""``tinysleepnet simulate``: write simulated Sleep-EDF-shaped nights (PSG + hypnogram EDFs)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..data.resources import psg_name_for
+from ..data.simulate import simulate_cohort, simulate_night
+from ..data.sleep_edf import parse_subjects
+from ..errors import RecordingError
+
+EPILOG = """\
+examples:
+  # 4 subjects x 2 nights of simulated scoring, full length (~23 h each)
+  tinysleepnet simulate sim --subjects 0-3
+
+  # the official Sleep-EDF hypnograms of subjects 0-7 at their real length
+  tinysleepnet simulate sim --official --subjects 0-7
+
+  # short nights (120 epochs, all five stages) for a quick test
+  tinysleepnet simulate sim --subjects 0,1 --n-epochs 120
+
+  # one night following your own hypnogram file
+  tinysleepnet simulate sim --hypnogram SC4001EC-Hypnogram.edf
+
+The files are named as in Sleep-EDF (SC4ssNE0-PSG.edf, SC4ssNx?-Hypnogram.edf), so
+`tinysleepnet prepare` reads them like the real corpus. The cohort's last night is stored in
+60-s data records, like Sleep-EDF's SC4362F0.
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="write simulated Sleep-EDF-shaped nights",
+        description=(
+            "Simulate nights of EEG with realistic sleep architecture and write them as "
+            "Sleep-EDF PSG and hypnogram EDF files."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("out", type=Path, help="folder to write the EDF files to")
+    parser.add_argument(
+        "--subjects",
+        default="0,1",
+        help="subject numbers and ranges, e.g. 0-19 or 0,3,5-7 (default: 0,1)",
+    )
+    parser.add_argument(
+        "--hypnogram",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="simulate one night following each of these hypnogram files (ignores --subjects)",
+    )
+    parser.add_argument(
+        "--official",
+        action="store_true",
+        help="follow the packaged official hypnograms (subjects 0-7) at their real length",
+    )
+    parser.add_argument(
+        "--n-epochs", type=int, help="30-s epochs per simulated night (default: 2800)"
+    )
+    parser.add_argument(
+        "--difficulty",
+        type=float,
+        default=1.0,
+        help="overlap between stages and nights: 0 textbook, 1 realistic, 2 hard (default: 1)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument(
+        "--record-sec",
+        type=float,
+        default=30.0,
+        help="data-record duration in seconds (default: 30; Sleep-EDF's SC4362F0: 60)",
+    )
+    parser.add_argument(
+        "--no-quirks", action="store_true", help="store every cohort night in 30-s records"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="nights simulated in parallel")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.hypnogram:
+        for i, path in enumerate(args.hypnogram):
+            try:
+                name = psg_name_for(path).removesuffix("-PSG.edf")
+            except RecordingError:  # not named like Sleep-EDF: number the nights
+                name = f"SC4{i:02d}1E0"
+            night = simulate_night(
+                args.out,
+                name,
+                hypnogram=path,
+                n_epochs=args.n_epochs,
+                record_sec=args.record_sec,
+                seed=[args.seed, i],
+                difficulty=args.difficulty,
+            )
+            print(f"{night.psg}  {night.hypnogram}  {night.n_epochs} epochs")
+        return 0
+    cohort = simulate_cohort(
+        args.out,
+        parse_subjects(args.subjects),
+        from_official=args.official,
+        n_epochs=args.n_epochs,
+        record_sec=args.record_sec,
+        seed=args.seed,
+        difficulty=args.difficulty,
+        quirks=not args.no_quirks,
+        n_jobs=args.jobs,
+    )
+    columns = ["psg", "hypnogram", "n_epochs", "hypnogram_epochs", "record_sec", "source"]
+    print(cohort[columns].to_string(index=False))
+    return 0

@@ -1,0 +1,64 @@
+"""``tinysleepnet train``: train one model on a prepared dataset, resumable."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..data.nights import load_nights
+from ..errors import TinySleepNetError
+from ..evaluation.folds import sorted_subjects, split_validation
+from ..training.loop import train
+from ._config import add_config_arguments, config_from_args
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a model on prepared nights",
+        description=(
+            "Train TinySleepNet on the nights of a prepared folder, choosing the best pass on "
+            "validation subjects. Writes config.json, log.csv, best.pt and last.pt into the "
+            "output folder; rerunning the same command resumes from last.pt."
+        ),
+    )
+    parser.add_argument("data", type=Path, help="prepared nights (tinysleepnet prepare)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument(
+        "--valid-subjects",
+        metavar="IDS",
+        help="comma-separated validation subjects, e.g. 03,07 "
+        "(default: a seeded --valid-frac share of the subjects)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_config_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    nights = load_nights(args.data)
+    subjects = sorted_subjects(night.subject for night in nights)
+    if args.valid_subjects:
+        valid = sorted_subjects(s.strip() for s in args.valid_subjects.split(","))
+        if unknown := sorted(set(valid) - set(subjects)):
+            raise TinySleepNetError(
+                f"{args.data}: no nights of validation subject(s) {', '.join(unknown)}"
+            )
+    else:
+        _, valid = split_validation(subjects, config.valid_frac, config.seed)
+    result = train(
+        [night for night in nights if night.subject not in valid],
+        [night for night in nights if night.subject in valid],
+        config,
+        args.out,
+        progress=not args.quiet,
+    )
+    score = result.best_score
+    print(f"validation subjects: {', '.join(valid)}")
+    print(
+        f"best checkpoint: {result.best_path} (pass {result.best_pass} of {len(result.log)}"
+        f"{', stopped early' if result.stopped_early else ''})"
+    )
+    print(f"validation: ACC {score['acc']:.3f}  MF1 {score['mf1']:.3f}  kappa {score['kappa']:.3f}")
+    return 0

@@ -1,0 +1,297 @@
+"""Preparing a dataset: PSG + hypnogram pairs -> scored 30-s epochs of one EEG channel.
+
+This follows the preprocessing behind the published TinySleepNet numbers (see the recipe):
+the signal is kept in microvolts as the file gives it, labels come from the hypnogram's
+onset/duration runs cut to the signal, long wake periods before and after sleep are trimmed,
+and epochs scored ``?`` or ``Movement time`` are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import mne
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from ..errors import RecordingError, TinySleepNetError
+from ..io.atomic import atomic_path, write_text_atomic
+from ..io.hypnogram import epoch_labels, read_hypnogram
+from ..io.recordings import read_eeg
+from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED
+from .nights import MANIFEST, Night, load_night, save_night
+from .sleep_edf import find_sleep_edf_pairs
+
+#: Wake-trim rules: where the ``?`` and Movement epochs are dropped relative to the window.
+TRIM_RULES = ("authors", "deepsleepnet")
+
+#: Settings of a prepared folder, kept so that a rerun never mixes nights prepared otherwise.
+SETTINGS = "prepare.json"
+
+_WAKE = STAGES.index("W")
+
+
+def trim_wake(labels: np.ndarray, edge_epochs: int, rule: str = "authors") -> np.ndarray:
+    """Indices of the epochs kept around the sleep period, scored epochs only.
+
+    The window runs from ``edge_epochs`` before the first epoch that is not wake to
+    ``edge_epochs`` after the last one, clipped to the night.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (n_epochs,)
+        Stage per epoch, :data:`~tinysleepnet.stages.UNSCORED` for ``?`` and Movement.
+    edge_epochs : int
+        Wake epochs kept on each side of the sleep period (60 = 30 min of 30-s epochs).
+    rule : {"authors", "deepsleepnet"}
+        ``"authors"`` (TinySleepNet's code, used for the published numbers): unscored epochs
+        count as not wake while the window is placed and are dropped afterwards.
+        ``"deepsleepnet"``: unscored epochs are dropped first and the window is placed on
+        what remains, which keeps less wake when ``?`` runs lie far from sleep.
+
+    Returns
+    -------
+    ndarray of int64
+        Increasing indices into ``labels``; empty when no epoch is scored as sleep.
+    """
+    _check_rule(rule)
+    if not np.any((labels != _WAKE) & (labels != UNSCORED)):
+        return np.array([], dtype=np.int64)
+    if rule == "authors":
+        candidates = np.arange(len(labels))
+    else:
+        candidates = np.flatnonzero(labels != UNSCORED)
+    not_wake = np.flatnonzero(labels[candidates] != _WAKE)
+    window = candidates[max(not_wake[0] - edge_epochs, 0) : not_wake[-1] + edge_epochs + 1]
+    return window[labels[window] != UNSCORED]
+
+
+def prepare_night(
+    psg: str | Path,
+    hypnogram: str | Path,
+    *,
+    name: str,
+    subject: str,
+    night: int,
+    channel: str = "EEG Fpz-Cz",
+    sfreq: float = 100.0,
+    wake_edge_min: float = 30.0,
+    trim: str = "authors",
+) -> Night:
+    """Cut one PSG into scored 30-s epochs of one EEG channel.
+
+    Parameters
+    ----------
+    psg, hypnogram : str or Path
+        The recording (any format MNE reads) and its expert hypnogram.
+    name, subject, night
+        Identity of the night, stored with it (see :class:`~tinysleepnet.data.nights.Night`).
+    channel : str
+        EEG channel to keep.
+    sfreq : float
+        Sampling rate in Hz the signal is resampled to if the file's differs (only down).
+    wake_edge_min : float
+        Minutes of wake kept before and after the sleep period.
+    trim : {"authors", "deepsleepnet"}
+        Wake-trim rule, see :func:`trim_wake`.
+
+    Returns
+    -------
+    Night
+        The kept epochs; a trailing partial epoch of the signal is dropped.
+
+    Raises
+    ------
+    RecordingError
+        If either file cannot be used, the hypnogram is shorter than the signal, or no epoch
+        is scored as sleep.
+    """
+    recording = read_eeg(psg, channel, sfreq)
+    samples_per_epoch = EPOCH_SEC * recording.sfreq
+    if not samples_per_epoch.is_integer():
+        raise RecordingError(
+            psg, f"{recording.sfreq:g} Hz does not give a whole number of samples per epoch"
+        )
+    n_epochs = recording.signal_uv.size // int(samples_per_epoch)
+    epochs = recording.signal_uv[: n_epochs * int(samples_per_epoch)].reshape(n_epochs, -1)
+    try:
+        labels = epoch_labels(read_hypnogram(hypnogram), n_epochs)
+    except ValueError as err:
+        raise RecordingError(hypnogram, str(err)) from err
+    kept = trim_wake(labels, round(wake_edge_min * 60 / EPOCH_SEC), trim)
+    if kept.size == 0:
+        raise RecordingError(hypnogram, "no epoch of the signal is scored as sleep")
+    return Night(
+        signal_uv=epochs[kept],
+        stages=labels[kept],
+        sfreq=recording.sfreq,
+        channel=channel,
+        subject=subject,
+        night=night,
+        start=recording.start.isoformat() if recording.start else "",
+        name=name,
+    )
+
+
+def prepare(
+    src: str | Path,
+    out: str | Path,
+    channel: str = "EEG Fpz-Cz",
+    sfreq: float = 100.0,
+    wake_edge_min: float = 30.0,
+    trim: str = "authors",
+    pairs_csv: str | Path | None = None,
+    n_jobs: int = 2,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Prepare every night of a dataset folder for training and evaluation.
+
+    Writes one ``<name>.npz`` per night (see :func:`~tinysleepnet.data.nights.save_night`)
+    and ``manifest.csv`` to ``out``, each atomically. A rerun skips nights already written,
+    so an interrupted run resumes; a failing night stops the run without leaving a partial
+    file, and no manifest is written until every night is done.
+
+    Parameters
+    ----------
+    src : str or Path
+        Folder with the recordings: Sleep-EDF files (found by name, see
+        :func:`~tinysleepnet.data.sleep_edf.find_sleep_edf_pairs`), or any dataset listed
+        in ``pairs_csv``.
+    out : str or Path
+        Folder for the prepared nights.
+    channel : str
+        EEG channel to keep.
+    sfreq : float
+        Sampling rate in Hz of the prepared signal; files sampled faster are resampled.
+    wake_edge_min : float
+        Minutes of wake kept before and after each sleep period.
+    trim : {"authors", "deepsleepnet"}
+        Wake-trim rule, see :func:`trim_wake`.
+    pairs_csv : str or Path or None
+        CSV with columns ``psg``, ``hypnogram``, ``subject``, ``night`` (and optionally
+        ``name``, default the PSG's file stem); relative paths are taken from ``src``.
+    n_jobs : int
+        Nights prepared at once.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The manifest: one row per night with ``name``, ``subject``, ``night``, ``file``,
+        ``n_epochs``, one count per stage, ``channel``, ``sfreq``, ``psg`` and ``hypnogram``.
+    """
+    src, out = Path(src), Path(out)
+    _check_rule(trim)  # before any file is read
+    pairs = read_pairs_csv(pairs_csv, src) if pairs_csv is not None else find_sleep_edf_pairs(src)
+    if pairs.empty:
+        raise RecordingError(
+            src, "no Sleep-EDF PSG (SC4ssNE0-PSG.edf) found; list other datasets in a pairs CSV"
+        )
+    settings = {"channel": channel, "sfreq": sfreq, "wake_edge_min": wake_edge_min, "trim": trim}
+    _claim_folder(out, settings)
+    # Threads rather than processes: reading and resampling run in NumPy/SciPy code that
+    # releases the GIL, and threads skip starting workers that each import MNE (faster here).
+    # MNE's log level is process-wide: set once here, not raced over by every thread's reads.
+    jobs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
+        delayed(_prepare_or_skip)(pair, out, settings) for pair in pairs.to_dict("records")
+    )
+    with mne.utils.use_log_level("error"):
+        rows = list(
+            tqdm(jobs, total=len(pairs), desc="prepare", unit="night", disable=not progress)
+        )
+    manifest = pd.DataFrame(rows)
+    with atomic_path(out / MANIFEST) as tmp:
+        manifest.to_csv(tmp, index=False)
+    return manifest
+
+
+def read_pairs_csv(pairs_csv: str | Path, src: str | Path) -> pd.DataFrame:
+    """Read a CSV pairing recordings with hypnograms (columns psg, hypnogram, subject, night).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name``, ``subject``, ``night``, ``psg``, ``hypnogram``, paths resolved
+        against ``src``.
+    """
+    pairs_csv = Path(pairs_csv)
+    if not pairs_csv.is_file():
+        raise RecordingError(pairs_csv, "file not found")
+    pairs = pd.read_csv(pairs_csv, dtype=str, skipinitialspace=True)
+    missing = {"psg", "hypnogram", "subject", "night"} - set(pairs.columns)
+    if missing:
+        raise RecordingError(pairs_csv, f"missing column(s) {', '.join(sorted(missing))}")
+    for column in ("psg", "hypnogram"):
+        pairs[column] = [Path(src) / path for path in pairs[column]]
+    if "name" not in pairs.columns:
+        pairs["name"] = [path.stem for path in pairs["psg"]]
+    if pairs["name"].duplicated().any():
+        duplicated = sorted(set(pairs["name"][pairs["name"].duplicated()]))
+        raise RecordingError(pairs_csv, f"night names must be unique; repeated: {duplicated}")
+    if not pairs["night"].str.fullmatch(r"\d+").all():
+        raise RecordingError(pairs_csv, "column night must hold whole numbers")
+    pairs["night"] = pairs["night"].astype(int)
+    return pairs[["name", "subject", "night", "psg", "hypnogram"]]
+
+
+def class_counts_table(manifest: pd.DataFrame) -> str:
+    """Epochs per stage and night, with a total row, as a Markdown table."""
+    counts = manifest.set_index("name")[[*STAGES, "n_epochs"]]
+    counts.loc[f"all {len(manifest)}"] = counts.sum()
+    header = ["night", *STAGES, "total"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, row in counts.iterrows():
+        lines.append(f"| {name} | " + " | ".join(f"{count:,}" for count in row) + " |")
+    return "\n".join(lines)
+
+
+def _check_rule(rule: str) -> None:
+    if rule not in TRIM_RULES:
+        raise TinySleepNetError(f"unknown wake-trim rule {rule!r}; choose from {TRIM_RULES}")
+
+
+def _claim_folder(out: Path, settings: dict[str, Any]) -> None:
+    """Record the settings of ``out``; refuse a folder prepared with other settings."""
+    path = out / SETTINGS
+    if path.is_file() and json.loads(path.read_text(encoding="utf-8")) != settings:
+        raise RecordingError(
+            out,
+            f"prepared with other settings ({path.read_text(encoding='utf-8').strip()}); "
+            "choose a new output folder",
+        )
+    write_text_atomic(path, json.dumps(settings))
+
+
+def _prepare_or_skip(pair: dict[str, Any], out: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """Prepare one night unless a valid file of it exists; return its manifest row."""
+    file = out / f"{pair['name']}.npz"
+    try:
+        night = load_night(file)
+    except RecordingError:  # not written yet, or unreadable: (re)write it
+        night = prepare_night(
+            pair["psg"],
+            pair["hypnogram"],
+            name=pair["name"],
+            subject=pair["subject"],
+            night=pair["night"],
+            **settings,
+        )
+        save_night(file, night)
+    counts = np.bincount(night.stages, minlength=N_STAGES)
+    return {
+        "name": night.name,
+        "subject": night.subject,
+        "night": night.night,
+        "file": file.name,
+        "n_epochs": night.n_epochs,
+        **dict(zip(STAGES, counts.tolist(), strict=True)),
+        "channel": night.channel,
+        "sfreq": night.sfreq,
+        "psg": str(pair["psg"]),
+        "hypnogram": str(pair["hypnogram"]),
+    }

@@ -1,0 +1,242 @@
+"""The scores of a cross-validation run: all folds' test epochs pooled, as the paper reports.
+
+:func:`evaluate_run` reads every fold's ``predictions/*.npz``, scores the pooled epochs and
+each fold, and writes ``RUN/evaluation/scores.json``, ``scores.md`` and ``confusion.png``.
+A run with unfinished folds is refused, naming them, unless a partial score is asked for;
+then every output says which folds are missing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..errors import TinySleepNetError
+from ..io.atomic import atomic_path, write_text_atomic
+from ..stages import STAGES
+from .cv import PREDICTIONS_DIR, fold_dir, is_done, read_folds
+from .metrics import scores
+
+EVALUATION_DIR = "evaluation"
+
+
+def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[str, Any]:
+    """Score a cross-validation run and write its report.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Run directory of :func:`~tinysleepnet.evaluation.cv.cross_validate`.
+    allow_partial : bool
+        Score the finished folds even if some are missing; the outputs then say
+        ``PARTIAL: folds 3, 7 missing``.
+
+    Returns
+    -------
+    dict
+        ``pooled`` (the scores of all test epochs of all scored folds, see
+        :func:`~tinysleepnet.evaluation.metrics.scores`), ``folds`` (one row per scored fold:
+        ``fold``, ``test_subjects``, ``n_nights``, ``n_epochs``, ``acc``, ``mf1``,
+        ``kappa``), ``n_folds``, ``missing_folds``, ``partial`` and ``paths`` (the files
+        written: ``json``, ``markdown``, ``figure``).
+
+    Raises
+    ------
+    TinySleepNetError
+        If ``run_dir`` is not a cross-validation run, no fold has finished, or some folds
+        are missing and ``allow_partial`` is False.
+    """
+    run_dir = Path(run_dir)
+    plan = read_folds(run_dir)
+    missing = [i for i in range(plan["n_folds"]) if not is_done(run_dir, i)]
+    if len(missing) == plan["n_folds"]:
+        raise TinySleepNetError(f"{run_dir}: no fold has finished yet")
+    if missing and not allow_partial:
+        raise TinySleepNetError(
+            f"{run_dir}: {_missing_text(missing)} (run them, or pass --allow-partial)"
+        )
+    expert, predicted, rows = [], [], []
+    for fold in plan["folds"]:
+        if fold["fold"] in missing:
+            continue
+        nights = _load_predictions(fold_dir(run_dir, fold["fold"]))
+        fold_true = np.concatenate([night["expert"] for night in nights])
+        fold_pred = np.concatenate([night["predicted"] for night in nights])
+        fold_scores = scores(fold_true, fold_pred)
+        rows.append(
+            {
+                "fold": fold["fold"],
+                "test_subjects": fold["test_subjects"],
+                "n_nights": len(nights),
+                **{k: fold_scores[k] for k in ("n_epochs", "acc", "mf1", "kappa")},
+            }
+        )
+        expert.append(fold_true)
+        predicted.append(fold_pred)
+    out_dir = run_dir / EVALUATION_DIR
+    result = {
+        "run_dir": str(run_dir),
+        "n_folds": plan["n_folds"],
+        "missing_folds": missing,
+        "partial": bool(missing),
+        "pooled": scores(np.concatenate(expert), np.concatenate(predicted)),
+        "folds": rows,
+        "paths": {
+            "json": str(out_dir / "scores.json"),
+            "markdown": str(out_dir / "scores.md"),
+            "figure": str(out_dir / "confusion.png"),
+        },
+    }
+    write_text_atomic(result["paths"]["json"], json.dumps(result, indent=2) + "\n")
+    write_text_atomic(result["paths"]["markdown"], summary_markdown(result))
+    title = _title(result)
+    if missing:
+        title += f"\nPARTIAL: {_missing_text(missing)}"
+    plot_confusion(result["pooled"]["confusion"], result["paths"]["figure"], title=title)
+    return result
+
+
+def summary_markdown(result: dict[str, Any]) -> str:
+    """The report of :func:`evaluate_run` as Markdown: headline, per-stage, confusion, folds."""
+    pooled = result["pooled"]
+    per_stage = pooled["per_stage"]
+    lines = [f"# {_title(result)}", ""]
+    if result["partial"]:
+        lines += [f"**PARTIAL: {_missing_text(result['missing_folds'])}**", ""]
+    lines += [
+        f"{pooled['n_epochs']} test epochs from {len(result['folds'])} of {result['n_folds']} "
+        "folds, pooled in one confusion matrix.",
+        "",
+        "## Overall",
+        "",
+        *_table(
+            ["ACC", "MF1", "kappa", f"F1 {' / '.join(STAGES)}"],
+            [
+                [
+                    _percent(pooled["acc"]),
+                    _percent(pooled["mf1"]),
+                    f"{pooled['kappa']:.2f}",
+                    " / ".join(_percent(per_stage[s]["f1"]) for s in STAGES),
+                ]
+            ],
+        ),
+        "",
+        "## Per stage",
+        "",
+        *_table(
+            ["stage", "precision", "recall", "F1", "epochs"],
+            [
+                [s]
+                + [_percent(per_stage[s][k]) for k in ("precision", "recall", "f1")]
+                + [str(per_stage[s]["support"])]
+                for s in STAGES
+            ],
+        ),
+        "",
+        "## Confusion matrix",
+        "",
+        "Rows: expert stage; columns: predicted stage; epochs (percent of the row).",
+        "",
+        *_table(
+            ["expert \\ predicted", *STAGES],
+            [
+                [stage, *(f"{n} ({100 * f:.1f}%)" for n, f in zip(row, fractions, strict=True))]
+                for stage, row, fractions in zip(
+                    STAGES, pooled["confusion"], _row_fractions(pooled["confusion"]), strict=True
+                )
+            ],
+        ),
+        "",
+        "## Folds",
+        "",
+        *_table(
+            ["fold", "test subjects", "nights", "epochs", "ACC", "MF1", "kappa"],
+            [
+                [
+                    str(row["fold"]),
+                    ", ".join(row["test_subjects"]),
+                    str(row["n_nights"]),
+                    str(row["n_epochs"]),
+                    _percent(row["acc"]),
+                    _percent(row["mf1"]),
+                    f"{row['kappa']:.2f}",
+                ]
+                for row in result["folds"]
+            ],
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def plot_confusion(confusion: Sequence[Sequence[int]], path: str | Path, *, title: str) -> None:
+    """Save the confusion matrix as an image: colour = percent of the row, text = counts too.
+
+    Parameters
+    ----------
+    confusion : array-like of int, shape (5, 5)
+        Epoch counts; rows are the expert stages, columns the predicted ones.
+    path : str or Path
+        Image file; its extension picks the format (``.png``, ``.pdf``, ``.svg``).
+    title : str
+        Figure title.
+    """
+    counts = np.asarray(confusion)
+    fractions = _row_fractions(counts)
+    fig = Figure(figsize=(5.5, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(100 * fractions, cmap="Blues", vmin=0, vmax=100)
+    fig.colorbar(image, ax=ax, label="% of expert stage")
+    for (i, j), n in np.ndenumerate(counts):
+        colour = "white" if fractions[i, j] > 0.5 else "black"
+        text = f"{100 * fractions[i, j]:.1f}%\n{n}"
+        ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=8)
+    ticks = np.arange(len(STAGES))
+    ax.set(xticks=ticks, yticks=ticks, xticklabels=STAGES, yticklabels=STAGES)
+    ax.set(xlabel="predicted stage", ylabel="expert stage", title=title)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=150)
+
+
+def _load_predictions(folder: Path) -> list[dict[str, np.ndarray]]:
+    """The test nights of one fold, in name order."""
+    files = sorted((folder / PREDICTIONS_DIR).glob("*.npz"))
+    if not files:
+        raise TinySleepNetError(f"{folder}: marked done but has no {PREDICTIONS_DIR}/*.npz")
+    nights = []
+    for file in files:
+        with np.load(file) as data:
+            nights.append({key: data[key] for key in ("expert", "predicted")})
+    return nights
+
+
+def _row_fractions(confusion: Sequence[Sequence[int]]) -> np.ndarray:
+    """Each count of a confusion matrix over its row's total (0 in an empty row)."""
+    counts = np.asarray(confusion, dtype=float)
+    return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+
+
+def _missing_text(missing: Sequence[int]) -> str:
+    word = "fold" if len(missing) == 1 else "folds"
+    return f"{word} {', '.join(map(str, missing))} missing"
+
+
+def _title(result: dict[str, Any]) -> str:
+    return f"Cross-validation, {result['n_folds']} folds, pooled"
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Lines of a Markdown table."""
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]

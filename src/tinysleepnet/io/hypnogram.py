@@ -1,0 +1,102 @@
+"""Reading expert hypnograms and turning them into one stage per 30-s epoch.
+
+A hypnogram is a list of annotations (onset and duration in seconds, stage text), as in
+Sleep-EDF's ``*-Hypnogram.edf`` files: each annotation covers a run of whole epochs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mne
+import numpy as np
+
+from ..errors import RecordingError
+from ..stages import EPOCH_SEC, UNSCORED, UNSCORED_TEXTS, stage_from_annotation
+
+
+def read_hypnogram(path: str | Path) -> mne.Annotations:
+    """Read the sleep-stage annotations of a hypnogram file.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any annotation file MNE reads: EDF+ (Sleep-EDF ``*-Hypnogram.edf``), FIF, CSV, TXT.
+
+    Returns
+    -------
+    mne.Annotations
+        Every annotation of the file; onsets in seconds from the start of the recording.
+
+    Raises
+    ------
+    RecordingError
+        If the file is missing, unreadable or holds no sleep-stage annotation.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RecordingError(path, "file not found")
+    try:
+        annotations = mne.read_annotations(path)
+    except Exception as err:  # MNE's readers raise many kinds of error on a bad file
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise RecordingError(path, f"not a readable hypnogram ({detail})") from err
+    if len(annotations) == 0:  # MNE reads a damaged EDF+ as one without annotations
+        raise RecordingError(path, "not a readable hypnogram (no annotations found)")
+    if not any(stage_from_annotation(text) != UNSCORED for text in annotations.description):
+        raise RecordingError(path, "no sleep-stage annotations (e.g. 'Sleep stage W')")
+    return annotations
+
+
+def epoch_labels(
+    annotations: mne.Annotations, n_epochs: int, epoch_sec: float = EPOCH_SEC
+) -> np.ndarray:
+    """One stage per epoch of a signal, from the onset/duration runs of a hypnogram.
+
+    Parameters
+    ----------
+    annotations : mne.Annotations
+        Hypnogram whose onsets are counted from the start of the signal.
+    n_epochs : int
+        Number of whole epochs of the signal; labels past it (hypnograms usually run past the
+        end of the signal) are cut off.
+    epoch_sec : float
+        Epoch length in seconds.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_epochs,)
+        Class ids 0..4; :data:`~tinysleepnet.stages.UNSCORED` for ``Sleep stage ?``,
+        ``Movement time`` and epochs no stage annotation covers.
+
+    Raises
+    ------
+    ValueError
+        If the hypnogram ends more than one epoch before the signal: scorers may leave the
+        final epoch out, but a longer gap means the hypnogram belongs to another recording.
+    """
+    runs = _stage_runs(annotations)
+    end_sec = max((onset + duration for onset, duration, _ in runs), default=0.0)
+    scored_epochs = round(end_sec / epoch_sec)
+    if scored_epochs < n_epochs - 1:
+        raise ValueError(
+            f"hypnogram covers {scored_epochs} epochs of {epoch_sec:g} s, "
+            f"shorter than the signal's {n_epochs}"
+        )
+    labels = np.full(max(scored_epochs, n_epochs), UNSCORED, dtype=np.int64)
+    for onset, duration, stage in runs:
+        first = round(onset / epoch_sec)
+        labels[first : first + round(duration / epoch_sec)] = stage
+    return labels[:n_epochs]
+
+
+def _stage_runs(annotations: mne.Annotations) -> list[tuple[float, float, int]]:
+    """(onset, duration, class id) of the stage annotations, ``?`` and Movement included."""
+    runs = []
+    for onset, duration, text in zip(
+        annotations.onset, annotations.duration, annotations.description, strict=True
+    ):
+        stage = stage_from_annotation(text)
+        if stage != UNSCORED or text.strip() in UNSCORED_TEXTS:
+            runs.append((float(onset), float(duration), stage))
+    return runs

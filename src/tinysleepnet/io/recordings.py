@@ -1,0 +1,189 @@
+"""Reading one EEG channel from a recording file with MNE-Python.
+
+Any format :func:`mne.io.read_raw` opens works (EDF, EDF+, BDF, GDF, FIF, BrainVision, ...).
+Only the chosen channel is loaded, so an 8-hour multi-channel night reads in a fraction of a
+second, and the signal comes back in microvolts exactly as the file's physical units give it:
+no filtering, no rescaling (the network was trained on raw microvolts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import edfio
+import mne
+import numpy as np
+
+from ..errors import RecordingError
+from ..stages import EPOCH_SEC
+
+#: Formats whose MNE reader accepts ``include=``. MNE brings every signal of an EDF to the
+#: highest rate in the file; reading only the chosen one keeps that channel's own rate.
+_INCLUDE_SUFFIXES = frozenset({".edf", ".bdf", ".gdf", ".rec"})
+
+
+@dataclass
+class Recording:
+    """One EEG channel of a recording.
+
+    Attributes
+    ----------
+    signal_uv : ndarray of float32, shape (n_samples,)
+        The signal in microvolts.
+    sfreq : float
+        Sampling rate of ``signal_uv`` in Hz.
+    channel : str
+        Name of the channel in the file.
+    start : datetime or None
+        Start of the recording as MNE reports it (``meas_date``, UTC-labelled; for EDF the
+        header's clock time, including the EDF+ sub-second part); None when the file has none.
+    path : Path
+        The file read.
+    """
+
+    signal_uv: np.ndarray
+    sfreq: float
+    channel: str
+    start: dt.datetime | None
+    path: Path
+
+
+def read_eeg(
+    path: str | Path, channel: str = "EEG Fpz-Cz", sfreq: float | None = None
+) -> Recording:
+    """Read one EEG channel in microvolts, resampled to ``sfreq`` if asked.
+
+    Parameters
+    ----------
+    path : str or Path
+        Recording in any format MNE reads.
+    channel : str
+        Channel to read, e.g. ``"EEG Fpz-Cz"`` (Sleep-EDF).
+    sfreq : float or None
+        Sampling rate wanted in Hz. None keeps the file's rate. A lower rate than the file's is
+        reached with MNE's resampling; a higher one is refused, since upsampling would invent
+        signal the network never saw.
+
+    Returns
+    -------
+    Recording
+        The signal as float32 microvolts with its rate, channel name and start time.
+
+    Raises
+    ------
+    RecordingError
+        If the file is missing or unreadable, lacks the channel, is sampled below ``sfreq``
+        or holds less than one 30-s epoch.
+    """
+    path = Path(path)
+    return recording_from_raw(_open_channel(path, channel), channel, sfreq)
+
+
+def recording_from_raw(
+    raw: mne.io.BaseRaw,
+    channel: str = "EEG Fpz-Cz",
+    sfreq: float | None = None,
+    path: str | Path | None = None,
+) -> Recording:
+    """One EEG channel of an MNE ``Raw``, as :func:`read_eeg` gives it from a file.
+
+    Only that channel's data are read (``raw`` need not be preloaded) and ``raw`` itself is
+    left unchanged.
+
+    Parameters
+    ----------
+    raw : mne.io.BaseRaw
+        The recording, EEG in volts as MNE holds it.
+    channel : str
+        Channel to take.
+    sfreq : float or None
+        Sampling rate wanted in Hz, reached by resampling down; None keeps the recording's.
+    path : str or Path or None
+        Name used in error messages and kept in the result; None takes the file ``raw``
+        was read from, or ``"<Raw>"``.
+
+    Returns
+    -------
+    Recording
+        The signal as float32 microvolts with its rate, channel name and start time.
+
+    Raises
+    ------
+    RecordingError
+        If ``raw`` lacks the channel, is sampled below ``sfreq`` or holds less than one
+        30-s epoch.
+    """
+    if path is None:
+        path = raw.filenames[0] if raw.filenames and raw.filenames[0] else "<Raw>"
+    path = Path(path)
+    if channel not in raw.ch_names:
+        raise RecordingError(path, f"channel {channel!r} not found; {_channels_present(raw)}")
+    file_sfreq = float(raw.info["sfreq"])
+    if raw.n_times / file_sfreq < EPOCH_SEC:
+        raise RecordingError(
+            path,
+            f"empty recording: {raw.n_times / file_sfreq:g} s of signal, "
+            f"less than one {EPOCH_SEC:g}-s epoch",
+        )
+    if sfreq is not None and file_sfreq < sfreq:
+        raise RecordingError(
+            path,
+            f"channel {channel!r} is sampled at {file_sfreq:g} Hz, below the "
+            f"{sfreq:g} Hz required; upsampling would invent signal, so it is refused",
+        )
+    signal = raw.get_data(picks=[channel], units="uV", verbose="error")[0]
+    if sfreq is not None and sfreq != file_sfreq:
+        # the defaults of Raw.resample, applied to this one channel only
+        signal = mne.filter.resample(signal, up=sfreq, down=file_sfreq, npad="auto")
+    return Recording(
+        signal_uv=signal.astype(np.float32),
+        sfreq=float(sfreq or file_sfreq),
+        channel=channel,
+        start=_start_time(path, raw),
+        path=path,
+    )
+
+
+def _open_channel(path: Path, channel: str) -> mne.io.BaseRaw:
+    """Open ``path`` without loading its data, with only ``channel`` where the reader can."""
+    raw = _read_raw(path)
+    if channel in raw.ch_names and path.suffix.lower() in _INCLUDE_SUFFIXES:
+        return _read_raw(path, include=[channel])
+    return raw
+
+
+def _read_raw(path: Path, **kwargs: object) -> mne.io.BaseRaw:
+    """:func:`mne.io.read_raw` with its many failure modes turned into one RecordingError."""
+    if not path.is_file():
+        raise RecordingError(path, "file not found")
+    try:
+        return mne.io.read_raw(path, preload=False, verbose="error", **kwargs)
+    except Exception as err:  # MNE readers raise anything from ValueError to AssertionError
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise RecordingError(path, f"not a readable recording ({detail})") from err
+
+
+def _channels_present(raw: mne.io.BaseRaw) -> str:
+    """The channels named like EEG (EDF+ labels read ``"EEG Fpz-Cz"``), or all if none is."""
+    eeg = [name for name in raw.ch_names if "EEG" in name.upper()]
+    kind = "EEG channels" if eeg else "channels"
+    return f"{kind} present: {', '.join(repr(name) for name in eeg or raw.ch_names)}"
+
+
+def _start_time(path: Path, raw: mne.io.BaseRaw) -> dt.datetime | None:
+    """Recording start from ``meas_date``, with the EDF+ sub-second part MNE drops."""
+    start: dt.datetime | None = raw.info["meas_date"]
+    if start is None or path.suffix.lower() != ".edf":
+        return start
+    try:
+        # edfio reads the sub-second offset from the first EDF+ timekeeping annotation
+        # without loading the signals; its warnings about truncated files repeat MNE's.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            microsecond = edfio.read_edf(path, lazy_load_data=True).starttime.microsecond
+    except Exception:  # edfio is stricter than MNE about headers; MNE's time then stands
+        return start
+    return start.replace(microsecond=microsecond)

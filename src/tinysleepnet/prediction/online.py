@@ -1,0 +1,141 @@
+"""Online staging: epochs staged as the samples arrive, with the LSTM state kept between calls.
+
+The network is causal (a unidirectional LSTM over epochs), so staging a night block by block
+gives the stages and probabilities of :func:`~tinysleepnet.prediction.stage.stage` on the
+whole night, up to float rounding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import torch
+
+from ..io.recordings import Recording
+from ..model import State
+from ..stages import N_STAGES
+from .stage import ModelLike, StagingResult, as_model, read_recording
+
+
+class Stager:
+    """Stage sleep in real time from a stream of EEG samples.
+
+    Parameters
+    ----------
+    model : TinySleepNet or path
+        A loaded network or a checkpoint file.
+    start : datetime or None
+        Clock time of the first sample, kept for :meth:`result`.
+    chunk_epochs : int
+        Most epochs given to the network at once, bounding memory when a long block arrives.
+
+    Examples
+    --------
+    Blocks are 1-D float arrays in microvolts at the model's rate, e.g. from an amplifier:
+
+    >>> stager = Stager("best.pt")  # doctest: +SKIP
+    >>> for block in amplifier_blocks():  # doctest: +SKIP
+    ...     for index, stage, proba in stager.push(block):
+    ...         print(index, STAGES[stage], proba.max())
+    """
+
+    def __init__(
+        self, model: ModelLike, start: dt.datetime | None = None, chunk_epochs: int = 256
+    ) -> None:
+        self.model = as_model(model)
+        self.start = start
+        self.chunk_epochs = chunk_epochs
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every sample and epoch: the next push starts a new night."""
+        self._pending: list[np.ndarray] = []
+        self._n_pending = 0
+        self._state: State | None = None
+        self._proba: list[np.ndarray] = []
+
+    @property
+    def n_epochs(self) -> int:
+        """Epochs staged so far."""
+        return len(self._proba)
+
+    @property
+    def sfreq(self) -> float:
+        """Sampling rate the pushed samples must have, in Hz (the model's)."""
+        return self.model.config.sfreq
+
+    def push(self, samples: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+        """Add samples; stage every epoch they complete.
+
+        Parameters
+        ----------
+        samples : array_like of float
+            The next samples in time order, in microvolts at :attr:`sfreq`, any number
+            (one 30-s epoch, one second, a single sample...).
+
+        Returns
+        -------
+        list of (int, int, ndarray)
+            For each epoch completed by these samples: its index from the start of the
+            night, its stage (class id) and its five stage probabilities.
+        """
+        samples = np.asarray(samples, dtype=np.float32).ravel()
+        self._pending.append(samples)
+        self._n_pending += samples.size
+        epoch_samples = self.model.epoch_samples
+        n_new = self._n_pending // epoch_samples
+        if n_new == 0:
+            return []
+        buffer = np.concatenate(self._pending)
+        cut = n_new * epoch_samples
+        self._pending, self._n_pending = [buffer[cut:]], buffer.size - cut
+        epochs = buffer[:cut].reshape(n_new, epoch_samples)
+        first = self.n_epochs
+        for chunk in range(0, n_new, self.chunk_epochs):
+            self._proba.extend(self._stage_epochs(epochs[chunk : chunk + self.chunk_epochs]))
+        return [(i, int(p.argmax()), p) for i, p in enumerate(self._proba[first:], start=first)]
+
+    def result(self) -> StagingResult:
+        """The staging of every epoch pushed so far."""
+        proba = np.array(self._proba, dtype=np.float32).reshape(-1, N_STAGES)
+        return StagingResult(proba, self.start, self.model.config.epoch_sec)
+
+    @torch.inference_mode()
+    def _stage_epochs(self, epochs: np.ndarray) -> np.ndarray:
+        """Probabilities of consecutive epochs, carrying the LSTM state on."""
+        device = next(self.model.parameters()).device
+        x = torch.as_tensor(epochs[None], device=device)
+        logits, self._state = self.model(x, self._state)
+        return torch.softmax(logits.float(), dim=-1)[0].cpu().numpy()
+
+
+def replay(
+    recording: Recording,
+    model: ModelLike,
+    block_sec: float = 1.0,
+    start: dt.datetime | None = None,
+) -> StagingResult:
+    """Stage a recording through a :class:`Stager`, as if it arrived in real time.
+
+    Parameters
+    ----------
+    recording : Recording
+        At the model's rate (see :func:`~tinysleepnet.prediction.stage.read_recording`).
+    model : TinySleepNet or path
+    block_sec : float
+        Duration of each block pushed, in seconds.
+    start : datetime or None
+        Clock time of the start; None takes the recording's.
+
+    Returns
+    -------
+    StagingResult
+        Same stages and probabilities as :func:`~tinysleepnet.prediction.stage.stage`.
+    """
+    stager = Stager(model, start or recording.start)
+    recording = read_recording(recording, recording.channel, stager.model)
+    block = max(round(block_sec * stager.sfreq), 1)
+    for first in range(0, recording.signal_uv.size, block):
+        stager.push(recording.signal_uv[first : first + block])
+    return stager.result()

@@ -1,0 +1,82 @@
+"""Staging with ONNX Runtime: a graph written by :func:`tinysleepnet.export.export_onnx`.
+
+:class:`OnnxModel` is called like :class:`~tinysleepnet.model.TinySleepNet`
+(``model(x, state) -> (logits, state)`` on torch tensors), so
+:func:`~tinysleepnet.prediction.inference.predict_proba` and online staging accept either.
+It needs the optional ``onnxruntime`` package (``pip install tinysleepnet[onnx]``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import RecordingError, TinySleepNetError
+from ..model import State
+
+
+class OnnxModel:
+    """An exported TinySleepNet run by ONNX Runtime on the CPU.
+
+    Parameters
+    ----------
+    path : str or Path
+        ONNX file written by ``tinysleepnet export``.
+    threads : int or None
+        Threads of ONNX Runtime's operators; None lets ONNX Runtime choose (all cores).
+
+    Attributes
+    ----------
+    epoch_samples : int
+        Samples per epoch the graph expects.
+    lstm_units : int
+        Size of the recurrent state.
+    """
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        try:
+            import onnxruntime
+        except ImportError as err:
+            raise TinySleepNetError(
+                "the ONNX backend needs onnxruntime: pip install 'tinysleepnet[onnx]'"
+            ) from err
+        path = Path(path)
+        if not path.is_file():
+            raise RecordingError(path, "ONNX model not found")
+        options = onnxruntime.SessionOptions()
+        if threads is not None:
+            options.intra_op_num_threads = threads
+        try:
+            self.session = onnxruntime.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as err:  # onnxruntime raises its own exception types
+            raise RecordingError(path, f"not a readable ONNX model ({type(err).__name__})") from err
+        inputs = {node.name: node.shape for node in self.session.get_inputs()}
+        if set(inputs) != {"x", "h0", "c0"}:
+            raise RecordingError(path, "not a tinysleepnet ONNX export (inputs x, h0, c0 expected)")
+        self.epoch_samples = int(inputs["x"][2])
+        self.lstm_units = int(inputs["h0"][2])
+
+    def initial_state(self, n_nights: int, device: torch.device | str | None = None) -> State:
+        """Zero state for the start of ``n_nights`` nights."""
+        zeros = torch.zeros(1, n_nights, self.lstm_units, device=device)
+        return zeros, zeros.clone()
+
+    def __call__(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """Stage logits for consecutive epochs of several nights (see ``TinySleepNet.forward``)."""
+        if state is None:
+            state = self.initial_state(x.shape[0])
+        feeds = {
+            "x": _numpy(x),
+            "h0": _numpy(state[0]),
+            "c0": _numpy(state[1]),
+        }
+        logits, h, c = (torch.from_numpy(out) for out in self.session.run(None, feeds))
+        return logits, (h, c)
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    return np.ascontiguousarray(tensor.detach().cpu().numpy(), dtype=np.float32)

@@ -1,0 +1,96 @@
+"""Figure of a staged night: the hypnogram above the hypnodensity.
+
+Figures are built on :class:`matplotlib.figure.Figure` directly (the Agg canvas), so
+plotting works without a display and leaves pyplot's global state alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import matplotlib.dates as mdates
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..stages import EPOCH_SEC, STAGES
+from .statistics import stage_runs
+
+#: Stages from top to bottom, the conventional hypnogram order.
+HYPNOGRAM_ORDER = ("W", "REM", "N1", "N2", "N3")
+STAGE_COLORS = {"W": "#f4d35e", "N1": "#9ad1d4", "N2": "#3c91e6", "N3": "#1b3a6b", "REM": "#d62839"}
+
+
+def plot_hypnogram(
+    stages: np.ndarray,
+    proba: np.ndarray,
+    epoch_sec: float = EPOCH_SEC,
+    start: dt.datetime | None = None,
+) -> Figure:
+    """Hypnogram (step plot, REM in red) above the hypnodensity (stacked probabilities).
+
+    Parameters
+    ----------
+    stages : ndarray of int, shape (n_epochs,)
+        Class ids 0..4.
+    proba : ndarray, shape (n_epochs, 5)
+        Stage probabilities, columns in :data:`~tinysleepnet.stages.STAGES` order.
+    epoch_sec : float
+        Epoch length in seconds.
+    start : datetime or None
+        Recording start. When given the time axis shows clock times (as the file states
+        them, time zone dropped), otherwise hours since the start.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    edges_sec = np.arange(len(stages) + 1) * epoch_sec
+    if start is None:
+        edges = edges_sec / 3600.0
+    else:
+        clock_start = mdates.date2num(start.replace(tzinfo=None))
+        edges = clock_start + edges_sec / 86400.0  # matplotlib dates count days
+
+    figure = Figure(figsize=(10, 5), layout="constrained")
+    hypno_ax, density_ax = figure.subplots(2, 1, sharex=True, height_ratios=(1, 1))
+
+    level = np.array([HYPNOGRAM_ORDER.index(STAGES[s]) for s in stages])
+    hypno_ax.stairs(level, edges, baseline=None, color="black", linewidth=1)
+    first, length, stage = stage_runs(stages)
+    rem = stage == STAGES.index("REM")
+    hypno_ax.hlines(
+        np.full(rem.sum(), HYPNOGRAM_ORDER.index("REM")),
+        edges[first[rem]],
+        edges[first[rem] + length[rem]],
+        color=STAGE_COLORS["REM"],
+        linewidth=4,
+    )
+    hypno_ax.set_yticks(range(len(HYPNOGRAM_ORDER)), HYPNOGRAM_ORDER)
+    hypno_ax.set_ylim(len(HYPNOGRAM_ORDER) - 0.5, -0.5)  # W on top
+    hypno_ax.set_ylabel("Stage")
+    hypno_ax.set_title("Hypnogram")
+
+    # Stacked in hypnogram order (W on top) so both panels read the same way.
+    bottom = np.zeros(len(stages))
+    for name in reversed(HYPNOGRAM_ORDER):
+        top = bottom + proba[:, STAGES.index(name)]
+        density_ax.stairs(
+            top, edges, baseline=bottom, fill=True, color=STAGE_COLORS[name], label=name
+        )
+        bottom = top
+    density_ax.set_ylim(0, 1)
+    density_ax.set_ylabel("Probability")
+    density_ax.set_title("Hypnodensity")
+    handles, labels = density_ax.get_legend_handles_labels()
+    density_ax.legend(
+        handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False
+    )
+
+    density_ax.set_xlim(edges[0], edges[-1])
+    if start is None:
+        density_ax.set_xlabel("Time since start (h)")
+    else:
+        density_ax.xaxis_date()
+        density_ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+        density_ax.set_xlabel(f"Clock time (start {start:%Y-%m-%d %H:%M:%S})")
+    return figure

@@ -1,0 +1,187 @@
+"""Sleep statistics of a hypnogram, with the AASM definitions.
+
+The definitions follow the AASM scoring manual and YASA's ``sleep_statistics`` where they
+agree; REM latency is counted from sleep onset (AASM), not from the start of the recording.
+Durations are in minutes and shares in percent; the unit is part of every key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED
+
+_WAKE = STAGES.index("W")
+_REM = STAGES.index("REM")
+
+
+def stage_runs(stages: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of consecutive epochs with the same stage.
+
+    Parameters
+    ----------
+    stages : ndarray of int, shape (n_epochs,)
+        Class ids, :data:`~tinysleepnet.stages.UNSCORED` allowed.
+
+    Returns
+    -------
+    first : ndarray of int
+        Index of the first epoch of each run.
+    length : ndarray of int
+        Epochs in each run.
+    stage : ndarray of int
+        Stage of each run.
+    """
+    stages = np.asarray(stages)
+    change = np.flatnonzero(np.diff(stages)) + 1
+    first = np.r_[0, change] if stages.size else np.zeros(0, dtype=int)
+    stop = np.r_[change, stages.size] if stages.size else np.zeros(0, dtype=int)
+    return first, stop - first, stages[first]
+
+
+def transition_matrix(stages: np.ndarray) -> np.ndarray:
+    """Counts of stage changes between consecutive epochs.
+
+    Returns
+    -------
+    ndarray of int, shape (5, 5)
+        ``[i, j]`` counts epochs of stage ``i`` followed by an epoch of stage ``j``
+        (stage order :data:`~tinysleepnet.stages.STAGES`); pairs with an unscored epoch are
+        left out. The diagonal counts epochs followed by the same stage.
+    """
+    stages = np.asarray(stages)
+    before, after = stages[:-1], stages[1:]
+    scored = (before != UNSCORED) & (after != UNSCORED)
+    counts = np.zeros((N_STAGES, N_STAGES), dtype=int)
+    np.add.at(counts, (before[scored], after[scored]), 1)
+    return counts
+
+
+def sleep_statistics(
+    stages: np.ndarray,
+    epoch_sec: float = EPOCH_SEC,
+    *,
+    min_awakening_sec: float = EPOCH_SEC,
+) -> dict[str, Any]:
+    """Standard sleep statistics of one night.
+
+    Definitions (one epoch lasts ``epoch_sec``; "sleep" is N1, N2, N3 or REM):
+
+    - ``tib_min``: time in bed, the whole hypnogram (unscored epochs included).
+    - ``sol_min``: sleep onset latency, from the first epoch to the first sleep epoch.
+    - ``spt_min``: sleep period time, from the first to the last sleep epoch, inclusive.
+    - ``waso_min``: wake after sleep onset, the W epochs within the sleep period.
+    - ``tst_min``: total sleep time, all sleep epochs.
+    - ``se_pct``: sleep efficiency, ``100 * tst / tib``.
+    - ``sme_pct``: sleep maintenance efficiency, ``100 * tst / spt``.
+    - ``rem_latency_min``: from the first sleep epoch to the first REM epoch.
+    - ``<stage>_min`` for W, N1, N2, N3, REM (W over the whole night) and ``<stage>_pct``
+      for the sleep stages, in percent of TST.
+    - ``n_awakenings``: runs of W within the sleep period lasting at least
+      ``min_awakening_sec`` (so the wake before sleep onset and the final awakening do not
+      count).
+    - ``n_transitions``: changes of stage between consecutive scored epochs, and
+      ``transitions``: the full count matrix (rows: from, columns: to, see
+      :func:`transition_matrix`).
+
+    Latencies, SPT, WASO and SME are ``None`` when the night holds no sleep (and REM
+    latency when it holds no REM); stage percentages are ``None`` when TST is zero.
+
+    Parameters
+    ----------
+    stages : ndarray of int, shape (n_epochs,)
+        Class ids 0..4 (W, N1, N2, N3, REM) in time order; :data:`~tinysleepnet.stages.UNSCORED`
+        epochs count only in TIB and ``unscored_min``.
+    epoch_sec : float
+        Length of one epoch, in seconds.
+    min_awakening_sec : float
+        Shortest run of wake counted as an awakening, in seconds (default: one epoch).
+
+    Returns
+    -------
+    dict
+        The values above, JSON-serialisable (floats, ints, ``None`` and nested lists).
+
+    Examples
+    --------
+    >>> stats = sleep_statistics(np.array([0, 0, 1, 2, 2, 0, 2, 4, 4, 0]))
+    >>> stats["sol_min"], stats["waso_min"], stats["rem_latency_min"]
+    (1.0, 0.5, 2.5)
+    """
+    stages = np.asarray(stages, dtype=int)
+    epoch_min = epoch_sec / 60.0
+    asleep = (stages > _WAKE) & (stages != UNSCORED)
+    sleep_epochs = np.flatnonzero(asleep)
+    tst = float(asleep.sum() * epoch_min)
+    tib = float(stages.size * epoch_min)
+
+    stats: dict[str, Any] = {
+        "n_epochs": int(stages.size),
+        "epoch_sec": float(epoch_sec),
+        "tib_min": tib,
+        "tst_min": tst,
+        "se_pct": 100.0 * tst / tib if tib else None,
+        "sol_min": None,
+        "spt_min": None,
+        "waso_min": None,
+        "sme_pct": None,
+        "rem_latency_min": None,
+        "n_awakenings": 0,
+    }
+    if sleep_epochs.size:
+        onset, last = sleep_epochs[0], sleep_epochs[-1]
+        period = stages[onset : last + 1]
+        spt = float(period.size * epoch_min)
+        _, length, stage = stage_runs(period)
+        rem = np.flatnonzero(stages == _REM)
+        stats.update(
+            sol_min=float(onset * epoch_min),
+            spt_min=spt,
+            waso_min=float(np.sum(period == _WAKE) * epoch_min),
+            sme_pct=100.0 * tst / spt,
+            rem_latency_min=float((rem[0] - onset) * epoch_min) if rem.size else None,
+            n_awakenings=int(np.sum((stage == _WAKE) & (length * epoch_sec >= min_awakening_sec))),
+        )
+    for class_id, name in enumerate(STAGES):
+        minutes = float(np.sum(stages == class_id) * epoch_min)
+        stats[f"{name.lower()}_min"] = minutes
+        if class_id != _WAKE:
+            stats[f"{name.lower()}_pct"] = 100.0 * minutes / tst if tst else None
+    stats["unscored_min"] = float(np.sum(stages == UNSCORED) * epoch_min)
+    transitions = transition_matrix(stages)
+    stats["n_transitions"] = int(transitions.sum() - np.trace(transitions))
+    stats["transitions"] = transitions.tolist()
+    return stats
+
+
+#: Rows of :func:`statistics_table`: key, label.
+_TABLE_ROWS = (
+    ("tib_min", "Time in bed (min)"),
+    ("tst_min", "Total sleep time (min)"),
+    ("se_pct", "Sleep efficiency (%)"),
+    ("sol_min", "Sleep onset latency (min)"),
+    ("spt_min", "Sleep period time (min)"),
+    ("waso_min", "Wake after sleep onset (min)"),
+    ("sme_pct", "Sleep maintenance efficiency (%)"),
+    ("rem_latency_min", "REM latency from sleep onset (min)"),
+    ("n_awakenings", "Awakenings"),
+    ("n_transitions", "Stage transitions"),
+)
+
+
+def statistics_table(stats: dict[str, Any]) -> str:
+    """A short plain-text table of :func:`sleep_statistics`' results, for people to read."""
+    lines = [f"{label:<36}{_format(stats[key])}" for key, label in _TABLE_ROWS]
+    lines += ["", f"{'Stage':<8}{'min':>8}{'% TST':>8}"]
+    for name in STAGES:
+        pct = stats.get(f"{name.lower()}_pct")
+        lines.append(f"{name:<8}{stats[f'{name.lower()}_min']:>8.1f}{_format(pct):>8}")
+    return "\n".join(lines) + "\n"
+
+
+def _format(value: float | int | None) -> str:
+    if value is None:
+        return "-"
+    return str(value) if isinstance(value, int) else f"{value:.1f}"

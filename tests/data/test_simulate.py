@@ -1,0 +1,279 @@
+"""Simulated nights: sleep architecture, calibrated EEG, Sleep-EDF-shaped files."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import edfio
+import mne
+import numpy as np
+import pytest
+from scipy.signal import butter, sosfiltfilt, welch
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score, f1_score
+
+from tinysleepnet.data.resources import official_hypnograms
+from tinysleepnet.data.simulate import (
+    SLEEP_EDF_CHANNELS,
+    simulate_cohort,
+    simulate_eeg,
+    simulate_hypnogram,
+    simulate_night,
+)
+from tinysleepnet.data.sleep_edf import find_sleep_edf_pairs
+from tinysleepnet.errors import TinySleepNetError
+from tinysleepnet.io.hypnogram import epoch_labels, read_hypnogram
+from tinysleepnet.stages import UNSCORED, stage_from_annotation
+
+SFREQ = 100.0
+REAL_N3 = (
+    Path(__file__).parents[1] / "fixtures" / "real-eeg" / "data_N3_no-spindles_30sec_100Hz.txt"
+)
+RK_TEXTS = {f"Sleep stage {s}" for s in "W1234R?"} | {"Movement time"}
+W, N1, N2, N3, REM = range(5)
+
+
+def stage_ids(scoring):
+    return np.array([stage_from_annotation(text) for text in scoring])
+
+
+def band_power(epochs, low, high):
+    """Mean Welch power (uV^2/Hz) of each epoch between ``low`` and ``high`` Hz."""
+    freqs, power = welch(epochs, fs=SFREQ, nperseg=400, axis=-1)
+    return power[:, (freqs >= low) & (freqs < high)].mean(axis=1)
+
+
+def log_band_powers(epochs):
+    bands = [(0.5, 2), (2, 4), (4, 7), (8, 12), (11, 16), (16, 30), (30, 45)]
+    return np.log(np.stack([band_power(epochs, low, high) for low, high in bands], axis=1))
+
+
+def simulated_epochs(seed, n_epochs=600, difficulty=1.0):
+    stages = stage_ids(simulate_hypnogram(n_epochs, rng=seed))
+    eeg = simulate_eeg(stages, SFREQ, rng=seed, difficulty=difficulty)
+    return eeg.reshape(n_epochs, -1), stages
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    """Epochs of two default-difficulty nights, grouped by stage."""
+    nights = [simulated_epochs(seed) for seed in (1, 2)]
+    epochs = np.concatenate([x for x, _ in nights])
+    stages = np.concatenate([y for _, y in nights])
+    return {stage: epochs[stages == stage] for stage in range(5)}
+
+
+@pytest.fixture(scope="module")
+def short_night(tmp_path_factory):
+    return simulate_night(tmp_path_factory.mktemp("night"), n_epochs=120, seed=3)
+
+
+# --------------------------------------------------------------------------- stage sequence
+
+
+def test_full_night_has_sleep_edf_architecture():
+    scoring = simulate_hypnogram(2800, rng=0)
+    stages = stage_ids(scoring)
+    asleep = np.flatnonzero(np.isin(stages, [N1, N2, N3, REM]))
+    # Hours of wake on both edges, a 7-8 h sleep period in between.
+    assert asleep[0] > 4 * 120 and len(stages) - asleep[-1] > 4 * 120
+    assert 7 * 120 <= asleep[-1] - asleep[0] <= 8.5 * 120
+    sleep = stages[asleep[0] : asleep[-1] + 1]
+    first, second = np.array_split(sleep, 2)
+    assert (first == N3).sum() > 2 * (second == N3).sum()  # slow-wave sleep early
+    assert (second == REM).sum() > 1.5 * (first == REM).sum()  # REM lengthens towards morning
+    assert 0.04 <= np.isin(sleep, N1).sum() / np.isin(sleep, [N1, N2, N3, REM]).sum() <= 0.11
+    assert {"Sleep stage 3", "Sleep stage 4", "Movement time", "Sleep stage ?"} <= set(scoring)
+    assert set(scoring) <= RK_TEXTS
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_short_night_keeps_wake_edges_and_every_stage(seed):
+    scoring = simulate_hypnogram(120, rng=seed)
+    stages = stage_ids(scoring)
+    assert len(scoring) == 120
+    assert set(range(5)) <= set(stages.tolist())
+    assert (stages[:5] == W).all() and set(stages[-5:]) <= {W, UNSCORED}
+    assert 1 <= np.isin(scoring, ["Movement time", "Sleep stage ?"]).sum() <= 8
+
+
+# --------------------------------------------------------------------------- EEG calibration
+
+
+def test_amplitudes_are_those_of_sleep_eeg(calibration):
+    std = {stage: np.median(epochs.std(axis=1)) for stage, epochs in calibration.items()}
+    for stage, (low, high) in {
+        W: (10, 40),
+        N1: (8, 30),
+        N2: (10, 30),
+        N3: (20, 60),
+        REM: (8, 30),
+    }.items():
+        assert low <= std[stage] <= high, (stage, std[stage])
+    assert std[N3] == max(std.values())
+    real_n3_std = np.loadtxt(REAL_N3).std()
+    assert real_n3_std / 3 <= std[N3] <= 3 * real_n3_std
+
+
+def test_spectra_carry_each_stage_signature(calibration):
+    def median(stage, low, high):
+        return np.median(band_power(calibration[stage], low, high))
+
+    def relative(stage, low, high):
+        epochs = calibration[stage]
+        return np.median(band_power(epochs, low, high) / band_power(epochs, 0.5, 45))
+
+    assert relative(W, 8, 12) > 5 * relative(N3, 8, 12)  # alpha of relaxed wake
+    assert all(median(N2, 11, 16) > median(s, 11, 16) for s in (W, N1, N3, REM))  # spindles
+    assert all(relative(N3, 0.5, 2) > relative(s, 0.5, 2) for s in (W, N1, N2, REM))  # delta
+    assert relative(N1, 4, 7) > 2 * relative(W, 4, 7)  # theta
+    assert relative(REM, 4, 7) > 2 * relative(W, 4, 7)
+
+
+def test_slow_waves_of_n3_reach_75_uv(calibration):
+    sos = butter(2, [0.5, 2.0], "bandpass", fs=SFREQ, output="sos")
+
+    def slow_wave_time(stage):
+        """Median fraction of an epoch's 2-s windows holding a >= 75 uV 0.5-2 Hz wave."""
+        epochs = calibration[stage]
+        slow = sosfiltfilt(sos, epochs, axis=1).reshape(len(epochs), -1, 200)
+        return np.median((np.ptp(slow, axis=2) >= 75).mean(axis=1))
+
+    # AASM: N3 when slow waves of at least 75 uV fill 20 % of the epoch or more.
+    assert slow_wave_time(N3) >= 0.2
+    assert all(slow_wave_time(stage) < 0.2 for stage in (W, N1, N2, REM))
+
+
+def test_background_falls_off_as_a_power_law(calibration):
+    for epochs in calibration.values():
+        freqs, power = welch(epochs, fs=SFREQ, nperseg=400, axis=1)
+        band = (freqs >= 2) & (freqs <= 40)
+        slope = np.polyfit(np.log(freqs[band]), np.log(power[:, band].mean(axis=0)), 1)[0]
+        assert slope < -0.5
+
+
+def test_stages_blend_over_seconds_at_a_transition():
+    stages = np.tile([W, W, N3, N3], 20)  # twenty W -> N3 transitions, 60 s into each cycle
+    eeg = simulate_eeg(stages, SFREQ, rng=0, difficulty=0.0)
+    delta = sosfiltfilt(butter(2, [0.5, 2.0], "bandpass", fs=SFREQ, output="sos"), eeg)
+    # Median over the cycles of the delta amplitude in each second: robust to eye movements.
+    rms = np.median(np.sqrt((delta.reshape(20, 120, 100) ** 2).mean(axis=2)), axis=0)
+    wake, deep = np.median(rms[35:50]), np.median(rms[70:85])
+    before, after = rms[58:60].mean(), rms[60:62].mean()
+    margin = 0.15 * (deep - wake)
+    assert wake + margin < before < after < deep - margin  # intermediate on both sides
+
+
+def test_simulation_is_determined_by_its_seed():
+    stages = np.repeat([W, N1, N2, N3, REM, UNSCORED], 2)
+    first = simulate_eeg(stages, SFREQ, rng=7)
+    assert first.dtype == np.float32 and first.shape == (len(stages) * 3000,)
+    np.testing.assert_array_equal(first, simulate_eeg(stages, SFREQ, rng=7))
+    assert not np.allclose(first, simulate_eeg(stages, SFREQ, rng=8))
+    np.testing.assert_array_equal(simulate_hypnogram(200, rng=7), simulate_hypnogram(200, rng=7))
+
+
+def test_band_power_classifier_finds_n1_hardest_but_learns():
+    train = [simulated_epochs(seed) for seed in (10, 11, 12)]
+    x_test, y_test = simulated_epochs(13, n_epochs=1200)
+    x_train = np.concatenate([log_band_powers(x) for x, _ in train])
+    y_train = np.concatenate([y for _, y in train])
+    scored = y_train != UNSCORED
+    model = LogisticRegression(max_iter=2000).fit(x_train[scored], y_train[scored])
+    scored = y_test != UNSCORED
+    predicted = model.predict(log_band_powers(x_test[scored]))
+    f1 = f1_score(y_test[scored], predicted, average=None, labels=range(5))
+    assert np.argmin(f1) == N1
+    assert balanced_accuracy_score(y_test[scored], predicted) > 0.5  # chance: 0.2
+
+
+def test_bad_stages_and_settings_are_refused():
+    with pytest.raises(TinySleepNetError, match="class ids"):
+        simulate_eeg(np.array([0, 7]))
+    with pytest.raises(TinySleepNetError, match="sfreq"):
+        simulate_eeg(np.array([0, 1]), sfreq=100.5)
+    with pytest.raises(TinySleepNetError, match="difficulty"):
+        simulate_eeg(np.array([0, 1]), difficulty=-1)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_psg_has_the_sleep_edf_channels(short_night):
+    assert short_night.psg.name == "SC4001E0-PSG.edf"
+    edf = edfio.read_edf(short_night.psg)
+    assert [s.label for s in edf.signals] == list(SLEEP_EDF_CHANNELS)
+    rates = [s.sampling_frequency for s in edf.signals]
+    assert rates == [100.0, 100.0, 100.0, 1.0, 1.0, 1.0, 1.0]
+    assert edf.data_record_duration == 30
+    raw = mne.io.read_raw_edf(short_night.psg, verbose="error")
+    assert raw.n_times == 120 * 3000
+    fpz = raw.get_data(picks="EEG Fpz-Cz", units="uV")[0]
+    assert 5 < fpz.std() < 100  # read back in microvolts
+
+
+def test_hypnogram_holds_rk_runs_past_the_signal(short_night):
+    assert short_night.hypnogram.name == "SC4001EC-Hypnogram.edf"
+    annotations = read_hypnogram(short_night.hypnogram)
+    assert set(annotations.description) <= RK_TEXTS
+    texts = annotations.description.tolist()
+    assert all(a != b for a, b in itertools.pairwise(texts))  # one per run
+    end = annotations.onset[-1] + annotations.duration[-1]
+    assert end == short_night.hypnogram_epochs * 30 > 120 * 30
+    labels = epoch_labels(annotations, 120)
+    assert set(range(5)) <= set(labels.tolist())
+
+
+def test_sixty_second_records_hold_whole_records(tmp_path):
+    night = simulate_night(tmp_path, "SC4362F0", n_epochs=121, record_sec=60, seed=0)
+    assert night.n_epochs == 122  # padded to whole 60-s records
+    assert edfio.read_edf(night.psg).data_record_duration == 60
+    raw = mne.io.read_raw_edf(night.psg, verbose="error")
+    assert raw.n_times == 122 * 3000
+    assert epoch_labels(read_hypnogram(night.hypnogram), 122)[-1] == UNSCORED
+
+
+def test_night_follows_an_official_hypnogram_at_its_official_length(tmp_path):
+    official = official_hypnograms()[0]  # SC4001EC: 2650 epochs of signal
+    night = simulate_night(tmp_path, hypnogram=official, seed=0)
+    assert (night.psg.name, night.hypnogram.name) == ("SC4001E0-PSG.edf", official.name)
+    assert night.n_epochs == 2650 and night.hypnogram_epochs == 2880
+    raw = mne.io.read_raw_edf(night.psg, verbose="error")
+    assert raw.n_times == 2650 * 3000
+    expected = epoch_labels(read_hypnogram(official), 2880)
+    written = read_hypnogram(night.hypnogram)
+    np.testing.assert_array_equal(epoch_labels(written, 2880), expected)
+    epochs = raw.get_data(picks="EEG Fpz-Cz", units="uV")[0].reshape(2650, -1)
+    stages = expected[:2650]
+    assert np.median(band_power(epochs[stages == N3], 0.5, 2)) > 3 * np.median(
+        band_power(epochs[stages == N2], 0.5, 2)
+    )
+
+
+def test_night_from_a_stage_array(tmp_path):
+    stages = np.repeat([W, N1, N2, N3, REM, W], 5)
+    night = simulate_night(tmp_path, "SC4121E0", hypnogram=stages, seed=0)
+    assert night.n_epochs == 30 and night.hypnogram.name == "SC4121EC-Hypnogram.edf"
+    np.testing.assert_array_equal(epoch_labels(read_hypnogram(night.hypnogram), 30), stages)
+
+
+def test_cohort_is_sleep_edf_named_and_pairs(tmp_path):
+    cohort = simulate_cohort(tmp_path, subjects=[0, 3], n_epochs=60, seed=1)
+    assert cohort["name"].tolist() == ["SC4001E0", "SC4002E0", "SC4031E0", "SC4032E0"]
+    assert cohort["record_sec"].tolist() == [30.0, 30.0, 30.0, 60.0]
+    assert (cohort["hypnogram_epochs"] > cohort["n_epochs"]).all()
+    pairs = find_sleep_edf_pairs(tmp_path)
+    assert pairs["name"].tolist() == cohort["name"].tolist()
+    assert pairs["subject"].tolist() == ["00", "00", "03", "03"]
+    again = simulate_cohort(tmp_path / "again", subjects=[3], nights=[2], n_epochs=60, seed=1)
+    assert again["psg"][0].read_bytes() == cohort["psg"][3].read_bytes()
+
+
+def test_cohort_refuses_what_it_cannot_do(tmp_path):
+    with pytest.raises(TinySleepNetError, match="real length"):
+        simulate_cohort(tmp_path, [0], from_official=True, n_epochs=100)
+    with pytest.raises(TinySleepNetError, match="subject 8 night 1"):
+        simulate_cohort(tmp_path, [8], from_official=True)
+    with pytest.raises(TinySleepNetError, match="record_sec"):
+        simulate_night(tmp_path, n_epochs=60, record_sec=45)

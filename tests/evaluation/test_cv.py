@@ -1,0 +1,156 @@
+"""Tests of the cross-validation runner on tiny random nights with a tiny network (one pass)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tinysleepnet.config import Config
+from tinysleepnet.data.nights import MANIFEST, Night, save_night
+from tinysleepnet.errors import TinySleepNetError
+from tinysleepnet.evaluation import cv
+from tinysleepnet.evaluation.report import evaluate_run
+
+#: Subjects and their nights; subject "01" has two nights, which must share a fold.
+NIGHTS = [("00", 1), ("01", 1), ("01", 2), ("02", 1), ("03", 1), ("04", 1), ("05", 1)]
+N_EPOCHS = 12
+TINY = Config(
+    n_filters=4,
+    lstm_units=4,
+    batch_nights=4,
+    seq_len=4,
+    max_passes=1,
+    patience=1,
+    device="cpu",
+    amp=False,
+)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A prepared folder of short nights of random signal and random stages."""
+    folder = tmp_path_factory.mktemp("prepared")
+    rng = np.random.default_rng(0)
+    rows = []
+    for subject, number in NIGHTS:
+        name = f"SC4{subject}{number}E0"
+        night = Night(
+            signal_uv=rng.normal(0, 20, (N_EPOCHS, TINY.epoch_samples)).astype(np.float32),
+            stages=rng.integers(0, 5, N_EPOCHS),
+            sfreq=TINY.sfreq,
+            channel=TINY.channel,
+            subject=subject,
+            night=number,
+            start="",
+            name=name,
+        )
+        save_night(folder / f"{name}.npz", night)
+        rows.append({"name": name, "subject": subject, "night": number, "file": f"{name}.npz"})
+    pd.DataFrame(rows).to_csv(folder / MANIFEST, index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def two_fold_run(data_dir, tmp_path_factory):
+    """A 2-fold run whose folds ran one at a time, with folds.json as each call left it."""
+    run_dir = tmp_path_factory.mktemp("run")
+    plans = []
+    for fold in (1, 0):
+        cv.run_fold(data_dir, run_dir, fold, TINY, n_folds=2, progress=False)
+        plans.append((run_dir / cv.FOLDS_FILE).read_bytes())
+    return run_dir, plans
+
+
+def test_folds_json_is_identical_from_every_fold(two_fold_run, data_dir):
+    _, plans = two_fold_run
+    assert plans[0] == plans[1]
+    plan = json.loads(plans[0])
+    assert plan["n_folds"] == 2 and plan["data_dir"] == str(data_dir.resolve())
+    tested = [s for fold in plan["folds"] for s in fold["test_subjects"]]
+    assert sorted(tested) == sorted({s for s, _ in NIGHTS})
+    for fold in plan["folds"]:
+        groups = [set(fold[k]) for k in ("test_subjects", "valid_subjects", "train_subjects")]
+        assert all(groups[1:]), "every fold needs training and validation subjects"
+        assert set.union(*groups) == set(tested) and sum(map(len, groups)) == len(tested)
+
+
+def test_fold_predicts_only_its_test_nights(two_fold_run):
+    run_dir, _ = two_fold_run
+    for fold in cv.read_folds(run_dir)["folds"]:
+        folder = cv.fold_dir(run_dir, fold["fold"])
+        subjects = set()
+        for file in (folder / cv.PREDICTIONS_DIR).glob("*.npz"):
+            with np.load(file) as night:
+                subjects.add(str(night["subject"]))
+                assert night["proba"].shape == (N_EPOCHS, 5)
+                assert np.array_equal(night["predicted"], night["proba"].argmax(axis=1))
+        assert subjects == set(fold["test_subjects"])
+        done = json.loads((folder / cv.DONE_FILE).read_text())
+        assert done["scores"]["n_epochs"] == N_EPOCHS * sum(s in subjects for s, _ in NIGHTS)
+        assert (folder / "best.pt").is_file() and (folder / "log.csv").is_file()
+
+
+def test_done_fold_is_skipped(two_fold_run, data_dir, monkeypatch):
+    run_dir, _ = two_fold_run
+    done = cv.fold_dir(run_dir, 1) / cv.DONE_FILE
+    before = done.stat().st_mtime_ns
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished fold was trained again")
+
+    monkeypatch.setattr(cv, "train", no_training)
+    monkeypatch.setattr(cv, "load_nights", no_training)
+    cv.cross_validate(data_dir, run_dir, n_folds=2, config=TINY, progress=False)
+    assert done.stat().st_mtime_ns == before
+
+
+def test_evaluate_merges_folds_run_separately(two_fold_run):
+    run_dir, _ = two_fold_run
+    result = evaluate_run(run_dir)
+    assert not result["partial"]
+    assert [row["fold"] for row in result["folds"]] == [0, 1]
+    assert result["pooled"]["n_epochs"] == N_EPOCHS * len(NIGHTS)
+    assert np.sum(result["pooled"]["confusion"]) == N_EPOCHS * len(NIGHTS)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"n_folds": 3}, "n_folds=3"),
+        ({"config": TINY.replace(lr=0.5)}, "lr=0.5"),
+        ({"folds": [2]}, "fold 2 out of range"),
+    ],
+)
+def test_conflicting_request_is_refused(two_fold_run, data_dir, change, message):
+    run_dir, plans = two_fold_run
+    request = {"n_folds": 2, "config": TINY, "folds": None, **change}
+    with pytest.raises(TinySleepNetError, match=message):
+        cv.cross_validate(data_dir, run_dir, progress=False, **request)
+    assert (run_dir / cv.FOLDS_FILE).read_bytes() == plans[0]
+
+
+def test_other_data_is_refused(two_fold_run, tmp_path):
+    run_dir, _ = two_fold_run
+    with pytest.raises(TinySleepNetError, match="data_dir"):
+        cv.cross_validate(tmp_path, run_dir, n_folds=2, config=TINY, progress=False)
+
+
+def test_interrupted_fold_resumes_without_retraining(data_dir, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cv, "predict_proba", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            cv.run_fold(data_dir, tmp_path, 0, TINY, n_folds=2, progress=False)
+    assert not cv.is_done(tmp_path, 0)
+
+    log = cv.fold_dir(tmp_path, 0) / "log.csv"
+    trained = log.read_bytes()
+    # no settings given: the run's own config.json applies
+    cv.run_fold(data_dir, tmp_path, 0, None, n_folds=2, progress=False)
+    assert cv.is_done(tmp_path, 0)
+    assert log.read_bytes() == trained

@@ -1,0 +1,64 @@
+"""Subject-wise folds: contiguous blocks of sorted ids, seeded validation subjects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinysleepnet.errors import TinySleepNetError
+from tinysleepnet.evaluation.folds import make_folds, sorted_subjects, split_validation
+
+EDF20 = [f"{i:02d}" for i in range(20)]
+
+
+def test_sleep_edf_20_gives_one_test_subject_per_fold_in_sorted_order():
+    nights = [s for s in EDF20 for _ in range(2) if (s, _) != ("13", 1)]  # 13 lacks night 2
+    folds = make_folds(reversed(nights), n_folds=20)
+    assert [f.test_subjects for f in folds] == [(s,) for s in EDF20]
+    for fold in folds:
+        assert len(fold.valid_subjects) == 2  # round(0.1 * 19)
+        assert len(fold.train_subjects) == 17
+        assert sorted({*fold.test_subjects, *fold.valid_subjects, *fold.train_subjects}) == EDF20
+
+
+@pytest.mark.parametrize(("n_subjects", "n_folds"), [(78, 10), (23, 5), (10, 3)])
+def test_folds_are_contiguous_blocks_and_partition_the_subjects(n_subjects, n_folds):
+    subjects = [str(i) for i in range(n_subjects)]
+    folds = make_folds(subjects, n_folds, valid_frac=0.1, seed=0)
+    blocks = np.array_split(np.arange(n_subjects), n_folds)
+    for fold, block in zip(folds, blocks, strict=True):
+        assert [int(s) for s in fold.test_subjects] == block.tolist()
+        assert not set(fold.test_subjects) & set(fold.valid_subjects)
+        assert not set(fold.valid_subjects) & set(fold.train_subjects)
+        n_rest = n_subjects - len(block)
+        assert len(fold.valid_subjects) == max(1, round(0.1 * n_rest))
+    tested = [s for fold in folds for s in fold.test_subjects]
+    assert sorted(tested, key=int) == subjects
+
+
+def test_numeric_ids_sort_as_numbers():
+    assert sorted_subjects(["10", "2", "2", "1", "b", "a"]) == ["1", "2", "10", "a", "b"]
+
+
+def test_validation_split_is_seeded():
+    subjects = [str(i) for i in range(40)]
+    train, valid = split_validation(subjects, valid_frac=0.1, seed=7)
+    assert (train, valid) == split_validation(reversed(subjects), valid_frac=0.1, seed=7)
+    assert valid != split_validation(subjects, valid_frac=0.1, seed=8)[1]
+    assert len(valid) == 4 and sorted(train + valid, key=int) == subjects
+
+
+def test_at_least_one_validation_subject():
+    train, valid = split_validation(["a", "b", "c"], valid_frac=0.01)
+    assert len(valid) == 1 and len(train) == 2
+
+
+@pytest.mark.parametrize(("n_subjects", "n_folds"), [(20, 1), (5, 6), (3, 2)])
+def test_impossible_folds_are_refused(n_subjects, n_folds):
+    with pytest.raises(TinySleepNetError, match=f"{n_folds} folds of {n_subjects} subjects"):
+        make_folds([str(i) for i in range(n_subjects)], n_folds)
+
+
+def test_validation_needs_two_subjects():
+    with pytest.raises(TinySleepNetError, match="at least 2 subjects"):
+        split_validation(["07", "07"])

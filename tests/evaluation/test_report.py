@@ -1,0 +1,118 @@
+"""Tests of the pooled cross-validation report, on hand-made prediction files (no training)."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from tinysleepnet.data.nights import Night
+from tinysleepnet.errors import TinySleepNetError
+from tinysleepnet.evaluation.cv import DONE_FILE, FOLDS_FILE, fold_dir, save_predictions
+from tinysleepnet.evaluation.report import evaluate_run
+from tinysleepnet.stages import N_STAGES
+
+#: Expert and predicted stages of the test night of each fold of the fake run.
+FOLD_STAGES = [
+    ([0, 0, 0, 1, 2, 2, 2, 3, 4, 4], [0, 0, 1, 1, 2, 2, 3, 3, 4, 2]),
+    ([0, 1, 1, 2, 2, 3, 3, 4], [0, 2, 1, 2, 2, 3, 2, 4]),
+    ([0, 0, 2, 2, 2, 4], [0, 4, 2, 2, 1, 4]),
+]
+
+
+def write_fake_run(run_dir, finished):
+    """A run directory of len(FOLD_STAGES) one-subject folds; only ``finished`` are done."""
+    plan = {
+        "data_dir": "/data",
+        "n_folds": len(FOLD_STAGES),
+        "folds": [
+            {"fold": i, "test_subjects": [f"{i:02d}"], "valid_subjects": [], "train_subjects": []}
+            for i in range(len(FOLD_STAGES))
+        ],
+    }
+    (run_dir / FOLDS_FILE).write_text(json.dumps(plan))
+    for i in finished:
+        expert, predicted = (np.array(s) for s in FOLD_STAGES[i])
+        night = Night(
+            signal_uv=np.zeros((len(expert), 1), np.float32),
+            stages=expert,
+            sfreq=100.0,
+            channel="EEG Fpz-Cz",
+            subject=f"{i:02d}",
+            night=1,
+            start="",
+            name=f"SC4{i:02d}1E0",
+        )
+        out = fold_dir(run_dir, i)
+        one_hot = np.eye(N_STAGES)[predicted]
+        save_predictions(out / "predictions" / f"{night.name}.npz", night, one_hot)
+        (out / DONE_FILE).write_text("{}")
+
+
+def hand_confusion(folds):
+    confusion = np.zeros((N_STAGES, N_STAGES), int)
+    for i in folds:
+        for true, pred in zip(*FOLD_STAGES[i], strict=True):
+            confusion[true, pred] += 1
+    return confusion
+
+
+def test_pooled_scores_match_hand_computed_confusion(tmp_path):
+    write_fake_run(tmp_path, finished=[0, 1, 2])
+    result = evaluate_run(tmp_path)
+
+    expected = hand_confusion([0, 1, 2])
+    assert np.array_equal(result["pooled"]["confusion"], expected)
+    assert result["pooled"]["acc"] == pytest.approx(np.trace(expected) / expected.sum())
+    assert not result["partial"] and result["missing_folds"] == []
+    assert [row["n_epochs"] for row in result["folds"]] == [len(s[0]) for s in FOLD_STAGES]
+    fold_acc = [np.mean(np.equal(*s)) for s in FOLD_STAGES]
+    assert [row["acc"] for row in result["folds"]] == pytest.approx(fold_acc)
+
+
+def test_outputs_written_and_consistent(tmp_path):
+    write_fake_run(tmp_path, finished=[0, 1, 2])
+    result = evaluate_run(tmp_path)
+
+    saved = json.loads((tmp_path / "evaluation" / "scores.json").read_text())
+    assert saved["pooled"]["confusion"] == result["pooled"]["confusion"]
+    assert saved["pooled"]["mf1"] == pytest.approx(result["pooled"]["mf1"])
+
+    markdown = (tmp_path / "evaluation" / "scores.md").read_text()
+    pooled = result["pooled"]
+    headline = f"| {100 * pooled['acc']:.1f} | {100 * pooled['mf1']:.1f} | {pooled['kappa']:.2f} |"
+    assert headline in markdown
+    n_wake_as_wake = hand_confusion([0, 1, 2])[0, 0]
+    assert f"| W | {n_wake_as_wake} (" in markdown
+    assert "PARTIAL" not in markdown
+
+    image = matplotlib.image.imread(tmp_path / "evaluation" / "confusion.png")
+    assert image.ndim == 3 and min(image.shape[:2]) > 100
+    assert not list((tmp_path / "evaluation").glob(".*tmp*"))
+
+
+def test_missing_fold_is_named(tmp_path):
+    write_fake_run(tmp_path, finished=[0, 2])
+    with pytest.raises(TinySleepNetError, match="fold 1 missing"):
+        evaluate_run(tmp_path)
+    assert not (tmp_path / "evaluation").exists()
+
+
+def test_partial_run_is_marked(tmp_path):
+    write_fake_run(tmp_path, finished=[0])
+    result = evaluate_run(tmp_path, allow_partial=True)
+
+    assert result["partial"] and result["missing_folds"] == [1, 2]
+    assert np.array_equal(result["pooled"]["confusion"], hand_confusion([0]))
+    assert "**PARTIAL: folds 1, 2 missing**" in (tmp_path / "evaluation" / "scores.md").read_text()
+    assert json.loads((tmp_path / "evaluation" / "scores.json").read_text())["partial"] is True
+
+
+def test_run_without_finished_fold_or_plan_is_refused(tmp_path):
+    with pytest.raises(TinySleepNetError, match="not a cross-validation run"):
+        evaluate_run(tmp_path)
+    write_fake_run(tmp_path, finished=[])
+    with pytest.raises(TinySleepNetError, match="no fold has finished"):
+        evaluate_run(tmp_path, allow_partial=True)

@@ -1,0 +1,83 @@
+"""Reading hypnograms and labelling 30-s epochs from their onset/duration runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import mne
+import numpy as np
+import pytest
+
+from tinysleepnet.data.resources import official_hypnograms
+from tinysleepnet.errors import RecordingError
+from tinysleepnet.io.edf_writer import write_annotations_edf
+from tinysleepnet.io.hypnogram import epoch_labels, read_hypnogram
+from tinysleepnet.stages import UNSCORED
+
+U = UNSCORED
+
+
+def _annotations(*runs):
+    onsets, durations, texts = zip(*runs, strict=True)
+    return mne.Annotations(onsets, durations, texts)
+
+
+def test_official_hypnogram_counts_match_the_published_raw_counts():
+    # SC4001EC, whole file (2880 epochs): W 1997, 1 58, 2 250, 3 101, 4 119, R 125, ? 230.
+    path = next(p for p in official_hypnograms() if p.name == "SC4001EC-Hypnogram.edf")
+    labels = epoch_labels(read_hypnogram(path), n_epochs=2880)
+    assert labels.dtype == np.int64
+    counts = dict(zip(*np.unique(labels, return_counts=True), strict=True))
+    assert counts == {U: 230, 0: 1997, 1: 58, 2: 250, 3: 101 + 119, 4: 125}
+
+
+def test_runs_become_one_label_per_epoch():
+    annotations = _annotations(
+        (0, 60, "Sleep stage W"),
+        (60, 30, "Sleep stage 1"),
+        (90, 90, "Sleep stage 4"),
+        (100, 0, "Lights off"),  # not a stage: ignored, however it overlaps
+        (180, 30, "Movement time"),
+        (210, 30, "Sleep stage ?"),
+        (240, 30, "Sleep stage R"),
+        (270, 30, "Sleep stage N2"),  # the AASM text this package writes
+    )
+    labels = epoch_labels(annotations, n_epochs=10)
+    np.testing.assert_array_equal(labels, [0, 0, 1, 3, 3, 3, U, U, 4, 2])
+
+
+def test_labels_are_cut_to_the_signal_and_gaps_are_unscored():
+    annotations = _annotations((0, 60, "Sleep stage 2"), (90, 600, "Sleep stage W"))
+    np.testing.assert_array_equal(epoch_labels(annotations, n_epochs=4), [2, 2, U, 0])
+
+
+def test_epoch_length_is_a_parameter():
+    annotations = _annotations((0, 60, "Sleep stage 2"), (60, 60, "Sleep stage R"))
+    np.testing.assert_array_equal(epoch_labels(annotations, 4, epoch_sec=30.0), [2, 2, 4, 4])
+    np.testing.assert_array_equal(epoch_labels(annotations, 2, epoch_sec=60.0), [2, 4])
+
+
+def test_final_epoch_may_be_left_unscored():
+    annotations = _annotations((0, 90, "Sleep stage W"))
+    np.testing.assert_array_equal(epoch_labels(annotations, n_epochs=4), [0, 0, 0, U])
+
+
+def test_hypnogram_shorter_than_the_signal_is_an_error():
+    annotations = _annotations((0, 90, "Sleep stage W"))
+    with pytest.raises(
+        ValueError, match="hypnogram covers 3 epochs of 30 s, shorter than the signal's 5"
+    ):
+        epoch_labels(annotations, n_epochs=5)
+
+
+def test_read_hypnogram_errors(tmp_path):
+    with pytest.raises(RecordingError, match=r"absent\.edf: file not found"):
+        read_hypnogram(tmp_path / "absent.edf")
+    garbage = tmp_path / "garbage-Hypnogram.edf"
+    garbage.write_bytes(b"\x00 not an EDF file" * 40)
+    with pytest.raises(RecordingError, match=r"garbage-Hypnogram\.edf: not a readable hypnogram"):
+        read_hypnogram(garbage)
+    no_stages = tmp_path / "events-Hypnogram.edf"
+    write_annotations_edf(no_stages, [(0.0, 30.0, "Lights off")], dt.datetime(2000, 1, 1))
+    with pytest.raises(RecordingError, match=r"events-Hypnogram\.edf: no sleep-stage annotations"):
+        read_hypnogram(no_stages)

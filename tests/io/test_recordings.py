@@ -1,0 +1,128 @@
+"""Reading one EEG channel: rate, units, start time and every bad-input error."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import edfio
+import mne
+import numpy as np
+import pytest
+
+from tinysleepnet.errors import RecordingError
+from tinysleepnet.io.recordings import read_eeg, recording_from_raw
+
+SLEEP_EDF_RATES = {"EEG Fpz-Cz": 100.0, "EEG Pz-Oz": 100.0, "Temp rectal": 1.0}
+
+
+def _edfio_signal(path, label):
+    """The signal as edfio decodes it, in the header's physical unit (uV here)."""
+    return next(s for s in edfio.read_edf(path).signals if s.label == label).data
+
+
+def test_reads_the_chosen_channel_in_microvolts(edf_fixture):
+    path = edf_fixture("generator")
+    recording = read_eeg(path, "sine 8 Hz")
+    assert recording.channel == "sine 8 Hz"
+    assert recording.sfreq == 200.0
+    assert recording.signal_uv.dtype == np.float32
+    assert recording.signal_uv.shape == (600 * 200,)
+    np.testing.assert_allclose(recording.signal_uv, _edfio_signal(path, "sine 8 Hz"), atol=1e-3)
+    assert recording.start == dt.datetime(2011, 4, 4, 12, 57, 2, tzinfo=dt.timezone.utc)
+    assert recording.path == path
+
+
+def test_start_keeps_the_sub_second_part(edf_fixture):
+    recording = read_eeg(edf_fixture("subsecond"), "Fp1")
+    assert recording.start == dt.datetime(2020, 1, 24, 4, 5, 56, 394531, tzinfo=dt.timezone.utc)
+    assert recording.sfreq == 128.0
+
+
+def test_utf8_annotations_do_not_stop_reading(edf_fixture):
+    recording = read_eeg(edf_fixture("utf8"), "Fp1")
+    assert recording.signal_uv.size == 698 * 128
+
+
+@pytest.mark.parametrize("channel", sorted(SLEEP_EDF_RATES))
+def test_mixed_rates_give_the_channel_its_own_rate(write_recording, channel):
+    # MNE would bring every signal of a mixed-rate EDF to the highest rate.
+    path = write_recording(SLEEP_EDF_RATES, duration_sec=120)
+    recording = read_eeg(path, channel)
+    assert recording.sfreq == SLEEP_EDF_RATES[channel]
+    np.testing.assert_allclose(recording.signal_uv, _edfio_signal(path, channel), atol=1e-2)
+
+
+def test_downsamples_to_the_requested_rate(write_recording):
+    recording = read_eeg(write_recording({"EEG Fpz-Cz": 200.0}, duration_sec=60), sfreq=100.0)
+    assert recording.sfreq == 100.0
+    assert recording.signal_uv.shape == (6000,)
+
+
+def test_reads_other_formats_than_edf(tmp_path):
+    info = mne.create_info(["EEG Fpz-Cz", "EOG horizontal"], 100.0, ["eeg", "eog"])
+    data = np.random.default_rng(0).normal(0, 20e-6, (2, 3000))
+    path = tmp_path / "night_raw.fif"
+    mne.io.RawArray(data, info, verbose="error").save(path, verbose="error")
+    recording = read_eeg(path, "EEG Fpz-Cz")
+    np.testing.assert_allclose(recording.signal_uv, data[0] * 1e6, rtol=1e-5)
+    assert recording.start is None
+
+
+def test_recording_from_raw_leaves_the_raw_unchanged():
+    info = mne.create_info(["EEG Fpz-Cz", "EMG submental"], 200.0, "eeg")
+    sine = 50e-6 * np.sin(2 * np.pi * 2.0 * np.arange(12000) / 200.0)  # 2 Hz, 50 uV
+    raw = mne.io.RawArray(np.stack([sine, sine]), info, verbose="error")
+    recording = recording_from_raw(raw, "EEG Fpz-Cz", sfreq=100.0)
+    assert recording.sfreq == 100.0 and recording.signal_uv.shape == (6000,)
+    expected = 50 * np.sin(2 * np.pi * 2.0 * np.arange(6000) / 100.0)
+    np.testing.assert_allclose(recording.signal_uv[100:-100], expected[100:-100], atol=0.5)
+    assert str(recording.path) == "<Raw>"
+    assert raw.info["sfreq"] == 200.0 and raw.ch_names == ["EEG Fpz-Cz", "EMG submental"]
+    with pytest.raises(RecordingError, match="<Raw>: channel 'C3' not found"):
+        recording_from_raw(raw, "C3")
+
+
+def _error(path, **kwargs) -> str:
+    with pytest.raises(RecordingError) as info:
+        read_eeg(path, **kwargs)
+    message = str(info.value)
+    assert message.startswith(str(path)) and "\n" not in message
+    return message
+
+
+def test_absent_channel_lists_the_eeg_channels_present(write_recording):
+    message = _error(write_recording(SLEEP_EDF_RATES, duration_sec=30), channel="C3")
+    assert "'C3' not found; EEG channels present: 'EEG Fpz-Cz', 'EEG Pz-Oz'" in message
+
+
+def test_absent_channel_lists_all_channels_when_none_is_named_eeg(edf_fixture):
+    message = _error(edf_fixture("subsecond"), channel="EEG Fpz-Cz")
+    assert message.endswith("channels present: 'Fp1'")
+
+
+def test_refuses_to_upsample(write_recording):
+    message = _error(write_recording({"EEG Fpz-Cz": 100.0}, duration_sec=30), sfreq=128.0)
+    assert "sampled at 100 Hz, below the 128 Hz" in message
+
+
+def test_missing_file(tmp_path):
+    assert _error(tmp_path / "absent.edf").endswith("file not found")
+
+
+@pytest.mark.parametrize("corrupt", ["garbage", "truncated header", "bad header field"])
+def test_corrupt_edf_header(write_recording, corrupt):
+    path = write_recording({"EEG Fpz-Cz": 100.0}, duration_sec=30)
+    content = path.read_bytes()
+    if corrupt == "garbage":
+        content = b"not an EDF file " * 64
+    elif corrupt == "truncated header":
+        content = content[:300]
+    else:  # the number of data records, bytes 236-243
+        content = content[:236] + b"many    " + content[244:]
+    path.write_bytes(content)
+    assert "not a readable recording" in _error(path)
+
+
+def test_recording_shorter_than_one_epoch(write_recording):
+    path = write_recording({"EEG Fpz-Cz": 100.0}, duration_sec=20, record_sec=10.0)
+    assert "empty recording: 20 s of signal" in _error(path)

@@ -1,0 +1,112 @@
+"""``tinysleepnet predict`` end to end (tests of ``cli/predict.py``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import mne
+import numpy as np
+import pandas as pd
+import pytest
+
+from tinysleepnet.cli import main
+from tinysleepnet.io.edf_writer import write_annotations_edf
+from tinysleepnet.model import TinySleepNet
+from tinysleepnet.prediction.stage import stage
+
+OUTPUTS = ("hypnogram.csv", "hypnogram.edf", "hypnogram.png", "statistics.json", "statistics.txt")
+
+
+def outputs_of(out: Path, name: str) -> list[Path]:
+    return [out / f"{name}_{kind}" for kind in OUTPUTS]
+
+
+@pytest.fixture(scope="module")
+def expert(recording: Path) -> Path:
+    """A Sleep-EDF-style expert hypnogram of the 16-epoch recording (R&K texts, one '?')."""
+    start = mne.io.read_raw_edf(recording, verbose="error").info["meas_date"]
+    runs = [("W", 4), ("1", 2), ("2", 4), ("3", 1), ("4", 1), ("R", 3), ("?", 1)]
+    annotations, onset = [], 0.0
+    for text, n in runs:
+        annotations.append((onset, 30.0 * n, f"Sleep stage {text}"))
+        onset += 30.0 * n
+    path = recording.with_name("night-Hypnogram.edf")
+    write_annotations_edf(path, annotations, start)
+    return path
+
+
+def test_predict_writes_every_output(
+    recording: Path, checkpoint: Path, model: TinySleepNet, expert: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "out"
+    argv = ["predict", str(recording), "--model", str(checkpoint), "--out", str(out)]
+    assert main([*argv, "--hypnogram", str(expert), "--jobs", "1"]) == 0
+    assert all(path.is_file() for path in outputs_of(out, "night-PSG"))
+    frame = pd.read_csv(out / "night-PSG_hypnogram.csv")
+    offline = stage(recording, model=model)
+    assert frame["stage"].tolist() == offline.stage_names
+    assert frame["clock_time"][0].startswith("2024-03-01T23:15:00")
+    annotations = mne.read_annotations(out / "night-PSG_hypnogram.edf")
+    assert annotations.duration.sum() == 16 * 30
+    assert json.loads((out / "night-PSG_statistics.json").read_text())["tib_min"] == 8.0
+    agreement = json.loads((out / "night-PSG_agreement.json").read_text())
+    assert agreement["n_epochs"] == 15 and agreement["n_unscored"] == 1  # the '?' epoch
+    expected_acc = np.mean(offline.stages[:15] == [0] * 4 + [1] * 2 + [2] * 4 + [3] * 2 + [4] * 3)
+    assert agreement["acc"] == pytest.approx(expected_acc)
+    assert (out / "night-PSG_agreement.txt").is_file()
+    report = capsys.readouterr().out
+    assert "night-PSG.edf: 16 epochs" in report and "kappa" in report
+
+
+def test_start_override_and_online(
+    recording: Path, checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["predict", str(recording), "--model", str(checkpoint), "--out", str(tmp_path)]
+    assert main([*argv, "--start", "2020-05-06T22:00:00", "--online"]) == 0
+    frame = pd.read_csv(tmp_path / "night-PSG_hypnogram.csv")
+    assert frame["clock_time"][1] == "2020-05-06T22:00:30"
+    difference = float(capsys.readouterr().out.split("online max |difference| ")[1].split(",")[0])
+    assert difference < 1e-4
+
+
+def test_batch_with_a_bad_file(
+    recording: Path,
+    checkpoint: Path,
+    make_recording: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.edf", "b.edf"):
+        shutil.copy(recording, folder / name)
+    make_recording(folder / "c_volts.edf", n_epochs=2, scale=1e-6)
+    (folder / "d_broken.edf").write_text("not an EDF file")
+    out = tmp_path / "out"
+    # The wildcard is expanded in-process, as on Windows where the shell leaves it.
+    code = main(["predict", str(folder / "*.edf"), "--model", str(checkpoint), "--out", str(out)])
+    assert code == 1
+    assert all(path.is_file() for name in "ab" for path in outputs_of(out, name))
+    assert sorted(p.name.split("_")[0] for p in out.iterdir()) == ["a"] * 5 + ["b"] * 5
+    errors = [line for line in capsys.readouterr().err.splitlines() if "tinysleepnet:" in line]
+    assert any("c_volts.edf" in line and "volts" in line for line in errors)
+    assert any("d_broken.edf" in line and "not a readable recording" in line for line in errors)
+    assert errors[-1] == "tinysleepnet: 2 of 4 recordings failed"
+
+
+def test_input_errors_exit_2(
+    recording: Path, checkpoint: Path, expert: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["predict", str(recording), "--out", str(tmp_path)]
+    assert main([*argv, "--model", str(tmp_path / "missing.pt")]) == 2
+    assert "missing.pt: checkpoint not found" in capsys.readouterr().err
+    assert main([*argv, "--model", str(checkpoint), "--hypnogram", str(expert), str(expert)]) == 2
+    assert "2 hypnograms for 1 recordings" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*argv, "--model", str(checkpoint), "--start", "yesterday"])
+    assert not list(tmp_path.iterdir())

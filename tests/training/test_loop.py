@@ -1,0 +1,221 @@
+"""The training loop: recipe, checkpoints, resumption, early stopping, schedules."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from tinysleepnet.config import Config
+from tinysleepnet.errors import TinySleepNetError
+from tinysleepnet.model import TinySleepNet
+from tinysleepnet.training import loop
+from tinysleepnet.training.checkpoint import load_checkpoint
+from tinysleepnet.training.loop import train
+
+
+def weights(path) -> dict[str, torch.Tensor]:
+    return load_checkpoint(path)["model"]
+
+
+def assert_same_weights(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=0, msg=name)
+
+
+def without_time(log: pd.DataFrame) -> pd.DataFrame:
+    return log.drop(columns="seconds")
+
+
+def test_learns_a_separable_toy_and_writes_its_files(tmp_path, tiny_config, toy_nights):
+    config = tiny_config.replace(dropout=0.1, max_passes=8, patience=8)
+    result = train(*toy_nights, config, tmp_path, progress=False)
+    assert result.best_score["acc"] >= 0.9
+    assert result.log["train_loss"].iloc[-1] < 0.6 * result.log["train_loss"].iloc[0]
+    assert result.log["pass"].tolist() == list(range(1, 9))
+    assert result.best_score["mf1"] == result.log["valid_mf1"].max()
+    assert result.best_pass == result.log["pass"][result.log["valid_mf1"].idxmax()]
+    assert Config.load(tmp_path / "config.json") == config
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "log.csv"), result.log)
+    best = load_checkpoint(result.best_path)
+    assert best["pass_number"] == result.best_pass and best["scores"] == result.best_score
+    assert not result.stopped_early
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path, tiny_config, toy_nights):
+    config = tiny_config.replace(max_passes=3)
+    straight = train(*toy_nights, config, tmp_path / "straight", progress=False)
+    train(*toy_nights, config.replace(max_passes=1), tmp_path / "resumed", progress=False)
+    resumed = train(*toy_nights, config, tmp_path / "resumed", progress=False)
+    pd.testing.assert_frame_equal(without_time(resumed.log), without_time(straight.log))
+    assert_same_weights(weights(resumed.last_path), weights(straight.last_path))
+    assert_same_weights(weights(resumed.best_path), weights(straight.best_path))
+    assert resumed.best_pass == straight.best_pass
+
+
+def test_finished_run_returns_without_training(tmp_path, tiny_config, toy_nights, monkeypatch):
+    first = train(*toy_nights, tiny_config, tmp_path, progress=False)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(loop, "_train_one_pass", fail)
+    again = train(*toy_nights, tiny_config, tmp_path, progress=False)
+    pd.testing.assert_frame_equal(again.log, first.log)
+    assert again.best_score == first.best_score
+
+
+def test_other_settings_or_nights_in_the_same_folder_are_refused(tmp_path, tiny_config, toy_nights):
+    train_nights, valid_nights = toy_nights
+    train(train_nights, valid_nights, tiny_config.replace(max_passes=1), tmp_path, progress=False)
+    with pytest.raises(TinySleepNetError, match=r"last\.pt.*lr=0\.001"):
+        train(train_nights, valid_nights, tiny_config.replace(lr=1e-3), tmp_path, progress=False)
+    with pytest.raises(TinySleepNetError, match="other nights"):
+        train(train_nights[1:], valid_nights, tiny_config, tmp_path, progress=False)
+
+
+def test_nights_at_another_rate_are_refused(tmp_path, tiny_config, toy_nights):
+    train_nights, valid_nights = toy_nights
+    odd = dataclasses.replace(valid_nights[0], sfreq=128.0)
+    with pytest.raises(TinySleepNetError, match=f"night {odd.name}.*128 Hz"):
+        train(train_nights, [odd], tiny_config, tmp_path, progress=False)
+    with pytest.raises(TinySleepNetError, match="validation"):
+        train(train_nights, [], tiny_config, tmp_path, progress=False)
+
+
+def test_early_stopping(tmp_path, tiny_config, toy_nights):
+    # With a learning rate of 0 the weights, hence the validation scores, never change.
+    config = tiny_config.replace(lr=0.0, max_passes=10, patience=2)
+    result = train(*toy_nights, config, tmp_path, progress=False)
+    assert result.stopped_early
+    assert len(result.log) == 3 and result.best_pass == 1
+
+
+def test_onecycle_schedule_runs_its_exact_length_and_resumes(
+    tmp_path, tiny_config, toy_nights, monkeypatch
+):
+    config = tiny_config.replace(schedule="onecycle", max_passes=3)
+    straight = train(*toy_nights, config, tmp_path / "straight", progress=False)
+    schedule = load_checkpoint(straight.last_path)["scheduler"]
+    assert schedule["last_epoch"] == schedule["total_steps"]  # counted up front, exactly
+    lrs = straight.log["lr"]
+    assert lrs.max() <= config.lr and lrs.iloc[-1] < 0.01 * config.lr
+
+    validate = loop._validate
+    passes = []
+
+    def interrupt_at_pass_3(model, nights, config, device):
+        passes.append(1)
+        if len(passes) == 3:
+            raise KeyboardInterrupt
+        return validate(model, nights, config, device)
+
+    monkeypatch.setattr(loop, "_validate", interrupt_at_pass_3)
+    with pytest.raises(KeyboardInterrupt):
+        train(*toy_nights, config, tmp_path / "resumed", progress=False)
+    monkeypatch.setattr(loop, "_validate", validate)
+    resumed = train(*toy_nights, config, tmp_path / "resumed", progress=False)
+    pd.testing.assert_frame_equal(without_time(resumed.log), without_time(straight.log))
+    assert_same_weights(weights(resumed.last_path), weights(straight.last_path))
+    with pytest.raises(TinySleepNetError, match="max_passes"):
+        train(*toy_nights, config.replace(max_passes=4), tmp_path / "resumed", progress=False)
+
+
+def test_state_is_carried_within_a_group_and_reset_between_groups(
+    tmp_path, tiny_config, toy_nights, monkeypatch
+):
+    calls: list[tuple[int, bool]] = []
+    forward = TinySleepNet.forward
+
+    def spy(self, x, state=None):
+        if self.training:
+            assert state is None or not state[0].requires_grad  # truncated BPTT
+            calls.append((x.shape[0], state is None))
+        return forward(self, x, state)
+
+    monkeypatch.setattr(TinySleepNet, "forward", spy)
+    config = tiny_config.replace(max_passes=1, max_skip_epochs=0, max_shift_frac=0.0)
+    train(*toy_nights, config, tmp_path, progress=False)
+    # 4 nights of 30..45 epochs, 2 at a time, chunks of 5: two groups per pass
+    resets = [i for i, (_, fresh) in enumerate(calls) if fresh]
+    assert len(resets) == 2 and resets[0] == 0
+    assert 0 < resets[1] < len(calls)
+
+
+def test_loss_ignores_padding_and_weights_classes():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 4, 5)
+    stages = torch.tensor([[0, 1, 2, 3], [4, 1, 0, 0]])
+    weight = torch.tensor([[1.0, 1, 1, 1], [1, 1, 0, 0]])
+    class_weights = torch.tensor([1.0, 1.5, 1, 1, 1])
+    loss = loop._loss(logits, stages, weight, class_weights)
+
+    changed = logits.clone()
+    changed[1, 2:] = 100 * torch.randn(2, 5)  # padded positions
+    assert loop._loss(changed, stages, weight, class_weights) == loss
+
+    per_epoch = -torch.log_softmax(logits, -1).gather(-1, stages[..., None])[..., 0]
+    real = weight.bool()
+    expected = (per_epoch * class_weights[stages])[real].sum() / real.sum()
+    torch.testing.assert_close(loss, expected)
+    n1 = stages == 1
+    n1_only = loop._loss(logits, stages, n1.float(), class_weights)
+    torch.testing.assert_close(n1_only, 1.5 * per_epoch[n1].mean())
+
+
+def test_l2_penalty_covers_the_conv_kernels_only(tiny_config):
+    model = TinySleepNet(tiny_config)
+    penalty = loop._l2_penalty(model, 1e-3)
+    expected = 1e-3 * sum(float((k.detach() ** 2).sum()) for k in model.conv_kernels()) / 2
+    assert float(penalty.detach()) == pytest.approx(expected, rel=1e-6)
+    penalty.backward()
+    kernels = {id(k) for k in model.conv_kernels()}
+    for name, param in model.named_parameters():
+        assert (param.grad is not None) == (id(param) in kernels), name
+
+
+def test_gradients_are_clipped_to_the_global_norm(tiny_config):
+    model = TinySleepNet(tiny_config)
+    before = nn.utils.parameters_to_vector(model.parameters()).detach().clone()
+    # plain SGD with rate 1: the update is minus the (clipped) gradient
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    loss = 1e4 * sum(p.sum() for p in model.parameters())
+    loop._optimizer_step(model, optimizer, loss, clip_norm=5.0)
+    step = nn.utils.parameters_to_vector(model.parameters()).detach() - before
+    assert float(step.norm()) == pytest.approx(5.0, rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("valid", "monitor", "improved"),
+    [
+        ({"mf1": 0.6, "acc": 0.1}, "mf1", True),
+        ({"mf1": 0.5, "acc": 0.8}, "mf1", True),  # tie on mf1, better acc
+        ({"mf1": 0.5, "acc": 0.7}, "mf1", False),
+        ({"mf1": 0.9, "acc": 0.6}, "acc", False),
+    ],
+)
+def test_improvement_on_the_monitored_score_ties_broken_by_the_other(valid, monitor, improved):
+    assert loop._improved(valid, {"mf1": 0.5, "acc": 0.7}, monitor) is improved
+    assert loop._improved(valid, None, monitor)
+
+
+def test_validation_loss_is_the_class_weighted_cross_entropy(tiny_config, toy_nights):
+    model = TinySleepNet(tiny_config).eval()
+    valid = toy_nights[1]
+    result = loop._validate(model, valid, tiny_config, torch.device("cpu"))
+    with torch.no_grad():
+        logits = torch.cat([model(torch.from_numpy(n.signal_uv)[None])[0][0] for n in valid])
+    stages = torch.from_numpy(np.concatenate([n.stages for n in valid]))
+    expected = loop._loss(
+        logits[None],
+        stages[None],
+        torch.ones(1, len(stages)),
+        torch.tensor(tiny_config.class_weights),
+    )
+    assert result["loss"] == pytest.approx(float(expected), rel=1e-4)
+    assert result["acc"] == pytest.approx(float((logits.argmax(-1) == stages).float().mean()))
