@@ -12,6 +12,8 @@ import pytest
 from scipy.signal import butter, sosfiltfilt, welch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, f1_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from tinysleepnet.data.resources import official_hypnograms
 from tinysleepnet.data.simulate import (
@@ -32,21 +34,21 @@ REAL_N3 = (
 )
 RK_TEXTS = {f"Sleep stage {s}" for s in "W1234R?"} | {"Movement time"}
 W, N1, N2, N3, REM = range(5)
+BANDS = [(0.5, 2), (2, 4), (4, 7), (8, 12), (11, 16), (16, 30), (30, 45)]  # Hz
 
 
 def stage_ids(scoring):
     return np.array([stage_from_annotation(text) for text in scoring])
 
 
-def band_power(epochs, low, high):
-    """Mean Welch power (uV^2/Hz) of each epoch between ``low`` and ``high`` Hz."""
+def band_powers(epochs, bands=BANDS):
+    """Mean Welch power (uV^2/Hz) of each epoch in each band, shape (n_epochs, n_bands)."""
     freqs, power = welch(epochs, fs=SFREQ, nperseg=400, axis=-1)
-    return power[:, (freqs >= low) & (freqs < high)].mean(axis=1)
+    return np.stack([power[:, (freqs >= lo) & (freqs < hi)].mean(axis=1) for lo, hi in bands], 1)
 
 
-def log_band_powers(epochs):
-    bands = [(0.5, 2), (2, 4), (4, 7), (8, 12), (11, 16), (16, 30), (30, 45)]
-    return np.log(np.stack([band_power(epochs, low, high) for low, high in bands], axis=1))
+def band_power(epochs, low, high):
+    return band_powers(epochs, [(low, high)])[:, 0]
 
 
 def simulated_epochs(seed, n_epochs=600, difficulty=1.0):
@@ -177,12 +179,14 @@ def test_simulation_is_determined_by_its_seed():
 def test_band_power_classifier_finds_n1_hardest_but_learns():
     train = [simulated_epochs(seed) for seed in (10, 11, 12)]
     x_test, y_test = simulated_epochs(13, n_epochs=1200)
-    x_train = np.concatenate([log_band_powers(x) for x, _ in train])
+    x_train = np.log(np.concatenate([band_powers(x) for x, _ in train]))
     y_train = np.concatenate([y for _, y in train])
     scored = y_train != UNSCORED
-    model = LogisticRegression(max_iter=2000).fit(x_train[scored], y_train[scored])
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(
+        x_train[scored], y_train[scored]
+    )
     scored = y_test != UNSCORED
-    predicted = model.predict(log_band_powers(x_test[scored]))
+    predicted = model.predict(np.log(band_powers(x_test[scored])))
     f1 = f1_score(y_test[scored], predicted, average=None, labels=range(5))
     assert np.argmin(f1) == N1
     assert balanced_accuracy_score(y_test[scored], predicted) > 0.5  # chance: 0.2

@@ -295,9 +295,10 @@ def simulate_eeg(
     ndarray of float32, shape (n_epochs * 30 * sfreq,)
         The EEG in microvolts.
     """
-    return _simulate_eeg(stages, sfreq, np.random.default_rng(rng), difficulty, ("EEG Fpz-Cz",))[0][
-        "EEG Fpz-Cz"
-    ]
+    signals, _ = _simulate_eeg(
+        stages, sfreq, np.random.default_rng(rng), difficulty, ["EEG Fpz-Cz"]
+    )
+    return signals["EEG Fpz-Cz"]
 
 
 def _simulate_eeg(
@@ -316,14 +317,16 @@ def _simulate_eeg(
     per_sec = int(sfreq)
     n_samples = len(stages) * _SECONDS_PER_EPOCH * per_sec
     profile = _epoch_profile(stages, rng, difficulty)
-    rhythm_uv = _per_second(profile[:, :_N_RHYTHMS])  # (seconds, rhythms)
+    per_second_uv = _per_second(profile[:, :_N_RHYTHMS])
+    rhythm_uv = {name: per_second_uv[:, [i]] for i, name in enumerate(_RHYTHM_UV)}
     filters = _rhythm_filters(sfreq, rng)
+    noise_samples = n_samples + len(filters["background"]) - 1  # what "valid" filtering eats
     # Brain rhythms are shared by the derivations; the background differs between electrodes.
     # The rhythms occupy disjoint bands, so filtering one white noise keeps them independent.
-    white = _white_noise(n_samples, filters, rng)
+    white = rng.standard_normal(noise_samples, dtype=np.float32)
     shared = {
-        name: _filter(white, h).reshape(-1, per_sec) * rhythm_uv[:, [i]]
-        for i, (name, h) in enumerate(filters.items())
+        name: oaconvolve(white, filters[name], mode="valid").reshape(-1, per_sec) * rhythm_uv[name]
+        for name in _RHYTHM_UV
         if name != "background"
     }
     transients = _transients(profile, sfreq, rng)
@@ -331,9 +334,9 @@ def _simulate_eeg(
     signals = {}
     for channel in channels:
         weight = _CHANNEL_GAIN[channel]
-        background = _filter(_white_noise(n_samples, filters, rng), filters["background"])
-        background = background.reshape(-1, per_sec)
-        x = weight.get("background", 1.0) * background * rhythm_uv[:, [0]]
+        white = rng.standard_normal(noise_samples, dtype=np.float32)
+        background = oaconvolve(white, filters["background"], mode="valid").reshape(-1, per_sec)
+        x = weight.get("background", 1.0) * background * rhythm_uv["background"]
         for name, source in shared.items():
             x += weight.get(name, 1.0) * source
         x = x.ravel()
@@ -407,18 +410,6 @@ def _rhythm_filters(sfreq: float, rng: np.random.Generator) -> dict[str, np.ndar
 
 def _bump(freqs: np.ndarray, centre_hz: float, width_hz: float) -> np.ndarray:
     return np.exp(-0.5 * ((freqs - centre_hz) / width_hz) ** 2)
-
-
-def _white_noise(
-    n_samples: int, filters: dict[str, np.ndarray], rng: np.random.Generator
-) -> np.ndarray:
-    """Unit white noise long enough to give ``n_samples`` through the filters."""
-    taps = len(next(iter(filters.values())))
-    return rng.standard_normal(n_samples + taps - 1, dtype=np.float32)
-
-
-def _filter(white: np.ndarray, h: np.ndarray) -> np.ndarray:
-    return oaconvolve(white, h, mode="valid")
 
 
 # --------------------------------------------------------------------------- transients
@@ -631,6 +622,10 @@ def simulate_night(
     TinySleepNetError
         If an argument is invalid.
     """
+    if hypnogram_extra_epochs < 0:
+        raise TinySleepNetError(
+            f"hypnogram_extra_epochs must be 0 or more, got {hypnogram_extra_epochs}"
+        )
     rng = np.random.default_rng(seed)
     scoring, name, scorer = _scoring(hypnogram, name, n_epochs, rng)
     if n_epochs is None:

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from ..errors import RecordingError, TinySleepNetError
 from ..evaluation.metrics import scores
 from ..io.atomic import write_text_atomic
-from ..io.recordings import Recording, _channels_present, read_eeg
+from ..io.recordings import Recording, read_eeg, recording_from_raw
 from ..model import TinySleepNet
 from ..stages import EPOCH_SEC, UNSCORED, stage_names
 from ..training.checkpoint import load_model
@@ -228,14 +228,13 @@ def read_recording(
     elif isinstance(source, Recording):
         recording = source
     elif isinstance(source, mne.io.BaseRaw):
-        path = source.filenames[0] if source.filenames and source.filenames[0] else "<Raw>"
-        recording = _recording_from_raw(source, channel, config.sfreq, Path(path))
+        recording = recording_from_raw(source, channel, config.sfreq)
     else:
         signal, sfreq = source
         info = mne.create_info([channel], float(sfreq), "eeg")
         volts = np.asarray(signal, dtype=np.float64)[None] * 1e-6  # MNE holds EEG in volts
         raw = mne.io.RawArray(volts, info, verbose="error")
-        recording = _recording_from_raw(raw, channel, config.sfreq, Path("<array>"))
+        recording = recording_from_raw(raw, channel, config.sfreq, "<array>")
     if recording.sfreq != config.sfreq:
         raise RecordingError(
             recording.path,
@@ -294,24 +293,3 @@ def _epochs_of(recording: Recording, epoch_samples: int) -> np.ndarray:
     if n_epochs == 0:
         raise RecordingError(recording.path, "shorter than one epoch")
     return recording.signal_uv[: n_epochs * epoch_samples].reshape(n_epochs, epoch_samples)
-
-
-def _recording_from_raw(raw: mne.io.BaseRaw, channel: str, sfreq: float, path: Path) -> Recording:
-    """What :func:`~tinysleepnet.io.recordings.read_eeg` gives, from an open ``Raw``."""
-    if channel not in raw.ch_names:
-        raise RecordingError(path, f"channel {channel!r} not found; {_channels_present(raw)}")
-    raw = raw.copy().pick([channel]).load_data(verbose="error")
-    if raw.info["sfreq"] < sfreq:
-        raise RecordingError(
-            path, f"channel {channel!r} is sampled at {raw.info['sfreq']:g} Hz, below the "
-            f"{sfreq:g} Hz the model needs"
-        )
-    if raw.info["sfreq"] != sfreq:
-        raw.resample(sfreq, verbose="error")
-    return Recording(
-        signal_uv=raw.get_data(units="uV")[0].astype(np.float32),
-        sfreq=sfreq,
-        channel=channel,
-        start=raw.info["meas_date"],
-        path=path,
-    )
