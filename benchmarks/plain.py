@@ -51,7 +51,8 @@ class PlainTinySleepNet(nn.Module):
         kernel, stride = int(config.sfreq / 2), max(int(config.sfreq / 16), 1)
         length1 = -(-samples // stride)
         length2 = -(-length1 // 8)
-        layers = [*_conv(1, n, kernel, stride, samples), *_pool(8, length1), nn.Dropout(config.dropout)]
+        layers = [*_conv(1, n, kernel, stride, samples), *_pool(8, length1)]
+        layers.append(nn.Dropout(config.dropout))
         for _ in range(3):
             layers += _conv(n, n, 8, 1, length2)
         layers += [*_pool(4, length2), nn.Flatten(), nn.Dropout(config.dropout)]
@@ -88,7 +89,9 @@ def copy_weights(source: TinySleepNet, target: PlainTinySleepNet) -> None:
     target.classifier.load_state_dict(source.classifier.state_dict())
 
 
-def predict_proba(model: PlainTinySleepNet, signals: list[np.ndarray], chunk_epochs: int = 256) -> list[np.ndarray]:
+def predict_proba(
+    model: PlainTinySleepNet, signals: list[np.ndarray], chunk_epochs: int = 256
+) -> list[np.ndarray]:
     """Stage probabilities night by night and chunk by chunk, as a naive port does."""
     model.eval()
     results = []

@@ -3,12 +3,15 @@
 The exported graph maps ``x`` (nights, epochs, samples), ``h0`` and ``c0`` (1, nights, units)
 to ``logits`` (nights, epochs, 5), ``hn`` and ``cn``; nights and epochs are dynamic axes. It
 therefore serves whole-night staging and online staging one epoch at a time alike, in any
-ONNX runtime (see :class:`~tinysleepnet.prediction.onnx_backend.OnnxModel`).
+ONNX runtime (see :class:`~tinysleepnet.prediction.onnx_backend.OnnxModel`). The model's
+:class:`~tinysleepnet.config.Config` travels in the graph's metadata (key :data:`CONFIG_KEY`,
+JSON), so the file alone says which sampling rate and channel it expects.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import warnings
 from pathlib import Path
 
@@ -23,6 +26,8 @@ from .model import TinySleepNet
 INPUT_NAMES = ("x", "h0", "c0")
 OUTPUT_NAMES = ("logits", "hn", "cn")
 OPSET = 17
+#: Metadata key of the model's configuration (JSON) in the exported graph.
+CONFIG_KEY = "tinysleepnet_config"
 
 
 class _ExplicitState(nn.Module):
@@ -56,6 +61,10 @@ def export_onnx(model: TinySleepNet, path: str | Path) -> Path:
     """
     if model.config.peepholes:
         raise TinySleepNetError("ONNX export supports the fused LSTM only (peepholes=False)")
+    try:
+        import onnx
+    except ImportError as err:
+        raise TinySleepNetError("ONNX export needs onnx: pip install 'tinysleepnet[onnx]'") from err
     path = Path(path)
     # A copy: exporting moves to the CPU, and restores the training flag of the wrapper.
     graph = _ExplicitState(copy.deepcopy(model).cpu()).eval()
@@ -64,8 +73,11 @@ def export_onnx(model: TinySleepNet, path: str | Path) -> Path:
     axes = {"x": {0: "nights", 1: "epochs"}, "logits": {0: "nights", 1: "epochs"}}
     axes.update({name: {1: "nights"} for name in ("h0", "c0", "hn", "cn")})
     with atomic_path(path) as tmp, warnings.catch_warnings():
-        # The TorchScript exporter warns that nn.LSTM's batch size is traced: it is not
-        # (the nights axis is declared dynamic and tested in tests/test_export.py).
+        # The TorchScript exporter (the dynamo one needs onnxscript) warns that it is
+        # deprecated, that shapes read in Python become constants (the samples axis is fixed;
+        # the one-epoch branch of the forward is not taken, nn.LSTM serves any count) and
+        # about nn.LSTM's batch size (declared dynamic). tests/test_export.py checks the graph
+        # on other numbers of nights and epochs.
         warnings.simplefilter("ignore")
         torch.onnx.export(
             graph,
@@ -77,4 +89,7 @@ def export_onnx(model: TinySleepNet, path: str | Path) -> Path:
             opset_version=OPSET,
             dynamo=False,
         )
+        graph_proto = onnx.load(tmp)
+        onnx.helper.set_model_props(graph_proto, {CONFIG_KEY: json.dumps(model.config.to_dict())})
+        onnx.save(graph_proto, tmp)
     return path

@@ -51,7 +51,7 @@ def predict_proba(
     Parameters
     ----------
     model : TinySleepNet or OnnxModel
-        Put in evaluation mode by the caller (:func:`~tinysleepnet.training.checkpoint.load_model` does).
+        In evaluation mode (:func:`~tinysleepnet.training.checkpoint.load_model` returns it so).
     signals : sequence of ndarray, shape (n_epochs, epoch_samples)
         Each night's EEG in microvolts, cut into epochs.
     batch_nights : int
@@ -59,9 +59,10 @@ def predict_proba(
     chunk_epochs : int
         Most epochs per forward call.
     precision : {"float32", "bfloat16"}
-        Arithmetic of the CNN of a torch model. ``"bfloat16"`` is about 1.5x faster on CPUs
-        with bfloat16 instructions and agrees with float32 on about 99 % of epochs
-        (see ``benchmarks/README.md``); it is slower than float32 on CPUs without them.
+        Arithmetic of the CNN of a torch model (the LSTM always runs in float32).
+        ``"bfloat16"`` is about 1.5x faster on CPUs with bfloat16 instructions (AVX512-BF16,
+        AMX) and slower than float32 on CPUs without them; it gave the float32 stage on at
+        least 99 % of epochs in the checks of ``benchmarks/README.md``.
 
     Returns
     -------

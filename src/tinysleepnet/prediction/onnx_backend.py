@@ -8,12 +8,15 @@ It needs the optional ``onnxruntime`` package (``pip install tinysleepnet[onnx]`
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..config import Config
 from ..errors import RecordingError, TinySleepNetError
+from ..export import CONFIG_KEY
 from ..model import State
 
 
@@ -29,6 +32,8 @@ class OnnxModel:
 
     Attributes
     ----------
+    config : Config
+        Settings of the exported model (sampling rate, epoch length, channel...).
     epoch_samples : int
         Samples per epoch the graph expects.
     lstm_units : int
@@ -54,11 +59,12 @@ class OnnxModel:
             )
         except Exception as err:  # onnxruntime raises its own exception types
             raise RecordingError(path, f"not a readable ONNX model ({type(err).__name__})") from err
-        inputs = {node.name: node.shape for node in self.session.get_inputs()}
-        if set(inputs) != {"x", "h0", "c0"}:
-            raise RecordingError(path, "not a tinysleepnet ONNX export (inputs x, h0, c0 expected)")
-        self.epoch_samples = int(inputs["x"][2])
-        self.lstm_units = int(inputs["h0"][2])
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        if CONFIG_KEY not in metadata:
+            raise RecordingError(path, "not a tinysleepnet ONNX export (no configuration)")
+        self.config = Config.from_dict(json.loads(metadata[CONFIG_KEY]))
+        self.epoch_samples = self.config.epoch_samples
+        self.lstm_units = self.config.lstm_units
 
     def initial_state(self, n_nights: int, device: torch.device | str | None = None) -> State:
         """Zero state for the start of ``n_nights`` nights."""
