@@ -15,6 +15,7 @@ import torch
 from ..io.recordings import Recording
 from ..model import State
 from ..stages import N_STAGES
+from .inference import model_device
 from .stage import ModelLike, StagingResult, as_model, read_recording
 
 
@@ -41,9 +42,13 @@ class Stager:
     """
 
     def __init__(
-        self, model: ModelLike, start: dt.datetime | None = None, chunk_epochs: int = 256
+        self,
+        model: ModelLike,
+        start: dt.datetime | None = None,
+        chunk_epochs: int = 256,
+        backend: str = "torch",
     ) -> None:
-        self.model = as_model(model)
+        self.model = as_model(model, backend)
         self.start = start
         self.chunk_epochs = chunk_epochs
         self.reset()
@@ -104,7 +109,7 @@ class Stager:
     @torch.inference_mode()
     def _stage_epochs(self, epochs: np.ndarray) -> np.ndarray:
         """Probabilities of consecutive epochs, carrying the LSTM state on."""
-        device = next(self.model.parameters()).device
+        device = model_device(self.model)
         x = torch.as_tensor(epochs[None], device=device)
         logits, self._state = self.model(x, self._state)
         return torch.softmax(logits.float(), dim=-1)[0].cpu().numpy()

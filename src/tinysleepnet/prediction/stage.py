@@ -9,9 +9,10 @@ writes every output (CSV, EDF+, PNG, statistics, agreement with an expert).
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import mne
 import numpy as np
@@ -20,6 +21,7 @@ from matplotlib.figure import Figure
 
 from ..errors import RecordingError, TinySleepNetError
 from ..evaluation.metrics import scores
+from ..export import export_onnx
 from ..io.atomic import write_text_atomic
 from ..io.recordings import Recording, read_eeg, recording_from_raw
 from ..model import TinySleepNet
@@ -27,11 +29,15 @@ from ..stages import EPOCH_SEC, UNSCORED, stage_names
 from ..training.checkpoint import load_model
 from . import outputs
 from .inference import predict_proba
+from .onnx_backend import OnnxModel
 from .plots import plot_hypnogram
 from .statistics import sleep_statistics, statistics_table
 
 #: What :func:`stage` accepts as the model: a loaded network or a checkpoint file.
-ModelLike: TypeAlias = TinySleepNet | str | Path
+#: Engines that can run the network.
+BACKENDS = ("torch", "onnx")
+
+ModelLike: TypeAlias = TinySleepNet | OnnxModel | str | Path
 
 #: What :func:`stage` accepts as the recording.
 Source: TypeAlias = str | Path | Recording | mne.io.BaseRaw | tuple[np.ndarray, float]
@@ -171,13 +177,32 @@ class StagingResult:
         return paths
 
 
-def as_model(model: ModelLike | None) -> TinySleepNet:
-    """The network to stage with: ``model`` itself, or loaded from a checkpoint path."""
+def as_model(model: ModelLike | None, backend: str = "torch") -> TinySleepNet | OnnxModel:
+    """The network to stage with: ``model`` itself, or loaded from a file.
+
+    Parameters
+    ----------
+    model : TinySleepNet, OnnxModel, or path
+        A loaded network, a checkpoint (``.pt``) or an exported graph (``.onnx``, always
+        run by ONNX Runtime).
+    backend : {"torch", "onnx"}
+        ``"onnx"`` runs a checkpoint through ONNX Runtime (exported on the fly to a
+        temporary file); needs the optional ``onnxruntime`` package.
+    """
     if model is None:
         raise TinySleepNetError("no model given: pass a checkpoint file (--model CKPT)")
-    if isinstance(model, TinySleepNet):
-        return model
-    return load_model(model)
+    if backend not in BACKENDS:
+        raise TinySleepNetError(f"unknown backend {backend!r}; choose from {BACKENDS}")
+    if isinstance(model, TinySleepNet | OnnxModel):
+        network = model
+    elif Path(model).suffix == ".onnx":
+        return OnnxModel(model)
+    else:
+        network = load_model(model)
+    if backend == "onnx" and isinstance(network, TinySleepNet):
+        with tempfile.TemporaryDirectory() as folder:
+            return OnnxModel(export_onnx(network, Path(folder) / "model.onnx"))
+    return network
 
 
 def check_microvolts(signal_uv: np.ndarray, path: str | Path) -> None:
@@ -207,7 +232,7 @@ def check_microvolts(signal_uv: np.ndarray, path: str | Path) -> None:
 
 
 def read_recording(
-    source: Source, channel: str | None, model: TinySleepNet
+    source: Source, channel: str | None, model: TinySleepNet | OnnxModel
 ) -> Recording:
     """The EEG channel of ``source`` in microvolts at the model's rate, units checked.
 
@@ -249,6 +274,9 @@ def stage(
     channel: str | None = None,
     model: ModelLike | None = None,
     start: dt.datetime | None = None,
+    *,
+    backend: str = "torch",
+    precision: Literal["float32", "bfloat16"] = "float32",
 ) -> StagingResult:
     """Stage a whole night of sleep from one EEG channel.
 
@@ -260,10 +288,15 @@ def stage(
         model's rate are resampled; below it they are refused.
     channel : str or None
         EEG channel to stage; None takes the one the model was trained on.
-    model : TinySleepNet or path
-        A loaded network or a checkpoint file.
+    model : TinySleepNet, OnnxModel or path
+        A loaded network, a checkpoint file or an exported ONNX graph.
     start : datetime or None
         Clock time of the recording's start; None takes the file's (if any).
+    backend : {"torch", "onnx"}
+        Run a checkpoint with PyTorch or ONNX Runtime (see :func:`as_model`).
+    precision : {"float32", "bfloat16"}
+        Arithmetic of the CNN with PyTorch (see
+        :func:`~tinysleepnet.prediction.inference.predict_proba`).
 
     Returns
     -------
@@ -281,9 +314,10 @@ def stage(
     >>> result = stage("SC4001E0-PSG.edf", model="best.pt")  # doctest: +SKIP
     >>> result.statistics()["tst_min"]  # doctest: +SKIP
     """
-    network = as_model(model)
+    network = as_model(model, backend)
     recording = read_recording(source, channel, network)
-    (proba,) = predict_proba(network, [_epochs_of(recording, network.epoch_samples)])
+    epochs = _epochs_of(recording, network.epoch_samples)
+    (proba,) = predict_proba(network, [epochs], precision=precision)
     return StagingResult(proba, start or recording.start, network.config.epoch_sec)
 
 
