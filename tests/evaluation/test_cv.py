@@ -7,7 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
+from tinysleepnet.cli import main
 from tinysleepnet.config import Config
 from tinysleepnet.data.nights import MANIFEST, Night, save_night
 from tinysleepnet.errors import TinySleepNetError
@@ -27,6 +29,15 @@ TINY = Config(
     device="cpu",
     amp=False,
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """One thread: on a shared, busy machine two spinning threads can stall a pass for seconds."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +165,14 @@ def test_interrupted_fold_resumes_without_retraining(data_dir, tmp_path, monkeyp
     cv.run_fold(data_dir, tmp_path, 0, None, n_folds=2, progress=False)
     assert cv.is_done(tmp_path, 0)
     assert log.read_bytes() == trained
+
+
+def test_cli_runs_the_folds_asked_for(data_dir, tmp_path, capsys):
+    tiny = ["--n-filters", "4", "--lstm-units", "4", "--seq-len", "4", "--epochs", "1"]
+    command = ["cv", str(data_dir), "--folds", "2", "--out", str(tmp_path), "--quiet", *tiny]
+    assert main([*command, "--device", "cpu", "--fold", "1"]) == 0
+    assert "still to run: [0]" in capsys.readouterr().out
+    assert cv.is_done(tmp_path, 1) and not cv.is_done(tmp_path, 0)
+
+    assert main([*command, "--lr", "0.5"]) == 2
+    assert "lr=0.5" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 
+from tinysleepnet.cli import main
 from tinysleepnet.data.nights import Night
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation.cv import DONE_FILE, FOLDS_FILE, fold_dir, save_predictions
@@ -116,3 +117,14 @@ def test_run_without_finished_fold_or_plan_is_refused(tmp_path):
     write_fake_run(tmp_path, finished=[])
     with pytest.raises(TinySleepNetError, match="no fold has finished"):
         evaluate_run(tmp_path, allow_partial=True)
+
+
+def test_cli_names_missing_folds(tmp_path, capsys):
+    write_fake_run(tmp_path, finished=[1])
+    assert main(["evaluate", str(tmp_path)]) == 2
+    assert "folds 0, 2 missing" in capsys.readouterr().err
+
+    assert main(["evaluate", str(tmp_path), "--allow-partial"]) == 0
+    printed = capsys.readouterr().out
+    assert "**PARTIAL: folds 0, 2 missing**" in printed
+    assert str(tmp_path / "evaluation" / "confusion.png") in printed

@@ -43,8 +43,9 @@ CONFIG_FILE = "config.json"
 DONE_FILE = "DONE"
 PREDICTIONS_DIR = "predictions"
 
-#: Settings that may differ between the machines running the folds of one run.
-_MACHINE_FIELDS = ("device",)
+#: Settings that may differ between the calls running the folds of one run: the device of
+#: each machine and free-form notes.
+_FREE_FIELDS = ("device", "extra")
 
 
 def fold_dir(run_dir: str | Path, index: int) -> Path:
@@ -124,7 +125,8 @@ def cross_validate(
         Number of folds over the sorted subject ids (20 for Sleep-EDF-20, 10 for -78).
     config : Config or None
         Settings of every fold. ``None`` reuses ``RUN/config.json``, or the paper's
-        defaults for a new run. Settings other than ``device`` must match the run's.
+        defaults for a new run. Settings other than ``device`` and ``extra`` must
+        match the run's.
     folds : sequence of int or None
         Indices (0-based) of the folds to run; ``None`` runs them all.
     progress : bool
@@ -142,7 +144,7 @@ def cross_validate(
         data folder, number of folds, subjects or settings.
     """
     run_dir = Path(run_dir)
-    indices = list(range(n_folds)) if folds is None else list(folds)
+    indices = list(range(n_folds)) if folds is None else list(dict.fromkeys(folds))
     if bad := [i for i in indices if not 0 <= i < n_folds]:
         raise TinySleepNetError(f"fold {bad[0]} out of range: folds are 0..{n_folds - 1}")
     config = _run_config(run_dir, config)
@@ -151,7 +153,7 @@ def cross_validate(
     pending = [i for i in indices if not is_done(run_dir, i)]
     if pending:
         nights = load_nights(data_dir)
-        subjects = sorted({night.subject for night in nights})
+        subjects = {night.subject for night in nights}
         splits = make_folds(subjects, n_folds, valid_frac=config.valid_frac, seed=config.seed)
         plan |= {
             "valid_frac": config.valid_frac,
@@ -176,7 +178,7 @@ def _run_config(run_dir: Path, config: Config | None) -> Config:
     if config is None:
         return saved
     new, old = config.to_dict(), saved.to_dict()
-    if changed := [k for k in new if k not in _MACHINE_FIELDS and new[k] != old[k]]:
+    if changed := [k for k in new if k not in _FREE_FIELDS and new[k] != old[k]]:
         detail = ", ".join(f"{k}={new[k]!r} (run has {old[k]!r})" for k in changed)
         raise TinySleepNetError(
             f"{path}: settings differ from this run's: {detail}; "

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from ..errors import TinySleepNetError
 from ..io.atomic import atomic_path, write_text_atomic
@@ -60,32 +61,22 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
         raise TinySleepNetError(
             f"{run_dir}: {_missing_text(missing)} (run them, or pass --allow-partial)"
         )
-    expert, predicted, rows = [], [], []
-    for fold in plan["folds"]:
-        if fold["fold"] in missing:
-            continue
-        nights = _load_predictions(fold_dir(run_dir, fold["fold"]))
-        fold_true = np.concatenate([night["expert"] for night in nights])
-        fold_pred = np.concatenate([night["predicted"] for night in nights])
-        fold_scores = scores(fold_true, fold_pred)
-        rows.append(
-            {
-                "fold": fold["fold"],
-                "test_subjects": fold["test_subjects"],
-                "n_nights": len(nights),
-                **{k: fold_scores[k] for k in ("n_epochs", "acc", "mf1", "kappa")},
-            }
-        )
-        expert.append(fold_true)
-        predicted.append(fold_pred)
+    scored = [fold for fold in plan["folds"] if fold["fold"] not in missing]
+    stages = [_fold_stages(fold_dir(run_dir, fold["fold"])) for fold in scored]
     out_dir = run_dir / EVALUATION_DIR
     result = {
         "run_dir": str(run_dir),
         "n_folds": plan["n_folds"],
         "missing_folds": missing,
         "partial": bool(missing),
-        "pooled": scores(np.concatenate(expert), np.concatenate(predicted)),
-        "folds": rows,
+        "pooled": scores(
+            np.concatenate([expert for expert, _, _ in stages]),
+            np.concatenate([predicted for _, predicted, _ in stages]),
+        ),
+        "folds": [
+            _fold_row(fold, *night_stages)
+            for fold, night_stages in zip(scored, stages, strict=True)
+        ],
         "paths": {
             "json": str(out_dir / "scores.json"),
             "markdown": str(out_dir / "scores.md"),
@@ -173,7 +164,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_confusion(confusion: Sequence[Sequence[int]], path: str | Path, *, title: str) -> None:
+def plot_confusion(confusion: ArrayLike, path: str | Path, *, title: str) -> None:
     """Save the confusion matrix as an image: colour = percent of the row, text = counts too.
 
     Parameters
@@ -202,19 +193,33 @@ def plot_confusion(confusion: Sequence[Sequence[int]], path: str | Path, *, titl
         fig.savefig(tmp, dpi=150)
 
 
-def _load_predictions(folder: Path) -> list[dict[str, np.ndarray]]:
-    """The test nights of one fold, in name order."""
+def _fold_stages(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:
+    """Expert and predicted stages of all test epochs of one fold, and its number of nights."""
     files = sorted((folder / PREDICTIONS_DIR).glob("*.npz"))
     if not files:
         raise TinySleepNetError(f"{folder}: marked done but has no {PREDICTIONS_DIR}/*.npz")
-    nights = []
+    expert, predicted = [], []
     for file in files:
-        with np.load(file) as data:
-            nights.append({key: data[key] for key in ("expert", "predicted")})
-    return nights
+        with np.load(file) as night:
+            expert.append(night["expert"])
+            predicted.append(night["predicted"])
+    return np.concatenate(expert), np.concatenate(predicted), len(files)
 
 
-def _row_fractions(confusion: Sequence[Sequence[int]]) -> np.ndarray:
+def _fold_row(
+    fold: dict[str, Any], expert: np.ndarray, predicted: np.ndarray, n_nights: int
+) -> dict[str, Any]:
+    """One line of the per-fold table: the fold's subjects and its own test scores."""
+    fold_scores = scores(expert, predicted)
+    return {
+        "fold": fold["fold"],
+        "test_subjects": fold["test_subjects"],
+        "n_nights": n_nights,
+        **{k: fold_scores[k] for k in ("n_epochs", "acc", "mf1", "kappa")},
+    }
+
+
+def _row_fractions(confusion: ArrayLike) -> np.ndarray:
     """Each count of a confusion matrix over its row's total (0 in an empty row)."""
     counts = np.asarray(confusion, dtype=float)
     return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
