@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
-import torch
 
 from tinysleepnet.cli import main
 from tinysleepnet.data.simulate import simulate_cohort
@@ -29,14 +27,6 @@ SETTINGS = [
     "--device", "cpu",
 ]  # fmt: skip
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One thread: on a shared, busy machine two spinning threads can stall a pass for seconds."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_simulate_prepare_cv_evaluate(tmp_path, capsys):

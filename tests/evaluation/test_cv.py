@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
@@ -27,17 +26,8 @@ TINY = Config(
     max_passes=1,
     patience=1,
     device="cpu",
-    amp=False,
+    precision="float32",
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """One thread: on a shared, busy machine two spinning threads can stall a pass for seconds."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +166,25 @@ def test_cli_runs_the_folds_asked_for(data_dir, tmp_path, capsys):
 
     assert main([*command, "--lr", "0.5"]) == 2
     assert "lr=0.5" in capsys.readouterr().err
+
+
+def test_parallel_folds_give_the_sequential_result(two_fold_run, data_dir, tmp_path):
+    sequential, _ = two_fold_run
+    parallel = tmp_path / "parallel"
+    cv.cross_validate(data_dir, parallel, n_folds=2, config=TINY, progress=False, n_parallel=2)
+    for fold in (0, 1):
+        for path in (cv.fold_dir(sequential, fold) / cv.PREDICTIONS_DIR).glob("*.npz"):
+            twin = cv.fold_dir(parallel, fold) / cv.PREDICTIONS_DIR / path.name
+            np.testing.assert_array_equal(np.load(path)["proba"], np.load(twin)["proba"])
+
+
+def test_cli_rerun_without_settings_continues_the_run(data_dir, tmp_path):
+    run = tmp_path / "run"
+    tiny_flags = [
+        "--n-filters", "4", "--lstm-units", "4", "--batch-nights", "4",
+        "--seq-len", "4", "--epochs", "1", "--patience", "1", "--device", "cpu",
+    ]  # fmt: skip
+    args = ["cv", str(data_dir), "--folds", "2", "--out", str(run), "--quiet"]
+    assert main([*args, "--fold", "0", *tiny_flags]) == 0
+    assert main([*args, "--fold", "1"]) == 0  # no flags: the run's own settings
+    assert cv.is_done(run, 1)

@@ -14,13 +14,6 @@ from tinysleepnet.model import TinySleepNet, same_padding
 SMALL = Config(epoch_sec=3.0, n_filters=8, lstm_units=16, dropout=0.0)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_paper_network_at_100_hz():
     net = TinySleepNet(Config())

@@ -28,7 +28,7 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--preset`` and one ``--field-name`` flag per Config field (default: the preset's)."""
     group = parser.add_argument_group("model and training settings (defaults: the paper's recipe)")
     group.add_argument(
-        "--preset", choices=sorted(PRESETS), default="paper", help="named set of settings"
+        "--preset", choices=sorted(PRESETS), help="named set of settings (default: paper)"
     )
     for field in dataclasses.fields(Config):
         if field.name == "extra":
@@ -45,11 +45,24 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def config_from_args(args: argparse.Namespace) -> Config:
-    """The preset named by ``--preset`` with every flag given on the command line applied."""
-    overrides = {
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    return {
         name.removeprefix("config_"): value
         for name, value in vars(args).items()
         if name.startswith("config_") and value is not None
     }
-    return preset(args.preset, **overrides)
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The preset named by ``--preset`` (default: paper) with every flag given applied."""
+    return preset(args.preset or "paper", **_overrides(args))
+
+
+def config_if_given(args: argparse.Namespace) -> Config | None:
+    """Like :func:`config_from_args`, but ``None`` when no setting was given at all.
+
+    Commands that continue an existing run use ``None`` to mean "the run's own settings".
+    """
+    if args.preset is None and not _overrides(args):
+        return None
+    return config_from_args(args)

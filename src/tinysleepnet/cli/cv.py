@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..evaluation.cv import cross_validate, is_done
 from ..evaluation.report import evaluate_run
-from ._config import add_config_arguments, config_from_args
+from ._config import add_config_arguments, config_if_given
 from .evaluate import print_report
 
 EPILOG = """\
@@ -49,6 +49,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="I",
         help="run only fold I (0-based); repeat for several (default: all)",
     )
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train N folds at once, each in its own process (several fit on one GPU)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     add_config_arguments(parser)
     parser.set_defaults(func=run)
@@ -59,9 +66,10 @@ def run(args: argparse.Namespace) -> int:
         args.data,
         args.out,
         n_folds=args.folds,
-        config=config_from_args(args),
+        config=config_if_given(args),
         folds=args.fold_indices,
         progress=not args.quiet,
+        n_parallel=args.parallel,
     )
     pending = [i for i in range(args.folds) if not is_done(args.out, i)]
     if pending:

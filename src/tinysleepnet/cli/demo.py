@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..pipeline import run_pipeline
-from ._config import add_config_arguments, config_from_args
+from ._config import add_config_arguments, config_if_given
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,14 +32,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    flags_given = args.preset != "paper" or any(
-        value is not None for name, value in vars(args).items() if name.startswith("config_")
-    )
     result = run_pipeline(
         args.out,
         args.data,
         n_folds=args.folds,
-        config=config_from_args(args) if flags_given else None,
+        config=config_if_given(args),
         n_jobs=args.jobs,
         progress=not args.quiet,
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..config import Config
 from ..data.nights import load_nights
 from ..errors import TinySleepNetError
 from ..evaluation.folds import sorted_subjects, split_validation
 from ..training.loop import train
-from ._config import add_config_arguments, config_from_args
+from ._config import add_config_arguments, config_if_given
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
+    saved = args.out / "config.json"
+    # Without settings on the command line, a rerun continues the run in --out as it was.
+    config = config_if_given(args) or (Config.load(saved) if saved.is_file() else Config())
     nights = load_nights(args.data)
     subjects = sorted_subjects(night.subject for night in nights)
     if args.valid_subjects:

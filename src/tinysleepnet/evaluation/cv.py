@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from joblib import Parallel, delayed
 
 from ..config import Config
 from ..data.nights import Night, load_nights
@@ -112,6 +114,7 @@ def cross_validate(
     config: Config | None = None,
     folds: Sequence[int] | None = None,
     progress: bool = True,
+    n_parallel: int = 1,
 ) -> list[Path]:
     """Run the folds of a subject-wise cross-validation that are not done yet.
 
@@ -131,6 +134,10 @@ def cross_validate(
         Indices (0-based) of the folds to run; ``None`` runs them all.
     progress : bool
         Print one line per fold and show the training progress bars (on stderr).
+    n_parallel : int
+        Folds trained at once, each in its own process on the configured device. The
+        network is small, so one GPU can hold several folds and keep busy; on a CPU the
+        cores are shared out between the processes. Progress bars are off when > 1.
 
     Returns
     -------
@@ -162,9 +169,32 @@ def cross_validate(
         }
         _check_plan(run_dir, plan)
         write_text_atomic(run_dir / FOLDS_FILE, json.dumps(plan, indent=2) + "\n")
-        for i in pending:
-            _run_one_fold(nights, splits[i], config, fold_dir(run_dir, i), progress=progress)
+        if n_parallel > 1 and len(pending) > 1:
+            del nights  # each worker loads its own copy
+            _run_in_parallel(data_dir, run_dir, [splits[i] for i in pending], config, n_parallel)
+        else:
+            for i in pending:
+                _run_one_fold(nights, splits[i], config, fold_dir(run_dir, i), progress=progress)
     return [fold_dir(run_dir, i) for i in indices]
+
+
+def _run_in_parallel(
+    data_dir: str | Path, run_dir: Path, splits: Sequence[Fold], config: Config, n_parallel: int
+) -> None:
+    """Train several folds at once in worker processes (joblib's loky backend)."""
+    threads = max(1, torch.get_num_threads() // n_parallel)  # share this process's cores
+    Parallel(n_jobs=n_parallel)(
+        delayed(_fold_worker)(data_dir, fold, config, fold_dir(run_dir, fold.index), threads)
+        for fold in splits
+    )
+
+
+def _fold_worker(
+    data_dir: str | Path, fold: Fold, config: Config, out_dir: Path, threads: int
+) -> None:
+    torch.set_num_threads(threads)
+    _run_one_fold(load_nights(data_dir), fold, config, out_dir, progress=False)
+    print(f"fold {fold.index}: done", file=sys.stderr)
 
 
 def _run_config(run_dir: Path, config: Config | None) -> Config:
