@@ -199,6 +199,8 @@ class TinySleepNet(nn.Module):
         """
         lead = x.shape[:-1]
         epochs = x.reshape(-1, 1, x.shape[-1])
+        if self.config.input_scale != 1.0:
+            epochs = epochs * self.config.input_scale
         if x.device.type != "cpu" or torch.onnx.is_in_onnx_export():
             # GPUs want large kernels; an exported graph must serve any number of epochs.
             return self._cnn(epochs).reshape(*lead, self.n_features)

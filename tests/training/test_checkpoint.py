@@ -53,3 +53,13 @@ def test_failed_save_leaves_the_previous_file(tmp_path, tiny_config):
         save_checkpoint(tmp_path / "net.pt", model, tiny_config, marker=Unsavable())
     assert load_checkpoint(tmp_path / "net.pt")["marker"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["net.pt"]
+
+
+@pytest.mark.parametrize(("amp", "precision"), [(True, "auto"), (False, "float32")])
+def test_checkpoint_of_an_earlier_version_with_amp_loads(tmp_path, tiny_config, amp, precision):
+    model = TinySleepNet(tiny_config)
+    save_checkpoint(tmp_path / "net.pt", model, tiny_config)
+    payload = torch.load(tmp_path / "net.pt", weights_only=False)
+    legacy = {k: v for k, v in payload["config"].items() if k != "precision"}
+    torch.save({**payload, "config": {**legacy, "amp": amp}}, tmp_path / "net.pt")
+    assert load_model(tmp_path / "net.pt").config == tiny_config.replace(precision=precision)

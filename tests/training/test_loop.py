@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import platform
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +18,7 @@ from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.training import loop
 from tinysleepnet.training.checkpoint import load_checkpoint
-from tinysleepnet.training.loop import train
+from tinysleepnet.training.loop import resolve_precision, train
 
 
 def weights(path) -> dict[str, torch.Tensor]:
@@ -109,11 +112,11 @@ def test_onecycle_schedule_runs_its_exact_length_and_resumes(
     validate = loop._validate
     passes = []
 
-    def interrupt_at_pass_3(model, nights, config, device):
+    def interrupt_at_pass_3(model, nights, config, precision):
         passes.append(1)
         if len(passes) == 3:
             raise KeyboardInterrupt
-        return validate(model, nights, config, device)
+        return validate(model, nights, config, precision)
 
     monkeypatch.setattr(loop, "_validate", interrupt_at_pass_3)
     with pytest.raises(KeyboardInterrupt):
@@ -124,6 +127,74 @@ def test_onecycle_schedule_runs_its_exact_length_and_resumes(
     assert_same_weights(weights(resumed.last_path), weights(straight.last_path))
     with pytest.raises(TinySleepNetError, match="max_passes"):
         train(*toy_nights, config.replace(max_passes=4), tmp_path / "resumed", progress=False)
+
+
+@pytest.mark.parametrize(
+    ("setting", "device", "expected"),
+    [
+        ("auto", "cpu", "float32"),  # the paper's recipe stays in float32 on CPUs
+        ("auto", "cuda", "bfloat16"),
+        ("float32", "cpu", "float32"),
+        ("float32", "cuda", "float32"),
+        ("bfloat16", "cuda", "bfloat16"),
+    ],
+)
+def test_precision_of_each_setting(setting, device, expected):
+    assert resolve_precision(setting, torch.device(device)) == expected
+
+
+def test_bfloat16_on_a_cpu_needs_bfloat16_instructions(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(loop, "_cpu_has_native_bfloat16", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_precision("bfloat16", cpu) == "bfloat16"
+    monkeypatch.setattr(loop, "_cpu_has_native_bfloat16", lambda: False)
+    with pytest.warns(RuntimeWarning, match="no bfloat16 instructions"):
+        assert resolve_precision("bfloat16", cpu) == "float32"
+    with pytest.raises(TinySleepNetError, match=r"precision.*'half'"):
+        resolve_precision("half", cpu)
+
+
+@pytest.mark.skipif(
+    platform.machine() != "x86_64" or not Path("/proc/cpuinfo").is_file(),
+    reason="reads the x86 CPU flags of Linux",
+)
+def test_native_bfloat16_matches_the_cpu_flags():
+    flags = Path("/proc/cpuinfo").read_text().split()
+    native = "avx512_bf16" in flags or "amx_bf16" in flags
+    assert loop._cpu_has_native_bfloat16() == (native and torch.backends.mkldnn.is_available())
+
+
+def test_bfloat16_run_computes_in_bfloat16_and_learns(
+    tmp_path, tiny_config, toy_nights, monkeypatch
+):
+    # Forced on, so that the bfloat16 path runs (emulated) on CPUs without the instructions.
+    monkeypatch.setattr(loop, "_cpu_has_native_bfloat16", lambda: True)
+    autocast: dict[bool, set[tuple[bool, torch.dtype]]] = {True: set(), False: set()}
+    forward = TinySleepNet.forward
+
+    def spy(self, x, state=None):
+        autocast[self.training].add(
+            (torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu"))
+        )
+        return forward(self, x, state)
+
+    monkeypatch.setattr(TinySleepNet, "forward", spy)
+    config = tiny_config.replace(precision="bfloat16", dropout=0.1, max_passes=12, patience=12)
+    result = train(*toy_nights, config, tmp_path, progress=False)
+    # training steps and validation both ran under bfloat16 autocast, and only so
+    assert autocast == {True: {(True, torch.bfloat16)}, False: {(True, torch.bfloat16)}}
+    assert result.best_score["acc"] >= 0.9
+    assert result.log["train_loss"].iloc[-1] < 0.6 * result.log["train_loss"].iloc[0]
+
+
+def test_resume_refuses_another_precision(tmp_path, tiny_config, toy_nights, monkeypatch):
+    monkeypatch.setattr(loop, "_cpu_has_native_bfloat16", lambda: True)
+    config = tiny_config.replace(precision="float32", max_passes=1)
+    train(*toy_nights, config, tmp_path, progress=False)
+    with pytest.raises(TinySleepNetError, match=r"last\.pt.*precision='bfloat16'"):
+        train(*toy_nights, config.replace(precision="bfloat16"), tmp_path, progress=False)
 
 
 def test_state_is_carried_within_a_group_and_reset_between_groups(
@@ -207,7 +278,7 @@ def test_improvement_on_the_monitored_score_ties_broken_by_the_other(valid, moni
 def test_validation_loss_is_the_class_weighted_cross_entropy(tiny_config, toy_nights):
     model = TinySleepNet(tiny_config).eval()
     valid = toy_nights[1]
-    result = loop._validate(model, valid, tiny_config, torch.device("cpu"))
+    result = loop._validate(model, valid, tiny_config, "float32")
     with torch.no_grad():
         logits = torch.cat([model(torch.from_numpy(n.signal_uv)[None])[0][0] for n in valid])
     stages = torch.from_numpy(np.concatenate([n.stages for n in valid]))

@@ -19,11 +19,13 @@ Files written into the output folder (each atomically)::
 from __future__ import annotations
 
 import dataclasses
+import platform
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,11 +41,12 @@ from ..errors import RecordingError, TinySleepNetError
 from ..evaluation.metrics import scores
 from ..io.atomic import atomic_path
 from ..model import TinySleepNet
-from ..prediction.inference import predict_proba
+from ..prediction.inference import PRECISIONS, predict_proba
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass
 from .checkpoint import load_checkpoint, save_checkpoint
 
-#: Settings that may change when a run is resumed (they do not change what a pass computes).
+#: Settings that may change when a run is resumed (they do not change what a pass computes;
+#: ``precision`` does, so it is not one of them).
 _RESUMABLE_FIELDS = ("max_passes", "patience", "device", "extra")
 
 
@@ -100,7 +103,8 @@ def train(
     Each pass shuffles and augments the training nights, takes one Adam step per chunk of
     ``config.seq_len`` epochs of ``config.batch_nights`` nights (class-weighted
     cross-entropy plus L2 on the conv kernels, gradients clipped to ``config.clip_norm``),
-    then stages the validation nights. The pass with the best ``config.monitor`` score (ties
+    then stages the validation nights. Both run the CNN at the precision of
+    :func:`resolve_precision`. The pass with the best ``config.monitor`` score (ties
     broken by the other of accuracy and macro-F1) is kept as ``best.pt``; training stops
     after ``config.max_passes`` passes or ``config.patience`` passes without improvement.
 
@@ -133,6 +137,7 @@ def train(
     out_dir = Path(out_dir)
     best_path, last_path = out_dir / "best.pt", out_dir / "last.pt"
     device = resolve_device(config.device)
+    precision = resolve_precision(config.precision, device)
     torch.manual_seed(config.seed)
     model = TinySleepNet(config).to(device)
     optimizer = torch.optim.Adam(
@@ -158,9 +163,17 @@ def train(
             pass_number = state.passes_done + 1
             started = time.perf_counter()
             fit = _train_one_pass(
-                model, optimizer, scheduler, train_nights, config, pass_number, device, progress
+                model,
+                optimizer,
+                scheduler,
+                train_nights,
+                config,
+                pass_number,
+                device,
+                precision,
+                progress,
             )
-            valid = _validate(model, valid_nights, config, device)
+            valid = _validate(model, valid_nights, config, precision)
             state.log.append(
                 {
                     "pass": pass_number,
@@ -211,6 +224,60 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def resolve_precision(
+    precision: Literal["auto", "float32", "bfloat16"], device: torch.device
+) -> Literal["float32", "bfloat16"]:
+    """The arithmetic of the CNN for a :attr:`Config.precision` setting on a device.
+
+    Parameters
+    ----------
+    precision : {"auto", "float32", "bfloat16"}
+        ``"auto"``: bfloat16 on CUDA, float32 elsewhere (so the paper's recipe runs in
+        float32 on CPUs, as the authors trained it).
+    device : torch.device
+        Device the model runs on.
+
+    Returns
+    -------
+    {"float32", "bfloat16"}
+        The ``precision`` of :func:`~tinysleepnet.prediction.inference.predict_proba`.
+        ``"bfloat16"`` on a CPU without bfloat16 instructions gives ``"float32"`` with a
+        warning: emulated bfloat16 is slower than float32.
+
+    Raises
+    ------
+    TinySleepNetError
+        If ``precision`` is none of the above.
+    """
+    if precision not in ("auto", *PRECISIONS):
+        raise TinySleepNetError(
+            f"precision must be one of 'auto', {', '.join(map(repr, PRECISIONS))}; "
+            f"got {precision!r}"
+        )
+    if precision == "auto":
+        return "bfloat16" if device.type == "cuda" else "float32"
+    if precision == "bfloat16" and device.type == "cpu" and not _cpu_has_native_bfloat16():
+        warnings.warn(
+            "this CPU has no bfloat16 instructions (AVX512-BF16, AMX or ARM BF16); "
+            "training in float32 instead",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return "float32"
+    return precision
+
+
+def _cpu_has_native_bfloat16() -> bool:
+    """Whether the CPU computes in bfloat16 natively rather than by emulation."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        # oneDNN's own check (torch.ops.mkldnn._is_mkldnn_bf16_supported) also accepts
+        # plain AVX-512, where bfloat16 is emulated and slower than float32.
+        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())  # ARM: the BF16 extension
 
 
 def _check_nights(
@@ -300,6 +367,7 @@ def _train_one_pass(
     config: Config,
     pass_number: int,
     device: torch.device,
+    precision: Literal["float32", "bfloat16"],
     progress: bool,
 ) -> dict[str, float]:
     """One pass over the training nights; returns its loss, accuracy and macro-F1."""
@@ -326,7 +394,7 @@ def _train_one_pass(
     )
     for x, y, weight, is_first in bar:
         x, y, weight = (_to_device(t, device) for t in (x, y, weight))
-        with _autocast(config, device):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
             logits, state = model(x, None if is_first else state)
         state = (state[0].detach(), state[1].detach())  # truncated backpropagation through time
         loss = _loss(logits, y, weight, class_weights)
@@ -346,12 +414,15 @@ def _train_one_pass(
 
 
 def _validate(
-    model: TinySleepNet, nights: Sequence[Night], config: Config, device: torch.device
+    model: TinySleepNet,
+    nights: Sequence[Night],
+    config: Config,
+    precision: Literal["float32", "bfloat16"],
 ) -> dict[str, Any]:
     """Stage whole validation nights (eval mode); scores plus the class-weighted loss."""
     model.eval()
-    with _autocast(config, device):
-        proba = np.concatenate(predict_proba(model, [n.signal_uv for n in nights]))
+    signals = [n.signal_uv for n in nights]
+    proba = np.concatenate(predict_proba(model, signals, precision=precision))
     expert = np.concatenate([n.stages for n in nights])
     picked = proba[np.arange(len(expert)), expert]
     weights = np.asarray(config.class_weights)[expert]
@@ -395,13 +466,6 @@ def _improved(valid: dict[str, Any], best: dict[str, Any] | None, monitor: str) 
         return True
     other = "acc" if monitor == "mf1" else "mf1"
     return (valid[monitor], valid[other]) > (best[monitor], best[other])
-
-
-def _autocast(config: Config, device: torch.device) -> torch.autocast:
-    """bfloat16 mixed precision on CUDA when ``config.amp``; plain float32 otherwise."""
-    return torch.autocast(
-        device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda"
-    )
 
 
 def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -1,0 +1,124 @@
+"""Time to accuracy: passes the ``fast`` preset needs to match the paper recipe's best score.
+
+Usage::
+
+    python benchmarks/time_to_accuracy.py                       # about 10 min on 2 cores
+    python benchmarks/time_to_accuracy.py --paper-passes 10     # smoke run
+    python benchmarks/time_to_accuracy.py --json tta.json       # also save the figures
+
+A simulated cohort (``--subjects`` subjects x 2 nights of ``--n-epochs`` 30-s epochs) is
+written, prepared like Sleep-EDF, and split into training and validation subjects with the
+cross-validation's own rule. The paper recipe (the default :class:`~tinysleepnet.config.Config`)
+then trains for ``--paper-passes`` passes, and the ``fast`` preset for a fifth of them (its
+one-cycle schedule spans exactly those passes). Early stopping is off for both, so every
+pass is scored. The table gives each pass's validation macro-F1, the paper recipe's best and
+its pass, the first pass where the fast preset reaches that best, and the wall time of each.
+Both runs share the machine with whatever else runs on it: passes are the figure that
+matters, wall times are indicative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tinysleepnet.config import Config, preset
+from tinysleepnet.data.nights import Night, load_nights
+from tinysleepnet.data.prepare import prepare
+from tinysleepnet.data.simulate import simulate_cohort
+from tinysleepnet.evaluation.folds import split_validation
+from tinysleepnet.training.loop import train
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--subjects", type=int, default=10, help="simulated subjects")
+    parser.add_argument("--n-epochs", type=int, default=360, help="30-s epochs per night")
+    parser.add_argument("--paper-passes", type=int, default=40, help="passes of the paper recipe")
+    parser.add_argument("--valid-frac", type=float, default=0.2, help="validation subjects")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the simulated cohort")
+    parser.add_argument("--out", type=Path, help="working folder (default: a temporary one)")
+    parser.add_argument("--json", type=Path, help="also save the figures to this file")
+    return parser.parse_args()
+
+
+def simulated_nights(out: Path, subjects: int, n_epochs: int, seed: int) -> list[Night]:
+    """Simulate and prepare a cohort (reusing a folder prepared by an earlier run)."""
+    if not (out / "prepared" / "manifest.csv").is_file():
+        simulate_cohort(out / "raw", range(subjects), n_epochs=n_epochs, seed=seed, n_jobs=2)
+        prepare(out / "raw", out / "prepared", progress=False)
+    return load_nights(out / "prepared")
+
+
+def run(name: str, config: Config, nights: dict[str, list[Night]], out: Path) -> dict[str, Any]:
+    """Train one configuration without early stopping; its pass-by-pass figures."""
+    config = config.replace(patience=config.max_passes)
+    print(f"training {name}: {config.max_passes} passes", flush=True)
+    result = train(nights["train"], nights["valid"], config, out / name, progress=False)
+    return {
+        "config": config.to_dict(),
+        "valid_mf1": result.log["valid_mf1"].tolist(),
+        "valid_acc": result.log["valid_acc"].tolist(),
+        "best_mf1": result.best_score["mf1"],
+        "best_pass": result.best_pass,
+        "seconds": float(result.log["seconds"].sum()),
+    }
+
+
+def first_pass_reaching(mf1: list[float], target: float) -> int | None:
+    """The first pass (1-based) with a macro-F1 of at least ``target``."""
+    return next((i + 1 for i, value in enumerate(mf1) if value >= target), None)
+
+
+def print_table(paper: dict[str, Any], fast: dict[str, Any], reached: int | None) -> None:
+    print("\n| pass | paper valid MF1 | fast valid MF1 |\n|---|---|---|")
+    for i, paper_mf1 in enumerate(paper["valid_mf1"]):
+        fast_mf1 = f"{fast['valid_mf1'][i]:.3f}" if i < len(fast["valid_mf1"]) else ""
+        print(f"| {i + 1} | {paper_mf1:.3f} | {fast_mf1} |")
+    passes_paper, passes_fast = len(paper["valid_mf1"]), len(fast["valid_mf1"])
+    print(
+        f"\npaper recipe: best valid MF1 {paper['best_mf1']:.3f} at pass {paper['best_pass']}"
+        f" of {passes_paper}, {paper['seconds']:.0f} s"
+    )
+    print(
+        f"fast preset: best valid MF1 {fast['best_mf1']:.3f} at pass {fast['best_pass']}"
+        f" of {passes_fast}, {fast['seconds']:.0f} s; reaches the paper's best at "
+        + (f"pass {reached}" if reached else "no pass (not reached)")
+    )
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = args.out or Path(tmp)
+        cohort = simulated_nights(out, args.subjects, args.n_epochs, args.seed)
+        train_subjects, _ = split_validation(
+            [n.subject for n in cohort], valid_frac=args.valid_frac, seed=args.seed
+        )
+        nights = {
+            "train": [n for n in cohort if n.subject in train_subjects],
+            "valid": [n for n in cohort if n.subject not in train_subjects],
+        }
+        print(
+            f"{len(nights['train'])} training and {len(nights['valid'])} validation nights, "
+            f"{sum(len(n.stages) for n in nights['train'])} training epochs",
+            flush=True,
+        )
+        paper = run("paper", Config(max_passes=args.paper_passes), nights, out)
+        fast = run("fast", preset("fast", max_passes=args.paper_passes // 5), nights, out)
+    reached = first_pass_reaching(fast["valid_mf1"], paper["best_mf1"])
+    print_table(paper, fast, reached)
+    if args.json:
+        figures = {"args": {k: str(v) for k, v in vars(args).items()}, "paper": paper}
+        args.json.write_text(json.dumps({**figures, "fast": fast, "fast_reaches_at": reached}))
+
+
+if __name__ == "__main__":
+    main()
