@@ -214,8 +214,13 @@ def measure(task: str, impl: str, repeats: int, threads: int, device_name: str) 
         peak_mib = torch.cuda.max_memory_allocated(device) / 2**20
     else:  # ru_maxrss is in KiB on Linux
         peak_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
-    return {"task": task, "impl": impl, "times": times, "cpu_times": cpu_times,
-            "peak_mib": peak_mib}
+    return {
+        "task": task,
+        "impl": impl,
+        "times": times,
+        "cpu_times": cpu_times,
+        "peak_mib": peak_mib,
+    }
 
 
 def _agreement(threads: int) -> dict[str, float]:
@@ -292,8 +297,11 @@ def main() -> None:
     macs = macs_per_epoch(config)
     print(f"torch {torch.__version__}, {args.threads} threads, device {args.device}")
     print(f"parameters: {n_params:,}")
-    print("multiply-adds per epoch: " + ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in macs.items())
-          + f"; total {sum(macs.values()) / 1e6:.1f} M")
+    print(
+        "multiply-adds per epoch: "
+        + ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in macs.items())
+        + f"; total {sum(macs.values()) / 1e6:.1f} M"
+    )
     runs = [run for run in RUNS if args.device == "cpu" or run[1] != "onnx"]
     results, rows, baselines = [], [], {}
     for task, impl in runs:
@@ -307,9 +315,15 @@ def main() -> None:
     for name, value in agreement.items():
         print(f"{name}: {value:.4g}")
     if args.json:
-        figures = {"torch": torch.__version__, "threads": args.threads, "device": args.device,
-                   "parameters": n_params, "macs_per_epoch": macs, "results": results,
-                   "agreement_vs_float32": agreement}
+        figures = {
+            "torch": torch.__version__,
+            "threads": args.threads,
+            "device": args.device,
+            "parameters": n_params,
+            "macs_per_epoch": macs,
+            "results": results,
+            "agreement_vs_float32": agreement,
+        }
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 

@@ -28,7 +28,6 @@ SETTINGS = [
 ]  # fmt: skip
 
 
-
 def test_simulate_prepare_cv_evaluate(tmp_path, capsys):
     raw, prepared, run = tmp_path / "raw", tmp_path / "prepared", tmp_path / "run"
     simulate_cohort(raw, range(8), n_epochs=120, difficulty=0.3, quirks=False, seed=0)

@@ -14,7 +14,6 @@ from tinysleepnet.model import TinySleepNet, same_padding
 SMALL = Config(epoch_sec=3.0, n_filters=8, lstm_units=16, dropout=0.0)
 
 
-
 def test_paper_network_at_100_hz():
     net = TinySleepNet(Config())
     assert net.n_features == 2048  # 16 positions x 128 filters, as in the authors' code

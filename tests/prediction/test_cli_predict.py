@@ -39,7 +39,11 @@ def expert(recording: Path) -> Path:
 
 
 def test_predict_writes_every_output(
-    recording: Path, checkpoint: Path, model: TinySleepNet, expert: Path, tmp_path: Path,
+    recording: Path,
+    checkpoint: Path,
+    model: TinySleepNet,
+    expert: Path,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "out"
@@ -99,7 +103,10 @@ def test_batch_with_a_bad_file(
 
 
 def test_input_errors_exit_2(
-    recording: Path, checkpoint: Path, expert: Path, tmp_path: Path,
+    recording: Path,
+    checkpoint: Path,
+    expert: Path,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     argv = ["predict", str(recording), "--out", str(tmp_path)]

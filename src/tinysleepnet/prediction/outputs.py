@@ -125,9 +125,8 @@ def agreement_table(scores: dict[str, Any]) -> str:
         f"Macro-F1          {scores['mf1']:.3f}",
         f"Cohen's kappa     {scores['kappa']:.3f}",
         "",
-        "F1 per stage      " + "  ".join(
-            f"{name} {scores['per_stage'][name]['f1']:.3f}" for name in STAGES
-        ),
+        "F1 per stage      "
+        + "  ".join(f"{name} {scores['per_stage'][name]['f1']:.3f}" for name in STAGES),
         "",
         "Confusion (rows: expert, columns: predicted)",
         f"{'':>8}" + "".join(f"{name:>8}" for name in STAGES),
