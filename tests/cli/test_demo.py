@@ -55,3 +55,17 @@ def test_demo_without_data_simulates_the_official_cohort(recordings, tmp_path, m
     # A second run resumes: nothing is simulated or trained again.
     pipeline.run_pipeline(tmp_path, n_folds=2, config=config, progress=False)
     assert len(calls) == 1
+
+
+def test_demo_flags_adjust_the_demo_settings(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(
+        "tinysleepnet.cli.demo.run_pipeline",
+        lambda out, data, *, config, **kwargs: (
+            seen.append(config) or {"counts_table": "", "summary": ""}
+        ),
+    )
+    assert main(["demo", "--out", str(tmp_path), "--epochs", "9"]) == 0
+    assert seen[0] == pipeline.demo_config().replace(max_passes=9)
+    assert main(["demo", "--out", str(tmp_path), "--data", str(tmp_path), "--epochs", "9"]) == 0
+    assert seen[1].batch_nights == 15  # real data: the paper's recipe

@@ -45,7 +45,8 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, object]:
+def config_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The Config fields set on the command line, by field name."""
     return {
         name.removeprefix("config_"): value
         for name, value in vars(args).items()
@@ -55,7 +56,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
 
 def config_from_args(args: argparse.Namespace) -> Config:
     """The preset named by ``--preset`` (default: paper) with every flag given applied."""
-    return preset(args.preset or "paper", **_overrides(args))
+    return preset(args.preset or "paper", **config_overrides(args))
 
 
 def config_if_given(args: argparse.Namespace) -> Config | None:
@@ -63,6 +64,6 @@ def config_if_given(args: argparse.Namespace) -> Config | None:
 
     Commands that continue an existing run use ``None`` to mean "the run's own settings".
     """
-    if args.preset is None and not _overrides(args):
+    if args.preset is None and not config_overrides(args):
         return None
     return config_from_args(args)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..pipeline import run_pipeline
-from ._config import add_config_arguments, config_if_given
+from ..pipeline import demo_config, run_pipeline
+from ._config import add_config_arguments, config_if_given, config_overrides
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -16,8 +16,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "Run the whole pipeline. Without --data it simulates 16 Sleep-EDF-shaped nights "
             "whose EEG follows the official hypnograms of Sleep-EDF subjects 0-7 (shipped with "
             "the package), then prepares them, cross-validates TinySleepNet subject-wise (4 folds, "
-            "fast preset, 3 passes) and prints the scores. With --data it does the same on real "
-            "Sleep-EDF files (paper recipe, one subject per fold up to 20). Rerunning resumes."
+            "5 passes; see tinysleepnet.pipeline.demo_config) and prints the scores. With "
+            "--data it does the same on real Sleep-EDF files (paper recipe, one subject per "
+            "fold up to 20). Rerunning resumes."
         ),
         epilog="examples:\n  tinysleepnet demo\n  tinysleepnet demo --data ~/sleep-edf --out edf20",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -32,11 +33,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    config = config_if_given(args)
+    if config is not None and args.data is None and args.preset is None:
+        # Flags alone adjust the embedded demo's settings rather than the paper's.
+        config = demo_config().replace(**config_overrides(args))
     result = run_pipeline(
         args.out,
         args.data,
         n_folds=args.folds,
-        config=config_if_given(args),
+        config=config,
         n_jobs=args.jobs,
         progress=not args.quiet,
     )
