@@ -43,15 +43,29 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--valid-frac", type=float, default=0.2, help="validation subjects")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated cohort")
+    parser.add_argument(
+        "--official",
+        action="store_true",
+        help="use the demo's cohort: real-length nights following the 16 official hypnograms",
+    )
     parser.add_argument("--out", type=Path, help="working folder (default: a temporary one)")
     parser.add_argument("--json", type=Path, help="also save the figures to this file")
     return parser.parse_args()
 
 
-def simulated_nights(out: Path, subjects: int, n_epochs: int, seed: int) -> list[Night]:
-    """Simulate and prepare a cohort (reusing a folder prepared by an earlier run)."""
+def simulated_nights(
+    out: Path, subjects: int, n_epochs: int, seed: int, official: bool
+) -> list[Night]:
+    """Simulate and prepare a cohort (reusing a folder prepared by an earlier run).
+
+    ``official``: the demo's cohort instead, real-length nights following the official
+    hypnograms of Sleep-EDF subjects 0-7 (``subjects`` and ``n_epochs`` are then ignored).
+    """
     if not (out / "prepared" / "manifest.csv").is_file():
-        simulate_cohort(out / "raw", range(subjects), n_epochs=n_epochs, seed=seed, n_jobs=2)
+        if official:
+            simulate_cohort(out / "raw", range(8), from_official=True, seed=seed, n_jobs=2)
+        else:
+            simulate_cohort(out / "raw", range(subjects), n_epochs=n_epochs, seed=seed, n_jobs=2)
         prepare(out / "raw", out / "prepared", progress=False)
     return load_nights(out / "prepared")
 
@@ -98,7 +112,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
-        cohort = simulated_nights(out, args.subjects, args.n_epochs, args.seed)
+        cohort = simulated_nights(out, args.subjects, args.n_epochs, args.seed, args.official)
         train_subjects, _ = split_validation(
             [n.subject for n in cohort], valid_frac=args.valid_frac, seed=args.seed
         )

@@ -12,16 +12,25 @@ from ..config import PRESETS, Config, preset
 _ALIASES = {"max_passes": ["--epochs", "--passes"]}
 
 
-def _flag_type(annotation: object) -> typing.Callable[[str], object]:
-    hint = str(annotation)
-    if hint.startswith("tuple"):
-        return lambda text: tuple(float(v) for v in text.split(","))
-    if hint == "bool":
-        return lambda text: text.lower() in ("1", "true", "yes", "on")
-    for name, kind in (("int", int), ("float", float)):
-        if hint.startswith(name):
-            return kind
-    return str
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(value) for value in text.split(","))
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return text.lower() in ("true", "1", "yes")
+
+
+def _flag_options(hint: object) -> dict[str, object]:
+    """``type``/``choices`` of the flag of a Config field, from its type hint."""
+    if typing.get_origin(hint) is typing.Literal:
+        return {"choices": typing.get_args(hint)}
+    if typing.get_origin(hint) is tuple:
+        return {"type": _floats}
+    if hint is bool:
+        return {"type": _boolean}
+    return {"type": hint if hint in (int, float) else str}
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,18 +39,21 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--preset", choices=sorted(PRESETS), help="named set of settings (default: paper)"
     )
+    hints = typing.get_type_hints(Config)
     for field in dataclasses.fields(Config):
         if field.name == "extra":
             continue
         flags = [f"--{field.name.replace('_', '-')}", *_ALIASES.get(field.name, [])]
         default = field.default if field.default is not dataclasses.MISSING else None
+        options = _flag_options(hints[field.name])
+        choices = f"{', '.join(map(str, options['choices']))}; " if "choices" in options else ""  # type: ignore[call-overload]
         group.add_argument(
             *flags,
             dest=f"config_{field.name}",
-            type=_flag_type(field.type),
             default=None,
             metavar=field.name.upper(),
-            help=f"(default {default})",
+            help=f"({choices}default {default})",
+            **options,  # type: ignore[arg-type]
         )
 
 
