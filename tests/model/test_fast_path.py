@@ -46,7 +46,9 @@ def _trained_looking(config: Config, seed: int = 0) -> TinySleepNet:
 
 def _assert_close_to_scale(actual: torch.Tensor, expected: torch.Tensor) -> None:
     """Equal up to float32 rounding, judged against the largest value (sums run in other orders)."""
-    torch.testing.assert_close(actual, expected, rtol=1e-3, atol=1e-4 * float(expected.detach().abs().max()))
+    torch.testing.assert_close(
+        actual, expected, rtol=1e-3, atol=1e-4 * float(expected.detach().abs().max())
+    )
 
 
 @pytest.mark.parametrize("sfreq", [100.0, 128.0, 256.0])
