@@ -75,9 +75,10 @@ def run_pipeline(
     out = Path(out)
     if data is None:
         data = out / "recordings"
-        if not any(data.glob("*-PSG.edf")) or not (data / ".complete").exists():
+        done = data / ".simulated"  # written last: an interrupted simulation starts again
+        if not done.exists():
             simulate_cohort(data, subjects=range(8), from_official=True, n_jobs=n_jobs)
-            (data / ".complete").touch()
+            done.touch()
         config = config or demo_config()
         n_folds = n_folds or DEMO_FOLDS
     config = config or preset("paper")
