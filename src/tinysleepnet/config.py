@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -125,6 +126,19 @@ class Config:
         if "class_weights" in values:
             values["class_weights"] = tuple(values["class_weights"])
         return cls(**values)
+
+    def differences(self, other: Config, ignore: Iterable[str] = ()) -> str:
+        """The fields where this config differs from ``other``, for an error message.
+
+        Returns ``"name=value (run has other_value), ..."``, or ``""`` when the two agree on
+        every field not in ``ignore``.
+        """
+        new, old, skipped = self.to_dict(), other.to_dict(), set(ignore)
+        return ", ".join(
+            f"{k}={new[k]!r} (run has {old[k]!r})"
+            for k in new
+            if k not in skipped and new[k] != old[k]
+        )
 
     def save(self, path: str | Path) -> None:
         """Write as indented JSON (atomically)."""

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from tinysleepnet.config import Config
 from tinysleepnet.data.nights import Night
 
 #: Frequency (Hz) of the sine wave that encodes each stage in the toy nights.
 STAGE_FREQUENCIES = (1.0, 3.0, 6.0, 10.0, 15.0)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: the test machine's cores are shared, and results must be exact."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

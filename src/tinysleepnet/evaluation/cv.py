@@ -207,9 +207,7 @@ def _run_config(run_dir: Path, config: Config | None) -> Config:
     saved = Config.load(path)
     if config is None:
         return saved
-    new, old = config.to_dict(), saved.to_dict()
-    if changed := [k for k in new if k not in _FREE_FIELDS and new[k] != old[k]]:
-        detail = ", ".join(f"{k}={new[k]!r} (run has {old[k]!r})" for k in changed)
+    if detail := config.differences(saved, ignore=_FREE_FIELDS):
         raise TinySleepNetError(
             f"{path}: settings differ from this run's: {detail}; "
             "rerun with the run's settings or choose another run directory"

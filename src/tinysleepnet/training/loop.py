@@ -309,12 +309,10 @@ def _resume(
     if not last_path.is_file():
         return _Progress()
     saved = load_checkpoint(last_path)
-    old, new = Config.from_dict(saved["config"]).to_dict(), config.to_dict()
     free = set(_RESUMABLE_FIELDS)
     if config.schedule == "onecycle":
         free.discard("max_passes")  # the schedule's length depends on it
-    if changed := [k for k in new if k not in free and old[k] != new[k]]:
-        detail = ", ".join(f"{k}={new[k]!r} (run has {old[k]!r})" for k in changed)
+    if detail := config.differences(Config.from_dict(saved["config"]), ignore=free):
         raise RecordingError(
             last_path, f"holds a run with other settings: {detail}; use another output folder"
         )
