@@ -116,10 +116,9 @@ def prepare_night(
         raise RecordingError(
             psg, f"{recording.sfreq:g} Hz does not give a whole number of samples per epoch"
         )
-    n_epochs = recording.signal_uv.size // int(samples_per_epoch)
-    epochs = recording.signal_uv[: n_epochs * int(samples_per_epoch)].reshape(n_epochs, -1)
+    epochs = recording.epochs(int(samples_per_epoch))
     try:
-        labels = epoch_labels(read_hypnogram(hypnogram), n_epochs)
+        labels = epoch_labels(read_hypnogram(hypnogram), len(epochs))
     except ValueError as err:
         raise RecordingError(hypnogram, str(err)) from err
     kept = trim_wake(labels, round(wake_edge_min * 60 / EPOCH_SEC), trim)

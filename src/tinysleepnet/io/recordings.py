@@ -50,6 +50,16 @@ class Recording:
     start: dt.datetime | None
     path: Path
 
+    def epochs(self, epoch_samples: int) -> np.ndarray:
+        """The signal cut into whole epochs, shape ``(n_epochs, epoch_samples)``.
+
+        A trailing partial epoch is dropped; a signal shorter than one epoch is an error.
+        """
+        n_epochs = self.signal_uv.size // epoch_samples
+        if n_epochs == 0:
+            raise RecordingError(self.path, "shorter than one epoch")
+        return self.signal_uv[: n_epochs * epoch_samples].reshape(n_epochs, epoch_samples)
+
 
 def read_eeg(
     path: str | Path, channel: str = "EEG Fpz-Cz", sfreq: float | None = None

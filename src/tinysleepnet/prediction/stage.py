@@ -316,14 +316,6 @@ def stage(
     """
     network = as_model(model, backend)
     recording = read_recording(source, channel, network)
-    epochs = _epochs_of(recording, network.epoch_samples)
+    epochs = recording.epochs(network.epoch_samples)
     (proba,) = predict_proba(network, [epochs], precision=precision)
     return StagingResult(proba, start or recording.start, network.config.epoch_sec)
-
-
-def _epochs_of(recording: Recording, epoch_samples: int) -> np.ndarray:
-    """The signal cut into whole epochs, shape ``(n_epochs, epoch_samples)``."""
-    n_epochs = recording.signal_uv.size // epoch_samples
-    if n_epochs == 0:
-        raise RecordingError(recording.path, "shorter than one epoch")
-    return recording.signal_uv[: n_epochs * epoch_samples].reshape(n_epochs, epoch_samples)
