@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from tinysleepnet.cli._config import add_config_arguments, config_overrides
 from tinysleepnet.config import Config, preset
 from tinysleepnet.data.nights import Night, load_nights
 from tinysleepnet.data.prepare import prepare
@@ -48,7 +49,22 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="use the demo's cohort: real-length nights following the 16 official hypnograms",
     )
-    parser.add_argument("--out", type=Path, help="working folder (default: a temporary one)")
+    parser.add_argument(
+        "--fast-set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="change a setting of the fast preset (repeatable), to try a candidate",
+    )
+    parser.add_argument(
+        "--fast-only", action="store_true", help="skip the paper recipe (to try candidates)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="working folder (default: a temporary one); rerunning with the same folder "
+        "reuses the prepared cohort and every finished run",
+    )
     parser.add_argument("--json", type=Path, help="also save the figures to this file")
     return parser.parse_args()
 
@@ -90,26 +106,42 @@ def first_pass_reaching(mf1: list[float], target: float) -> int | None:
     return next((i + 1 for i, value in enumerate(mf1) if value >= target), None)
 
 
-def print_table(paper: dict[str, Any], fast: dict[str, Any], reached: int | None) -> None:
+def print_table(paper: dict[str, Any] | None, fast: dict[str, Any], reached: int | None) -> None:
+    runs = {"paper": paper["valid_mf1"] if paper else [], "fast": fast["valid_mf1"]}
     print("\n| pass | paper valid MF1 | fast valid MF1 |\n|---|---|---|")
-    for i, paper_mf1 in enumerate(paper["valid_mf1"]):
-        fast_mf1 = f"{fast['valid_mf1'][i]:.3f}" if i < len(fast["valid_mf1"]) else ""
-        print(f"| {i + 1} | {paper_mf1:.3f} | {fast_mf1} |")
-    passes_paper, passes_fast = len(paper["valid_mf1"]), len(fast["valid_mf1"])
-    print(
-        f"\npaper recipe: best valid MF1 {paper['best_mf1']:.3f} at pass {paper['best_pass']}"
-        f" of {passes_paper}, {paper['seconds']:.0f} s"
-    )
-    print(
-        f"fast preset: best valid MF1 {fast['best_mf1']:.3f} at pass {fast['best_pass']}"
-        f" of {passes_fast}, {fast['seconds']:.0f} s; reaches the paper's best at "
-        + (f"pass {reached}" if reached else "no pass (not reached)")
-    )
+    for i in range(max(map(len, runs.values()))):
+        cells = [f"{mf1[i]:.3f}" if i < len(mf1) else "" for mf1 in runs.values()]
+        print(f"| {i + 1} | {' | '.join(cells)} |")
+    for name, result in (("paper recipe", paper), ("fast preset", fast)):
+        if result is not None:
+            print(
+                f"\n{name}: best valid MF1 {result['best_mf1']:.3f} at pass "
+                f"{result['best_pass']} of {len(result['valid_mf1'])}, {result['seconds']:.0f} s"
+            )
+    if paper is not None:
+        print(
+            "fast preset reaches the paper's best at "
+            + (f"pass {reached}" if reached else "no pass")
+        )
+
+
+def fast_candidate(settings: list[str], max_passes: int) -> tuple[str, Config]:
+    """The fast preset with ``FIELD=VALUE`` changes, and the name of its run folder."""
+    parser = argparse.ArgumentParser(prog="--fast-set")
+    add_config_arguments(parser)
+    flags = []
+    for setting in settings:
+        field_name, _, value = setting.partition("=")
+        flags += [f"--{field_name.replace('_', '-')}", value]
+    changes = config_overrides(parser.parse_args(flags))
+    name = "_".join(["fast", *(f"{k}={v}" for k, v in changes.items())])
+    return name, preset("fast", **{"max_passes": max_passes, **changes})
 
 
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
+    fast_name, fast_config = fast_candidate(args.fast_set, args.paper_passes // 5)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
         cohort = simulated_nights(out, args.subjects, args.n_epochs, args.seed, args.official)
@@ -125,9 +157,11 @@ def main() -> None:
             f"{sum(len(n.stages) for n in nights['train'])} training epochs",
             flush=True,
         )
-        paper = run("paper", Config(max_passes=args.paper_passes), nights, out)
-        fast = run("fast", preset("fast", max_passes=args.paper_passes // 5), nights, out)
-    reached = first_pass_reaching(fast["valid_mf1"], paper["best_mf1"])
+        paper = None
+        if not args.fast_only:
+            paper = run("paper", Config(max_passes=args.paper_passes), nights, out)
+        fast = run(fast_name, fast_config, nights, out)
+    reached = first_pass_reaching(fast["valid_mf1"], paper["best_mf1"]) if paper else None
     print_table(paper, fast, reached)
     if args.json:
         figures = {"args": {k: str(v) for k, v in vars(args).items()}, "paper": paper}

@@ -32,6 +32,15 @@ def model_device(model: StagingModel) -> torch.device:
     return torch.device("cpu")
 
 
+def proba_step(
+    model: StagingModel, x: torch.Tensor, state: State | None
+) -> tuple[torch.Tensor, State]:
+    """Stage probabilities of consecutive epochs ``x`` (nights, epochs, samples), float32,
+    and the recurrent state after them: the step that offline and online staging share."""
+    logits, state = model(x, state)
+    return torch.softmax(logits.float(), dim=-1), state
+
+
 @torch.inference_mode()
 def predict_proba(
     model: StagingModel,
@@ -98,8 +107,7 @@ def _predict_group(
         active = sum(n >= end for n in lengths)  # nights still running: a prefix of the group
         if state is not None:
             state = (state[0][:, :active].contiguous(), state[1][:, :active].contiguous())
-        logits, state = model(x[:active, start:end], state)
-        probs[:active, start:end] = torch.softmax(logits.float(), dim=-1)
+        probs[:active, start:end], state = proba_step(model, x[:active, start:end], state)
         start = end
     on_host = probs.cpu().numpy()
     return [on_host[i, :n] for i, n in enumerate(lengths)]

@@ -15,7 +15,7 @@ import torch
 from ..io.recordings import Recording
 from ..model import State
 from ..stages import N_STAGES
-from .inference import model_device
+from .inference import model_device, proba_step
 from .stage import ModelLike, StagingResult, as_model, read_recording
 
 
@@ -111,8 +111,8 @@ class Stager:
         """Probabilities of consecutive epochs, carrying the LSTM state on."""
         device = model_device(self.model)
         x = torch.as_tensor(epochs[None], device=device)
-        logits, self._state = self.model(x, self._state)
-        return torch.softmax(logits.float(), dim=-1)[0].cpu().numpy()
+        proba, self._state = proba_step(self.model, x, self._state)
+        return proba[0].cpu().numpy()
 
 
 def replay(

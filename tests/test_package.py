@@ -1,0 +1,29 @@
+"""The package's top-level names: imported lazily, each the object of its home module."""
+
+import importlib
+import subprocess
+import sys
+
+import tinysleepnet
+
+
+def test_each_public_name_is_its_home_modules_object():
+    for name, home in tinysleepnet._HOMES.items():
+        module = importlib.import_module(f"tinysleepnet.{home}")
+        assert getattr(tinysleepnet, name) is getattr(module, name)
+    assert set(tinysleepnet.__all__) == {"__version__", *tinysleepnet._HOMES}
+
+
+def test_light_modules_do_not_import_torch():
+    code = "import sys, tinysleepnet.config, tinysleepnet.stages; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_unknown_name_raises_attribute_error():
+    try:
+        tinysleepnet.no_such_name  # noqa: B018
+    except AttributeError as err:
+        assert "no_such_name" in str(err)
+    else:
+        raise AssertionError("expected AttributeError")
