@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,17 @@ def data_dir(tmp_path_factory):
             name=name,
         )
         save_night(folder / f"{name}.npz", night)
-        rows.append({"name": name, "subject": subject, "night": number, "file": f"{name}.npz"})
+        rows.append(
+            {
+                "name": name,
+                "subject": subject,
+                "night": number,
+                "file": f"{name}.npz",
+                "n_epochs": N_EPOCHS,
+                "channel": TINY.channel,
+                "sfreq": TINY.sfreq,
+            }
+        )
     pd.DataFrame(rows).to_csv(folder / MANIFEST, index=False)
     return folder
 
@@ -69,7 +80,8 @@ def test_folds_json_is_identical_from_every_fold(two_fold_run, data_dir):
     _, plans = two_fold_run
     assert plans[0] == plans[1]
     plan = json.loads(plans[0])
-    assert plan["n_folds"] == 2 and plan["data_dir"] == str(data_dir.resolve())
+    assert plan["n_folds"] == 2
+    assert plan["data"]["nights"] == {f"SC4{s}{n}E0": N_EPOCHS for s, n in NIGHTS}
     tested = [s for fold in plan["folds"] for s in fold["test_subjects"]]
     assert sorted(tested) == sorted({s for s, _ in NIGHTS})
     for fold in plan["folds"]:
@@ -133,10 +145,25 @@ def test_conflicting_request_is_refused(two_fold_run, data_dir, change, message)
     assert (run_dir / cv.FOLDS_FILE).read_bytes() == plans[0]
 
 
-def test_other_data_is_refused(two_fold_run, tmp_path):
-    run_dir, _ = two_fold_run
-    with pytest.raises(TinySleepNetError, match="data_dir"):
-        cv.cross_validate(tmp_path, run_dir, n_folds=2, config=TINY, progress=False)
+def test_other_data_is_refused(two_fold_run, data_dir, tmp_path):
+    run_dir, plans = two_fold_run
+    other = tmp_path / "prepared"
+    shutil.copytree(data_dir, other)
+    manifest = pd.read_csv(other / MANIFEST, dtype={"subject": str})
+    manifest.loc[0, "n_epochs"] = N_EPOCHS - 1  # e.g. prepared with another wake trim
+    manifest.to_csv(other / MANIFEST, index=False)
+    with pytest.raises(TinySleepNetError, match="other nights"):
+        cv.cross_validate(other, run_dir, n_folds=2, config=TINY, progress=False)
+    assert (run_dir / cv.FOLDS_FILE).read_bytes() == plans[0]
+
+
+def test_same_data_at_another_path_continues_the_run(two_fold_run, data_dir, tmp_path):
+    """Machines of a cluster may mount the data elsewhere: the nights, not the path, count."""
+    run_dir, plans = two_fold_run
+    shutil.copytree(data_dir, tmp_path / "mounted")
+    done = cv.cross_validate(tmp_path / "mounted", run_dir, n_folds=2, config=TINY, progress=False)
+    assert [cv.is_done(run_dir, i) for i in range(2)] == [True, True] and len(done) == 2
+    assert (run_dir / cv.FOLDS_FILE).read_bytes() == plans[0]
 
 
 def test_interrupted_fold_resumes_without_retraining(data_dir, tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ because ``folds.json`` is a deterministic function of the subjects, ``n_folds``,
 ``valid_frac`` and ``seed``. Layout of a run directory::
 
     RUN/
-      folds.json              fold -> test/valid/train subjects, data dir, n_folds
+      folds.json              fold -> test/valid/train subjects; the nights, n_folds
       config.json             settings shared by every fold
       fold_00/                train()'s files (config.json log.csv last.pt best.pt)
         predictions/<night>.npz
@@ -31,7 +31,7 @@ import torch
 from joblib import Parallel, delayed
 
 from ..config import Config
-from ..data.nights import Night, load_nights
+from ..data.nights import Night, load_nights, read_manifest
 from ..errors import TinySleepNetError
 from ..io.atomic import atomic_path, write_text_atomic
 from ..prediction.inference import predict_proba
@@ -155,7 +155,7 @@ def cross_validate(
     if bad := [i for i in indices if not 0 <= i < n_folds]:
         raise TinySleepNetError(f"fold {bad[0]} out of range: folds are 0..{n_folds - 1}")
     config = _run_config(run_dir, config)
-    plan = {"data_dir": str(Path(data_dir).resolve()), "n_folds": n_folds}
+    plan = {"data": _data_identity(data_dir), "n_folds": n_folds}
     _check_plan(run_dir, plan)
     pending = [i for i in indices if not is_done(run_dir, i)]
     if pending:
@@ -223,13 +223,28 @@ def _check_plan(run_dir: Path, plan: dict[str, Any]) -> None:
     saved = read_folds(run_dir)
     if changed := [k for k in plan if saved.get(k) != plan[k]]:
         shown = [
-            f"{k}={plan[k]!r} (run has {saved.get(k)!r})" if k != "folds" else "different subjects"
+            {"folds": "different subjects", "data": "other nights, epoch counts or channel"}.get(
+                k, f"{k}={plan[k]!r} (run has {saved.get(k)!r})"
+            )
             for k in changed
         ]
         raise TinySleepNetError(
             f"{path}: this run was made with other data or folds: {', '.join(shown)}; "
             "choose another run directory"
         )
+
+
+def _data_identity(data_dir: str | Path) -> dict[str, Any]:
+    """What makes a prepared folder the same data: its nights, their epoch counts, channel
+    and rate. Not its path, so machines that mount the data elsewhere share a run."""
+    manifest = read_manifest(data_dir)
+    return {
+        "nights": dict(
+            zip(manifest["name"], manifest["n_epochs"].astype(int).tolist(), strict=True)
+        ),
+        "channels": sorted(set(manifest["channel"])),
+        "sfreq": sorted(set(manifest["sfreq"].astype(float).tolist())),
+    }
 
 
 def _fold_to_dict(fold: Fold) -> dict[str, Any]:
