@@ -49,13 +49,14 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="use the demo's cohort: real-length nights following the 16 official hypnograms",
     )
-    parser.add_argument(
-        "--fast-set",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="change a setting of the fast preset (repeatable), to try a candidate",
-    )
+    for name in ("paper", "fast"):
+        parser.add_argument(
+            f"--{name}-set",
+            action="append",
+            default=[],
+            metavar="FIELD=VALUE",
+            help=f"change a setting of the {name} run (repeatable), e.g. to try a candidate",
+        )
     parser.add_argument(
         "--fast-only", action="store_true", help="skip the paper recipe (to try candidates)"
     )
@@ -125,23 +126,24 @@ def print_table(paper: dict[str, Any] | None, fast: dict[str, Any], reached: int
         )
 
 
-def fast_candidate(settings: list[str], max_passes: int) -> tuple[str, Config]:
-    """The fast preset with ``FIELD=VALUE`` changes, and the name of its run folder."""
-    parser = argparse.ArgumentParser(prog="--fast-set")
+def candidate(name: str, settings: list[str], max_passes: int) -> tuple[str, Config]:
+    """A preset with ``FIELD=VALUE`` changes, and the name of its run folder."""
+    parser = argparse.ArgumentParser(prog=f"--{name}-set")
     add_config_arguments(parser)
     flags = []
     for setting in settings:
         field_name, _, value = setting.partition("=")
         flags += [f"--{field_name.replace('_', '-')}", value]
     changes = config_overrides(parser.parse_args(flags))
-    name = "_".join(["fast", *(f"{k}={v}" for k, v in changes.items())])
-    return name, preset("fast", **{"max_passes": max_passes, **changes})
+    folder = "_".join([name, *(f"{k}={v}" for k, v in changes.items())])
+    return folder, preset(name, **{"max_passes": max_passes, **changes})
 
 
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
-    fast_name, fast_config = fast_candidate(args.fast_set, args.paper_passes // 5)
+    paper_name, paper_config = candidate("paper", args.paper_set, args.paper_passes)
+    fast_name, fast_config = candidate("fast", args.fast_set, args.paper_passes // 5)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
         cohort = simulated_nights(out, args.subjects, args.n_epochs, args.seed, args.official)
@@ -159,7 +161,7 @@ def main() -> None:
         )
         paper = None
         if not args.fast_only:
-            paper = run("paper", Config(max_passes=args.paper_passes), nights, out)
+            paper = run(paper_name, paper_config, nights, out)
         fast = run(fast_name, fast_config, nights, out)
     reached = first_pass_reaching(fast["valid_mf1"], paper["best_mf1"]) if paper else None
     print_table(paper, fast, reached)
