@@ -53,6 +53,10 @@ class Config:
     """Nights side by side in one minibatch (paper: 20)."""
     seq_len: int = 20
     """Consecutive epochs per chunk; the LSTM state is carried between chunks (paper: 15)."""
+    segment_epochs: int = 0
+    """Training only: each night is cut into near-equal consecutive segments of at most this
+    many epochs, each starting from a fresh LSTM state (0: whole nights, as the authors).
+    Validation and prediction always carry the state through whole nights."""
 
     # optimisation
     lr: float = 1e-4

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tinysleepnet.data.nights import Night
 from tinysleepnet.training.batches import (
     augment_night,
     count_steps,
     iterate_chunks,
     iterate_pass,
     plan_pass,
+    split_nights,
 )
 
 SAMPLES = 10  # samples per epoch in these tests
@@ -100,3 +102,24 @@ def test_pass_resets_at_each_group_and_counts_its_steps():
 
 def test_count_steps_uses_the_longest_night_of_each_group():
     assert count_steps(np.array([10, 3, 4, 4, 1]), batch_nights=2, seq_len=4) == 3 + 1 + 1
+
+
+def _night(n_epochs: int, name: str) -> Night:
+    signal, stages = ramp_night(n_epochs)
+    return Night(signal, stages, 100.0, "EEG Fpz-Cz", "00", 1, "", name)
+
+
+@pytest.mark.parametrize(("n_epochs", "lengths"), [(10, [10]), (11, [6, 5]), (25, [8, 9, 8])])
+def test_split_nights_cuts_near_equal_consecutive_segments(n_epochs, lengths):
+    night = _night(n_epochs, "SC4001E0")
+    segments = split_nights([night], max_epochs=10)
+    assert [len(s.stages) for s in segments] == lengths
+    assert [s.name for s in segments] == [f"SC4001E0/{k}" for k in range(len(lengths))]
+    np.testing.assert_array_equal(np.concatenate([s.signal_uv for s in segments]), night.signal_uv)
+    np.testing.assert_array_equal(np.concatenate([s.stages for s in segments]), night.stages)
+    assert all(s.subject == night.subject and s.sfreq == night.sfreq for s in segments)
+
+
+def test_split_nights_zero_keeps_nights_whole():
+    nights = [_night(25, "a"), _night(7, "b")]
+    assert split_nights(nights, max_epochs=0) == nights

@@ -218,6 +218,30 @@ def test_state_is_carried_within_a_group_and_reset_between_groups(
     assert 0 < resets[1] < len(calls)
 
 
+def test_segments_reset_the_state_and_validation_keeps_nights_whole(
+    tmp_path, tiny_config, toy_nights, monkeypatch
+):
+    calls: list[tuple[bool, int, bool]] = []
+    forward = TinySleepNet.forward
+
+    def spy(self, x, state=None):
+        calls.append((self.training, x.shape[1], state is None))
+        return forward(self, x, state)
+
+    monkeypatch.setattr(TinySleepNet, "forward", spy)
+    config = tiny_config.replace(
+        max_passes=1, max_skip_epochs=0, max_shift_frac=0.0, segment_epochs=10, batch_nights=1
+    )
+    result = train(*toy_nights, config, tmp_path, progress=False)
+    training = [(length, fresh) for is_training, length, fresh in calls if is_training]
+    # nights of 30, 35, 40, 45 epochs -> 3 + 4 + 4 + 5 segments of 8-10 epochs, one per
+    # group: each is two chunks of 5, the first from a fresh state, the second carrying it
+    assert training == [(config.seq_len, True), (config.seq_len, False)] * 16
+    # validation stages each 30-epoch night in one piece, from a fresh state
+    assert [length for is_training, length, _ in calls if not is_training] == [30]
+    assert result.log["pass"].tolist() == [1]
+
+
 def test_loss_ignores_padding_and_weights_classes():
     torch.manual_seed(0)
     logits = torch.randn(2, 4, 5)

@@ -16,11 +16,15 @@ so a pass can be replayed exactly, and its number of optimizer steps known befor
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from ..data.nights import Night
 
 #: One training step's data: epochs (nights, seq_len, samples) float32, stages
 #: (nights, seq_len) int64, weights (nights, seq_len) float32 (0 on padding), and whether
@@ -50,6 +54,29 @@ class PassPlan:
         """Epochs of each night after augmentation, in visit order."""
         kept = np.asarray(n_epochs) - (self.shift != 0) - self.skip
         return np.maximum(kept, 0)[self.order]
+
+
+def split_nights(nights: Sequence[Night], max_epochs: int) -> list[Night]:
+    """Cut each night into near-equal consecutive segments of at most ``max_epochs`` epochs.
+
+    Segments are named ``"<night>/<k>"``; ``max_epochs=0`` keeps every night whole.
+    """
+    if max_epochs <= 0:
+        return list(nights)
+    segments = []
+    for night in nights:
+        n_epochs = len(night.stages)
+        bounds = np.linspace(0, n_epochs, -(-n_epochs // max_epochs) + 1).round().astype(int)
+        for k, (first, end) in enumerate(itertools.pairwise(bounds)):
+            segments.append(
+                dataclasses.replace(
+                    night,
+                    signal_uv=night.signal_uv[first:end],
+                    stages=night.stages[first:end],
+                    name=f"{night.name}/{k}",
+                )
+            )
+    return segments
 
 
 def plan_pass(

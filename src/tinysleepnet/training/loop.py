@@ -42,7 +42,7 @@ from ..evaluation.metrics import scores
 from ..io.atomic import atomic_path
 from ..model import TinySleepNet
 from ..prediction.inference import PRECISIONS, predict_proba
-from .batches import PassPlan, count_steps, iterate_pass, plan_pass
+from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
 from .checkpoint import load_checkpoint, save_checkpoint
 
 #: Settings that may change when a run is resumed (they do not change what a pass computes;
@@ -100,6 +100,7 @@ def train(
 ) -> TrainResult:
     """Train TinySleepNet on some nights, choosing the checkpoint on others.
 
+    The training nights are first cut into segments when ``config.segment_epochs`` asks so.
     Each pass shuffles and augments the training nights, takes one Adam step per chunk of
     ``config.seq_len`` epochs of ``config.batch_nights`` nights (class-weighted
     cross-entropy plus L2 on the conv kernels, gradients clipped to ``config.clip_norm``),
@@ -146,8 +147,9 @@ def train(
         betas=(config.adam_beta1, config.adam_beta2),
         eps=config.adam_eps,
     )
-    scheduler = _make_scheduler(optimizer, config, [len(n.stages) for n in train_nights])
     nights = {"train": [n.name for n in train_nights], "valid": [n.name for n in valid_nights]}
+    train_nights = split_nights(train_nights, config.segment_epochs)
+    scheduler = _make_scheduler(optimizer, config, [len(n.stages) for n in train_nights])
     state = _resume(last_path, config, nights, model, optimizer, scheduler)
     config.save(out_dir / "config.json")
 
