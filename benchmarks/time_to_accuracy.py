@@ -2,19 +2,26 @@
 
 Usage::
 
-    python benchmarks/time_to_accuracy.py                       # about 10 min on 2 cores
-    python benchmarks/time_to_accuracy.py --paper-passes 10     # smoke run
-    python benchmarks/time_to_accuracy.py --json tta.json       # also save the figures
+    python benchmarks/time_to_accuracy.py --paper-passes 60             # short nights, ~15 min
+    python benchmarks/time_to_accuracy.py --official --paper-passes 60  # real-length, ~1 h
+    python benchmarks/time_to_accuracy.py --paper-passes 10             # smoke run
+    python benchmarks/time_to_accuracy.py --fast-only --fast-set lr=3e-4 --out work  # a candidate
 
-A simulated cohort (``--subjects`` subjects x 2 nights of ``--n-epochs`` 30-s epochs) is
-written, prepared like Sleep-EDF, and split into training and validation subjects with the
-cross-validation's own rule. The paper recipe (the default :class:`~tinysleepnet.config.Config`)
-then trains for ``--paper-passes`` passes, and the ``fast`` preset for a fifth of them (its
-one-cycle schedule spans exactly those passes). Early stopping is off for both, so every
-pass is scored. The table gives each pass's validation macro-F1, the paper recipe's best and
-its pass, the first pass where the fast preset reaches that best, and the wall time of each.
-Both runs share the machine with whatever else runs on it: passes are the figure that
-matters, wall times are indicative.
+A simulated cohort is written, prepared like Sleep-EDF, and split into training and
+validation subjects with the cross-validation's own rule: by default ``--subjects`` subjects
+x 2 nights of ``--n-epochs`` 30-s epochs; with ``--official``, the demo's cohort of 16
+real-length nights following the official hypnograms of Sleep-EDF subjects 0-7. The paper
+recipe (the default :class:`~tinysleepnet.config.Config`) then trains for
+``--paper-passes`` passes, and the ``fast`` preset for a fifth of them (its one-cycle
+schedule spans exactly those). Early stopping is off for both, so every pass is scored.
+The table gives each pass's validation macro-F1, the paper recipe's best and its pass, the
+first pass where the fast preset reaches that best, and the wall time of each.
+
+``--paper-set`` / ``--fast-set FIELD=VALUE`` change a setting of either run (each such run
+gets its own folder), and ``--out`` keeps the work: a rerun reuses the prepared cohort and
+every finished run, so candidates can be compared against one paper run. Runs share the
+machine with whatever else runs on it: passes are the figure that matters, wall times are
+indicative.
 """
 
 from __future__ import annotations

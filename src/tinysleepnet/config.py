@@ -158,12 +158,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {},
     # Time to accuracy (benchmarks/time_to_accuracy.py): one-cycle schedule to a 10x peak
     # rate, 2 nights per minibatch (7x the optimizer steps per pass), the signal in units
-    # of 20 uV (keeps the LSTM out of saturation), bfloat16 where the hardware has it.
+    # of 20 uV (keeps the LSTM out of saturation), nights cut into segments of at most 3 h
+    # for training (at this rate, a state carried through whole nights drifts into
+    # saturation and training stalls), bfloat16 where the hardware has it.
     "fast": {
         "schedule": "onecycle",
         "lr": 1e-3,
         "batch_nights": 2,
         "input_scale": 0.05,
+        "segment_epochs": 360,
         "max_passes": 12,
         "patience": 12,
         "precision": "bfloat16",
