@@ -27,3 +27,12 @@ def test_unknown_name_raises_attribute_error():
         assert "no_such_name" in str(err)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_python_dash_m_runs_the_command_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "tinysleepnet", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.startswith(
+        f"tinysleepnet {tinysleepnet.__version__}"
+    )
