@@ -120,6 +120,8 @@ class PeepholeLSTM(nn.Module):
         self.input_proj = nn.Linear(input_size, 4 * hidden_size)
         self.hidden_proj = nn.Linear(hidden_size, 4 * hidden_size, bias=False)
         self.peep = nn.Parameter(torch.zeros(3, hidden_size))  # input, forget, output gates
+        with torch.no_grad():  # TF's forget bias of 1.0, as an initial value
+            self.input_proj.bias[hidden_size : 2 * hidden_size].fill_(1.0)
 
     def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         h, c = state[0][0], state[1][0]

@@ -111,3 +111,16 @@ def test_initial_state_is_zero_and_equals_no_state():
     x = torch.randn(3, 2, SMALL.epoch_samples)
     with torch.no_grad():
         torch.testing.assert_close(net(x, (h, c))[0], net(x)[0])
+
+
+@pytest.mark.parametrize("peepholes", [False, True])
+def test_forget_gate_bias_starts_at_one_as_tf_adds(peepholes):
+    net = TinySleepNet(SMALL.replace(peepholes=peepholes))
+    h = SMALL.lstm_units
+    if peepholes:
+        biases = net.lstm.input_proj.bias.detach().reshape(4, h)
+    else:
+        lstm = net.lstm
+        biases = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().reshape(4, h)
+    assert torch.equal(biases[1], torch.ones(h))  # gates in order input, forget, cell, output
+    assert biases[[0, 2, 3]].abs().max() < 1.0
