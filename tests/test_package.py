@@ -1,6 +1,8 @@
 """The package's top-level names: imported lazily, each the object of its home module."""
 
+import ast
 import importlib
+import inspect
 import subprocess
 import sys
 
@@ -12,6 +14,18 @@ def test_each_public_name_is_its_home_modules_object():
         module = importlib.import_module(f"tinysleepnet.{home}")
         assert getattr(tinysleepnet, name) is getattr(module, name)
     assert set(tinysleepnet.__all__) == {"__version__", *tinysleepnet._HOMES}
+
+
+def test_type_checkers_see_the_same_names_and_homes():
+    tree = ast.parse(inspect.getsource(tinysleepnet))
+    block = next(n for n in tree.body if isinstance(n, ast.If))  # if TYPE_CHECKING:
+    seen = {
+        alias.asname: node.module
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert seen == tinysleepnet._HOMES
 
 
 def test_light_modules_do_not_import_torch():
