@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .io.atomic import write_text_atomic
+from .io.atomic import write_json
 
 
 @dataclass
@@ -146,7 +146,7 @@ class Config:
 
     def save(self, path: str | Path) -> None:
         """Write as indented JSON (atomically)."""
-        write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> Config:

@@ -33,7 +33,7 @@ from joblib import Parallel, delayed
 from ..config import Config
 from ..data.nights import Night, load_nights, read_manifest
 from ..errors import TinySleepNetError
-from ..io.atomic import atomic_path, write_text_atomic
+from ..io.atomic import atomic_path, write_json
 from ..prediction.inference import predict_proba
 from ..training.checkpoint import load_model
 from ..training.loop import resolve_device, train
@@ -168,7 +168,7 @@ def cross_validate(
             "folds": [_fold_to_dict(fold) for fold in splits],
         }
         _check_plan(run_dir, plan)
-        write_text_atomic(run_dir / FOLDS_FILE, json.dumps(plan, indent=2) + "\n")
+        write_json(run_dir / FOLDS_FILE, plan)
         if n_parallel > 1 and len(pending) > 1:
             del nights  # each worker loads its own copy
             _run_in_parallel(data_dir, run_dir, [splits[i] for i in pending], config, n_parallel)
@@ -284,7 +284,7 @@ def _run_one_fold(
         np.concatenate([proba.argmax(axis=1) for proba in probas]),
     )
     done = {**_fold_to_dict(fold), "best_pass": result.best_pass, "scores": fold_scores}
-    write_text_atomic(out_dir / DONE_FILE, json.dumps(done, indent=2) + "\n")
+    write_json(out_dir / DONE_FILE, done)
     if progress:
         print(
             f"fold {fold.index}: ACC {fold_scores['acc']:.3f}  MF1 {fold_scores['mf1']:.3f}  "

@@ -8,7 +8,6 @@ then every output says which folds are missing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from ..errors import TinySleepNetError
-from ..io.atomic import atomic_path, write_text_atomic
+from ..io.atomic import write_figure, write_json, write_text_atomic
 from ..stages import STAGES
 from .cv import PREDICTIONS_DIR, fold_dir, is_done, read_folds
 from .metrics import scores
@@ -83,7 +82,7 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
             "figure": str(out_dir / "confusion.png"),
         },
     }
-    write_text_atomic(result["paths"]["json"], json.dumps(result, indent=2) + "\n")
+    write_json(result["paths"]["json"], result)
     write_text_atomic(result["paths"]["markdown"], summary_markdown(result))
     title = _title(result)
     if missing:
@@ -189,8 +188,7 @@ def plot_confusion(confusion: ArrayLike, path: str | Path, *, title: str) -> Non
     ticks = np.arange(len(STAGES))
     ax.set(xticks=ticks, yticks=ticks, xticklabels=STAGES, yticklabels=STAGES)
     ax.set(xlabel="predicted stage", ylabel="expert stage", title=title)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=150)
+    write_figure(path, fig, dpi=150)
 
 
 def _fold_stages(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @contextmanager
@@ -41,3 +47,26 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (UTF-8)."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | Path, values: dict[str, Any]) -> None:
+    """Write a dict as indented JSON, atomically (NaN written as ``null``)."""
+    text = json.dumps(_nan_to_none(values), indent=2, allow_nan=False)
+    write_text_atomic(path, text + "\n")
+
+
+def write_figure(path: str | Path, figure: Figure, dpi: int = 120) -> None:
+    """Save a matplotlib figure (format from the suffix, e.g. ``.png``), atomically."""
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=dpi)
+
+
+def _nan_to_none(value: Any) -> Any:
+    # JSON has no NaN; metrics of an empty comparison are NaN and must read back as null.
+    if isinstance(value, dict):
+        return {key: _nan_to_none(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

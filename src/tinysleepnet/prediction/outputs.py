@@ -7,16 +7,14 @@ disk or absent, so an interrupted batch never leaves a half-written hypnogram.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
 import mne
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from ..io.atomic import atomic_path, write_text_atomic
+from ..io.atomic import atomic_path
 from ..io.edf_writer import write_annotations_edf
 from ..stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED
 from .statistics import stage_runs
@@ -101,18 +99,6 @@ def write_hypnogram_edf(
     write_annotations_edf(path, stage_annotations(stages, epoch_sec), start or ANONYMOUS_START)
 
 
-def write_json(path: str | Path, values: dict[str, Any]) -> None:
-    """Write a dict as indented JSON, atomically (NaN written as ``null``)."""
-    text = json.dumps(_nan_to_none(values), indent=2, allow_nan=False)
-    write_text_atomic(path, text + "\n")
-
-
-def write_figure(path: str | Path, figure: Figure, dpi: int = 120) -> None:
-    """Save a matplotlib figure (format from the suffix, e.g. ``.png``), atomically."""
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=dpi)
-
-
 def agreement_table(scores: dict[str, Any]) -> str:
     """A plain-text summary of :func:`~tinysleepnet.evaluation.metrics.scores`.
 
@@ -134,14 +120,3 @@ def agreement_table(scores: dict[str, Any]) -> str:
     for name, row in zip(STAGES, scores["confusion"], strict=True):
         lines.append(f"{name:>8}" + "".join(f"{count:>8}" for count in row))
     return "\n".join(lines) + "\n"
-
-
-def _nan_to_none(value: Any) -> Any:
-    # JSON has no NaN; metrics of an empty comparison are NaN and must read back as null.
-    if isinstance(value, dict):
-        return {key: _nan_to_none(v) for key, v in value.items()}
-    if isinstance(value, list):
-        return [_nan_to_none(v) for v in value]
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from ..errors import RecordingError, TinySleepNetError
 from ..evaluation.metrics import scores
 from ..export import export_onnx
-from ..io.atomic import write_text_atomic
+from ..io.atomic import write_figure, write_json, write_text_atomic
 from ..io.recordings import Recording, read_eeg, recording_from_raw
 from ..model import TinySleepNet
 from ..stages import EPOCH_SEC, UNSCORED, stage_names
@@ -164,15 +164,15 @@ class StagingResult:
         }
         self.to_csv(paths["csv"])
         self.to_edf(paths["edf"])
-        outputs.write_figure(paths["png"], self.plot())
+        write_figure(paths["png"], self.plot())
         stats = self.statistics()
-        outputs.write_json(paths["statistics"], stats)
+        write_json(paths["statistics"], stats)
         write_text_atomic(paths["statistics_txt"], statistics_table(stats))
         if expert_stages is not None:
             paths["agreement"] = out_dir / f"{name}_agreement.json"
             paths["agreement_txt"] = out_dir / f"{name}_agreement.txt"
             agreement = self.agreement(expert_stages)
-            outputs.write_json(paths["agreement"], agreement)
+            write_json(paths["agreement"], agreement)
             write_text_atomic(paths["agreement_txt"], outputs.agreement_table(agreement))
         return paths
 
