@@ -26,6 +26,12 @@ FEATURE_CHUNK = 32
 State = tuple[torch.Tensor, torch.Tensor]
 
 
+def zero_state(n_nights: int, lstm_units: int, device: torch.device | str | None = None) -> State:
+    """The recurrent state at the start of ``n_nights`` nights: zeros."""
+    zeros = torch.zeros(1, n_nights, lstm_units, device=device)
+    return zeros, zeros.clone()
+
+
 def same_padding(length: int, kernel: int, stride: int) -> tuple[int, int]:
     """Left/right padding of TensorFlow's ``"same"`` mode: ``ceil(length / stride)`` outputs."""
     total = max((math.ceil(length / stride) - 1) * stride + kernel - length, 0)
@@ -189,8 +195,7 @@ class TinySleepNet(nn.Module):
 
     def initial_state(self, n_nights: int, device: torch.device | str | None = None) -> State:
         """Zero state for the start of ``n_nights`` nights."""
-        zeros = torch.zeros(1, n_nights, self.config.lstm_units, device=device)
-        return zeros, zeros.clone()
+        return zero_state(n_nights, self.config.lstm_units, device)
 
     def epoch_features(self, x: torch.Tensor) -> torch.Tensor:
         """CNN features of each epoch: ``(..., samples)`` -> ``(..., n_features)``.

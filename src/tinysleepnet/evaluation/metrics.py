@@ -44,9 +44,7 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
         "n_epochs": int(y_true.size),
         "acc": float(accuracy_score(y_true, y_pred)),
         "mf1": float(f1_score(y_true, y_pred, labels=_LABELS, average="macro", zero_division=0)),
-        "kappa": float(cohen_kappa_score(y_true, y_pred, labels=_LABELS))
-        if y_true.size
-        else float("nan"),
+        "kappa": float(cohen_kappa_score(y_true, y_pred, labels=_LABELS)),
         "per_stage": {
             name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
             for name, p, r, f, s in zip(STAGES, precision, recall, f1, support, strict=True)

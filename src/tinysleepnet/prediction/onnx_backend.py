@@ -17,7 +17,7 @@ import torch
 from ..config import Config
 from ..errors import RecordingError, TinySleepNetError
 from ..export import CONFIG_KEY
-from ..model import State
+from ..model import State, zero_state
 
 
 class OnnxModel:
@@ -68,8 +68,7 @@ class OnnxModel:
 
     def initial_state(self, n_nights: int, device: torch.device | str | None = None) -> State:
         """Zero state for the start of ``n_nights`` nights."""
-        zeros = torch.zeros(1, n_nights, self.lstm_units, device=device)
-        return zeros, zeros.clone()
+        return zero_state(n_nights, self.lstm_units, device)
 
     def __call__(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """Stage logits for consecutive epochs of several nights (see ``TinySleepNet.forward``)."""

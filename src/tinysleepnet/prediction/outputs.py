@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..io.atomic import atomic_path
 from ..io.edf_writer import write_annotations_edf
-from ..stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED
+from ..stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED, stage_names
 from .statistics import stage_runs
 
 #: Start written in EDF headers when the recording's is unknown: the EDF+ convention for an
@@ -50,7 +50,7 @@ def hypnogram_frame(
     frame = pd.DataFrame({"onset_sec": onset, "duration_sec": epoch_sec})
     if start is not None:
         frame["clock_time"] = [(start + dt.timedelta(seconds=s)).isoformat() for s in onset]
-    frame["stage"] = [STAGES[s] for s in stages]
+    frame["stage"] = stage_names(stages)
     for i, name in enumerate(STAGES):
         frame[f"prob_{name}"] = proba[:, i]
     frame["confidence"] = proba.max(axis=1)
