@@ -11,7 +11,7 @@ import pytest
 from tinysleepnet.data.resources import official_hypnograms
 from tinysleepnet.errors import RecordingError
 from tinysleepnet.io.edf_writer import write_annotations_edf
-from tinysleepnet.io.hypnogram import epoch_labels, read_hypnogram
+from tinysleepnet.io.hypnogram import epoch_labels, read_epoch_labels, read_hypnogram
 from tinysleepnet.stages import UNSCORED
 
 U = UNSCORED
@@ -68,6 +68,14 @@ def test_hypnogram_shorter_than_the_signal_is_an_error():
         ValueError, match="hypnogram covers 3 epochs of 30 s, shorter than the signal's 5"
     ):
         epoch_labels(annotations, n_epochs=5)
+
+
+def test_read_epoch_labels_names_the_file_of_a_short_hypnogram(tmp_path):
+    path = tmp_path / "SC4001EC-Hypnogram.edf"
+    write_annotations_edf(path, [(0.0, 90.0, "Sleep stage W")], dt.datetime(1989, 4, 24))
+    np.testing.assert_array_equal(read_epoch_labels(path, 3), [0, 0, 0])
+    with pytest.raises(RecordingError, match=r"Hypnogram\.edf: hypnogram covers 3 epochs"):
+        read_epoch_labels(path, 5)
 
 
 def test_read_hypnogram_errors(tmp_path):

@@ -15,7 +15,7 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from ..errors import RecordingError, TinySleepNetError
-from ..io.hypnogram import epoch_labels, read_hypnogram
+from ..io.hypnogram import read_epoch_labels
 from ..model import TinySleepNet
 from ..prediction.inference import PRECISIONS
 from ..prediction.online import replay
@@ -162,10 +162,7 @@ def _predict_one(
 
 def _expert_stages(hypnogram: Path, result: StagingResult) -> np.ndarray:
     """One expert stage per staged epoch (``UNSCORED`` where the expert gave none)."""
-    try:
-        labels = epoch_labels(read_hypnogram(hypnogram), result.n_epochs, result.epoch_sec)
-    except ValueError as err:  # a hypnogram of another (shorter) recording
-        raise RecordingError(hypnogram, str(err)) from err
+    labels = read_epoch_labels(hypnogram, result.n_epochs, result.epoch_sec)
     if np.all(labels == UNSCORED):
         raise RecordingError(hypnogram, "scores no epoch of the recording")
     return labels

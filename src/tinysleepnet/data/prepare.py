@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from ..errors import RecordingError, TinySleepNetError
 from ..io.atomic import atomic_path, write_text_atomic
-from ..io.hypnogram import epoch_labels, read_hypnogram
+from ..io.hypnogram import read_epoch_labels
 from ..io.recordings import read_eeg
 from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED
 from .nights import MANIFEST, Night, load_night, save_night
@@ -117,10 +117,7 @@ def prepare_night(
             psg, f"{recording.sfreq:g} Hz does not give a whole number of samples per epoch"
         )
     epochs = recording.epochs(int(samples_per_epoch))
-    try:
-        labels = epoch_labels(read_hypnogram(hypnogram), len(epochs))
-    except ValueError as err:
-        raise RecordingError(hypnogram, str(err)) from err
+    labels = read_epoch_labels(hypnogram, len(epochs))
     kept = trim_wake(labels, round(wake_edge_min * 60 / EPOCH_SEC), trim)
     if kept.size == 0:
         raise RecordingError(hypnogram, "no epoch of the signal is scored as sleep")

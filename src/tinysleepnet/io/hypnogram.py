@@ -90,6 +90,21 @@ def epoch_labels(
     return labels[:n_epochs]
 
 
+def read_epoch_labels(path: str | Path, n_epochs: int, epoch_sec: float = EPOCH_SEC) -> np.ndarray:
+    """:func:`epoch_labels` of the hypnogram file ``path``.
+
+    Raises
+    ------
+    RecordingError
+        If the file cannot be read, or ends more than one epoch before the signal (naming
+        ``path``).
+    """
+    try:
+        return epoch_labels(read_hypnogram(path), n_epochs, epoch_sec)
+    except ValueError as err:  # a hypnogram of another (shorter) recording
+        raise RecordingError(path, str(err)) from err
+
+
 def _stage_runs(annotations: mne.Annotations) -> list[tuple[float, float, int]]:
     """(onset, duration, class id) of the stage annotations, ``?`` and Movement included."""
     runs = []

@@ -158,11 +158,16 @@ def recording_from_raw(
 
 
 def _open_channel(path: Path, channel: str) -> mne.io.BaseRaw:
-    """Open ``path`` without loading its data, with only ``channel`` where the reader can."""
-    raw = _read_raw(path)
-    if channel in raw.ch_names and path.suffix.lower() in _INCLUDE_SUFFIXES:
-        return _read_raw(path, include=[channel])
-    return raw
+    """Open ``path`` without loading its data, with only ``channel`` where the reader can.
+
+    Opening an EDF+ file scans its annotations, so the file is opened once more, with every
+    channel, only when ``channel`` is missing: the error message lists what is there.
+    """
+    if path.suffix.lower() in _INCLUDE_SUFFIXES:
+        raw = _read_raw(path, include=[channel])
+        if channel in raw.ch_names:
+            return raw
+    return _read_raw(path)
 
 
 def _read_raw(path: Path, **kwargs: object) -> mne.io.BaseRaw:
