@@ -255,6 +255,13 @@ def test_night_follows_an_official_hypnogram_at_its_official_length(tmp_path):
     )
 
 
+def test_named_night_keeps_the_official_scorer_letter(tmp_path):
+    official = next(p for p in official_hypnograms() if p.name == "SC4011EH-Hypnogram.edf")
+    night = simulate_night(tmp_path, "SC4011E0", hypnogram=official, n_epochs=60, seed=0)
+    assert (night.psg.name, night.hypnogram.name) == ("SC4011E0-PSG.edf", official.name)
+    assert find_sleep_edf_pairs(tmp_path)["name"].tolist() == ["SC4011E0"]
+
+
 def test_night_from_a_stage_array(tmp_path):
     stages = np.repeat([W, N1, N2, N3, REM, W], 5)
     night = simulate_night(tmp_path, "SC4121E0", hypnogram=stages, seed=0)

@@ -676,9 +676,9 @@ def _scoring(
         scoring = simulate_hypnogram(n_epochs or DEFAULT_N_EPOCHS, rng=rng)
     elif isinstance(hypnogram, str | Path):
         scoring = _read_scoring(hypnogram)
-        if name is None and _is_sleep_edf_hypnogram(hypnogram):
-            name = psg_name_for(hypnogram).removesuffix("-PSG.edf")
+        if _is_sleep_edf_hypnogram(hypnogram):  # keep its scorer letter, e.g. SC4011EH
             scorer = Path(hypnogram).name[7]
+            name = name or psg_name_for(hypnogram).removesuffix("-PSG.edf")
     else:
         scoring = np.asarray(hypnogram)
         if scoring.dtype.kind in "iu":
