@@ -82,14 +82,7 @@ def write_edf(
         )
         for ch in channels
     ]
-    edf = edfio.Edf(
-        signals,
-        data_record_duration=record_sec,
-        annotations=[edfio.EdfAnnotation(o, d, t) for o, d, t in annotations],
-        **_start(start),  # type: ignore[arg-type]
-    )
-    with atomic_path(path) as tmp:
-        edf.write(tmp)
+    _write(path, signals, start, annotations, data_record_duration=record_sec)
 
 
 def write_annotations_edf(
@@ -108,10 +101,22 @@ def write_annotations_edf(
     start : datetime
         Start of the scored recording.
     """
+    _write(path, [], start, annotations)
+
+
+def _write(
+    path: str | Path,
+    signals: list[edfio.EdfSignal],
+    start: dt.datetime,
+    annotations: Sequence[tuple[float, float, str]],
+    **options: float,
+) -> None:
+    """Build the EDF+ file and write it atomically."""
     edf = edfio.Edf(
-        [],
+        signals,
         annotations=[edfio.EdfAnnotation(o, d, t) for o, d, t in annotations],
         **_start(start),  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type]
     )
     with atomic_path(path) as tmp:
         edf.write(tmp)
