@@ -37,6 +37,7 @@ from ..io.atomic import atomic_path, write_json
 from ..prediction.inference import predict_proba
 from ..training.checkpoint import load_model
 from ..training.loop import resolve_device, train
+from .calibration import calibrate_checkpoint
 from .folds import Fold, make_folds
 from .metrics import scores
 
@@ -275,7 +276,9 @@ def _run_one_fold(
         out_dir,
         progress=progress,
     )
-    model = load_model(result.best_path, device=resolve_device(config.device))
+    device = resolve_device(config.device)
+    calibrate_checkpoint(result.best_path, nights_of(fold.valid_subjects), device)
+    model = load_model(result.best_path, device=device)
     probas = predict_proba(model, [night.signal_uv for night in test])
     for night, proba in zip(test, probas, strict=True):
         save_predictions(out_dir / PREDICTIONS_DIR / f"{night.name}.npz", night, proba)

@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 from ..errors import TinySleepNetError
 from ..io.atomic import write_figure, write_json, write_text_atomic
 from ..stages import STAGES
+from .calibration import calibration_summary, checkpoint_temperature, plot_reliability
 from .cv import PREDICTIONS_DIR, fold_dir, is_done, read_folds
 from .metrics import scores
 
@@ -80,8 +81,10 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
             "json": str(out_dir / "scores.json"),
             "markdown": str(out_dir / "scores.md"),
             "figure": str(out_dir / "confusion.png"),
+            "reliability": str(out_dir / "reliability.png"),
         },
     }
+    result["calibration"] = _calibration(run_dir, scored, result["paths"]["reliability"])
     write_json(result["paths"]["json"], result)
     write_text_atomic(result["paths"]["markdown"], summary_markdown(result))
     title = _title(result)
@@ -142,6 +145,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
             ],
         ),
         "",
+        *_calibration_lines(result.get("calibration")),
         "## Folds",
         "",
         *_table(
@@ -202,6 +206,56 @@ def _fold_stages(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:
             expert.append(night["expert"])
             predicted.append(night["predicted"])
     return np.concatenate(expert), np.concatenate(predicted), len(files)
+
+
+def _calibration(run_dir: Path, folds: Sequence[dict[str, Any]], figure: str) -> dict[str, Any]:
+    """ECE of the pooled test epochs before and after each fold's temperature; the diagram."""
+    proba, expert, temperature = [], [], []
+    temperatures = {}
+    for fold in folds:
+        folder = fold_dir(run_dir, fold["fold"])
+        best = folder / "best.pt"
+        temperatures[str(fold["fold"])] = checkpoint_temperature(best) if best.is_file() else 1.0
+        for file in sorted((folder / PREDICTIONS_DIR).glob("*.npz")):
+            with np.load(file) as night:
+                proba.append(night["proba"])
+                expert.append(night["expert"])
+            temperature.append(np.full(len(expert[-1]), temperatures[str(fold["fold"])]))
+    all_proba, all_expert, all_temperature = (
+        np.concatenate(parts) for parts in (proba, expert, temperature)
+    )
+    title = "Cross-validation test epochs, pooled"
+    plot_reliability(all_proba, all_expert, all_temperature, figure, title=title)
+    return {
+        **calibration_summary(all_proba, all_expert, all_temperature),
+        "temperatures": temperatures,
+    }
+
+
+def _calibration_lines(calibration: dict[str, Any] | None) -> list[str]:
+    """The report's calibration section (none for results written before it existed)."""
+    if calibration is None:
+        return []
+    temperatures = ", ".join(f"{t:.2f}" for t in calibration["temperatures"].values())
+    return [
+        "## Calibration",
+        "",
+        "Expected calibration error of the test epochs (how far the largest probability is "
+        "from the accuracy), before and after each fold's temperature (fitted on its "
+        "validation nights).",
+        "",
+        *_table(
+            ["ECE before", "ECE after", "temperatures"],
+            [
+                [
+                    _percent(calibration["ece_before"]),
+                    _percent(calibration["ece_after"]),
+                    temperatures,
+                ]
+            ],
+        ),
+        "",
+    ]
 
 
 def _fold_row(

@@ -39,8 +39,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> TinySleepNet:
-    """The trained network of a checkpoint, in evaluation mode, with its :class:`Config`."""
+    """The trained network of a checkpoint, in evaluation mode, with its :class:`Config`.
+
+    The network carries the checkpoint's calibration temperature (1.0 if it has none) as
+    the buffer ``temperature``, outside its state dict; staging applies it.
+    """
     payload = load_checkpoint(path, map_location=device)
     model = TinySleepNet(Config.from_dict(payload["config"]))
     model.load_state_dict(payload["model"])
+    temperature = torch.tensor(float(payload.get("temperature", 1.0)))
+    model.register_buffer("temperature", temperature, persistent=False)
     return model.to(device).eval()

@@ -97,6 +97,8 @@ def train(
     out_dir: str | Path,
     *,
     progress: bool = True,
+    init_weights: str | Path | None = None,
+    frozen: Sequence[str] = (),
 ) -> TrainResult:
     """Train TinySleepNet on some nights, choosing the checkpoint on others.
 
@@ -122,6 +124,12 @@ def train(
         ``last.pt``, training resumes from it (and returns at once if that run finished).
     progress : bool
         Show progress bars over passes and steps (on stderr).
+    init_weights : str or Path or None
+        Checkpoint whose weights training starts from (fine-tuning) instead of a random
+        initialisation; its network must have the settings of ``config``.
+    frozen : sequence of str
+        Submodules of the network whose weights stay fixed (e.g. ``("conv1", "convs")``:
+        the CNN, to train only the LSTM and classifier).
 
     Returns
     -------
@@ -141,6 +149,10 @@ def train(
     precision = resolve_precision(config.precision, device)
     torch.manual_seed(config.seed)
     model = TinySleepNet(config).to(device)
+    if init_weights is not None:
+        model.load_state_dict(load_checkpoint(init_weights)["model"])
+    for name in frozen:
+        model.get_submodule(name).requires_grad_(False)
     optimizer = torch.optim.Adam(
         model.parameters(),
         lr=config.lr,
