@@ -1,13 +1,17 @@
-"""Prepared nights on disk: round trip, manifest, and the errors for what is not one."""
+"""Prepared nights on disk: round trip, memory maps, the earlier layout, and the errors for
+what is not one."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tinysleepnet.data.nights import Night, load_night, load_nights, save_night
-from tinysleepnet.errors import RecordingError
+from tinysleepnet.data import nights
+from tinysleepnet.data.nights import Night, load_night, load_nights, release_pages, save_night
+from tinysleepnet.errors import RecordingError, TinySleepNetError
 
 
 def _night(name: str, n_epochs: int = 4) -> Night:
@@ -34,7 +38,87 @@ def test_save_and_load_round_trip(tmp_path):
     for field in ("sfreq", "channel", "subject", "night", "start", "name"):
         assert getattr(loaded, field) == getattr(night, field)
     assert loaded.n_epochs == 4
-    assert [p.name for p in tmp_path.iterdir()] == ["SC4072E0.npz"]  # no temporary file left
+    # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SC4072E0.npy", "SC4072E0.npz"]
+
+
+def test_signal_is_a_read_only_memory_map_of_the_written_one(tmp_path):
+    night = _night("SC4072E0", n_epochs=6)
+    save_night(tmp_path / "SC4072E0.npz", night)
+    with np.load(tmp_path / "SC4072E0.npz") as npz:
+        assert "signal_uv" not in npz.files  # the signal lives only in the .npy
+    signal = load_night(tmp_path / "SC4072E0.npz").signal_uv
+    assert isinstance(signal, np.memmap) and Path(signal.filename) == tmp_path / "SC4072E0.npy"
+    np.testing.assert_array_equal(signal, night.signal_uv)
+    with pytest.raises(ValueError, match="read-only"):
+        signal[0, 0] = 1.0
+    release_pages(signal)  # pages leave the resident set; the values are read again from the file
+    release_pages(signal[2:])
+    np.testing.assert_array_equal(signal, night.signal_uv)
+
+
+def _save_earlier_layout(path, night):
+    """A night as ``prepare`` wrote it before signals had their own file."""
+    np.savez(
+        path,
+        signal_uv=night.signal_uv,
+        stages=night.stages,
+        **{key: getattr(night, key) for key in ("sfreq", "channel", "subject", "night", "start")},
+        name=night.name,
+    )
+
+
+def test_earlier_layout_is_converted_on_first_use(tmp_path):
+    night = _night("SC4072E0")
+    _save_earlier_layout(tmp_path / "SC4072E0.npz", night)
+    pd.DataFrame({"name": ["SC4072E0"], "file": ["SC4072E0.npz"]}).to_csv(
+        tmp_path / "manifest.csv", index=False
+    )
+    (loaded,) = load_nights(tmp_path)
+    assert isinstance(loaded.signal_uv, np.memmap)
+    np.testing.assert_array_equal(loaded.signal_uv, night.signal_uv)
+    np.testing.assert_array_equal(loaded.stages, night.stages)
+    assert (loaded.name, loaded.subject, loaded.night) == ("SC4072E0", "07", 2)
+    with np.load(tmp_path / "SC4072E0.npz") as npz:
+        assert "signal_uv" not in npz.files
+    again = load_night(tmp_path / "SC4072E0.npz")  # now read in the current layout
+    np.testing.assert_array_equal(again.signal_uv, night.signal_uv)
+
+
+def test_earlier_layout_in_a_read_only_folder_is_read_into_memory(tmp_path, monkeypatch, caplog):
+    night = _night("SC4072E0")
+    _save_earlier_layout(tmp_path / "SC4072E0.npz", night)
+
+    def read_only(path, night):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(nights, "save_night", read_only)
+    loaded = load_night(tmp_path / "SC4072E0.npz")
+    assert not isinstance(loaded.signal_uv, np.memmap)
+    np.testing.assert_array_equal(loaded.signal_uv, night.signal_uv)
+    assert "signal kept in memory" in caplog.text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SC4072E0.npz"]
+
+
+def test_signal_file_missing_or_not_matching_the_night(tmp_path):
+    save_night(tmp_path / "a.npz", _night("a", n_epochs=4))
+    (tmp_path / "a.npy").unlink()
+    with pytest.raises(RecordingError, match=r"a\.npy: signal file not found"):
+        load_night(tmp_path / "a.npz")
+    np.save(tmp_path / "a.npy", np.zeros((5, 3000), dtype=np.float32))
+    with pytest.raises(RecordingError, match=r"a\.npy: holds float32 of shape \(5, 3000\)"):
+        load_night(tmp_path / "a.npz")
+
+
+def test_open_file_limit_is_raised_for_many_maps_or_refused(monkeypatch):
+    resource = pytest.importorskip("resource")
+    limits = {"now": (1024, 4096)}
+    monkeypatch.setattr(resource, "getrlimit", lambda _: limits["now"])
+    monkeypatch.setattr(resource, "setrlimit", lambda _, value: limits.update(now=value))
+    nights._allow_open_files(3000)
+    assert limits["now"] == (3000 + nights._SPARE_FILES, 4096)
+    with pytest.raises(TinySleepNetError, match=r"5000 memory-mapped nights need 5256 open"):
+        nights._allow_open_files(5000)
 
 
 def test_load_nights_follows_the_manifest(tmp_path):

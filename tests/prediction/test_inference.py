@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -44,6 +46,21 @@ def test_result_does_not_depend_on_the_company_of_a_night(network):
     alone = predict_proba(network, nights[:1])[0]
     together = predict_proba(network, nights)[0]
     np.testing.assert_allclose(alone, together, atol=1e-5)
+
+
+def test_memory_mapped_nights_stage_the_same_without_warnings(network, tmp_path):
+    rng = np.random.default_rng(2)
+    nights = [rng.normal(0, 30, (n, network.epoch_samples)).astype(np.float32) for n in (9, 4)]
+    mapped = []
+    for i, night in enumerate(nights):
+        np.save(tmp_path / f"{i}.npy", night)
+        mapped.append(np.load(tmp_path / f"{i}.npy", mmap_mode="r"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns when it shares a read-only array
+        from_maps = predict_proba(network, mapped, chunk_epochs=4)
+    in_memory = predict_proba(network, nights, chunk_epochs=4)
+    for expected, got in zip(in_memory, from_maps, strict=True):
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_bfloat16_agrees_with_float32_on_a_simulated_night(network):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-from tinysleepnet.data.nights import Night
+from tinysleepnet.data.nights import Night, load_night, save_night
 from tinysleepnet.training.batches import (
     augment_night,
     count_steps,
@@ -123,3 +124,26 @@ def test_split_nights_cuts_near_equal_consecutive_segments(n_epochs, lengths):
 def test_split_nights_zero_keeps_nights_whole():
     nights = [_night(25, "a"), _night(7, "b")]
     assert split_nights(nights, max_epochs=0) == nights
+
+
+def test_memory_mapped_nights_give_the_same_pass(tmp_path):
+    """Nights read through memory maps (and their pages released per group) train the same."""
+    in_memory = []
+    for i, n_epochs in enumerate([7, 5, 9]):
+        signal, stages = ramp_night(n_epochs, first=1000 * i)
+        night = Night(signal, stages, 100.0, "EEG", str(i), 1, "", f"n{i}")
+        save_night(tmp_path / f"n{i}.npz", night)
+        in_memory.append(night)
+    mapped = [load_night(tmp_path / f"n{i}.npz") for i in range(3)]
+    assert all(isinstance(night.signal_uv, np.memmap) for night in mapped)
+    plan = plan_pass(5, np.random.default_rng(3), max_skip_epochs=2, max_shift_samples=4)
+    passes = []
+    for nights in (in_memory, mapped):
+        segments = split_nights(nights, max_epochs=5)  # 2 + 1 + 2 segments
+        assert len(segments) == len(plan.order)
+        signals, stages = [s.signal_uv for s in segments], [s.stages for s in segments]
+        passes.append(list(iterate_pass(signals, stages, plan, batch_nights=2, seq_len=3)))
+    assert len(passes[0]) == len(passes[1]) > 0
+    for expected, got in zip(*passes, strict=True):
+        for a, b in zip(expected, got, strict=True):
+            assert torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b

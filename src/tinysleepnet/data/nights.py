@@ -1,18 +1,34 @@
-"""Prepared nights on disk: one ``.npz`` per night and a ``manifest.csv`` listing them."""
+"""Prepared nights on disk: a ``.npz`` and a ``.npy`` per night, and a ``manifest.csv``.
+
+``<name>.npz`` holds a night's stages and identity, ``<name>.npy`` its signal, which is read
+through a read-only memory map: the operating system reads a night's pages when a minibatch
+needs them, and :func:`release_pages` drops them from the process's resident memory once the
+minibatch is built, so a process can train on a cohort larger than its memory. Nights
+prepared before the signal had its own file (signal inside the ``.npz``) are converted the
+first time they are read.
+"""
 
 from __future__ import annotations
 
+import logging
+import mmap
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import RecordingError
+from ..errors import RecordingError, TinySleepNetError
 from ..io.atomic import atomic_path
 
 #: Name of the table that lists the nights of a prepared folder.
 MANIFEST = "manifest.csv"
+
+#: Open files kept free besides the memory maps (the interpreter, torch, logs, sockets).
+_SPARE_FILES = 256
+
+logger = logging.getLogger("tinysleepnet")
 
 
 @dataclass
@@ -22,7 +38,8 @@ class Night:
     Attributes
     ----------
     signal_uv : ndarray of float32, shape (n_epochs, n_samples)
-        The signal in microvolts, one row per epoch (3000 samples at 100 Hz).
+        The signal in microvolts, one row per epoch (3000 samples at 100 Hz); a read-only
+        :class:`numpy.memmap` when read by :func:`load_night`.
     stages : ndarray of int64, shape (n_epochs,)
         Expert stage per epoch, class ids 0..4 (W, N1, N2, N3, REM).
     sfreq : float
@@ -54,12 +71,22 @@ class Night:
         return len(self.stages)
 
 
+def signal_path(path: str | Path) -> Path:
+    """The signal file of the night whose ``.npz`` is ``path``: ``<name>.npy`` beside it."""
+    return Path(path).with_suffix(".npy")
+
+
 def save_night(path: str | Path, night: Night) -> None:
-    """Write a night to ``path`` (``.npz``) atomically."""
+    """Write a night: its signal to ``<name>.npy``, the rest to ``path`` (``.npz``).
+
+    Each file is written atomically, the signal first, so a ``.npz`` on disk always has its
+    signal beside it.
+    """
+    with atomic_path(signal_path(path)) as tmp:
+        np.save(tmp, np.asarray(night.signal_uv, dtype=np.float32))
     with atomic_path(path) as tmp:
         np.savez(
             tmp,
-            signal_uv=night.signal_uv.astype(np.float32),
             stages=night.stages.astype(np.int64),
             sfreq=night.sfreq,
             channel=night.channel,
@@ -71,30 +98,54 @@ def save_night(path: str | Path, night: Night) -> None:
 
 
 def load_night(path: str | Path) -> Night:
-    """Read a night written by :func:`save_night`.
+    """Read a night written by :func:`save_night`, its signal as a read-only memory map.
+
+    A night of the earlier layout (signal inside the ``.npz``) is converted first: its
+    ``.npy`` is written and the ``.npz`` rewritten without the signal. If the folder cannot
+    be written, the signal is read into memory instead, with a warning.
 
     Raises
     ------
     RecordingError
-        If the file is missing or is not a complete prepared night.
+        If the file or its signal file is missing, or is not a complete prepared night.
     """
     path = Path(path)
     if not path.is_file():
         raise RecordingError(path, "file not found")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            return Night(
-                signal_uv=npz["signal_uv"],
-                stages=npz["stages"],
-                sfreq=float(npz["sfreq"]),
-                channel=str(npz["channel"]),
-                subject=str(npz["subject"]),
-                night=int(npz["night"]),
-                start=str(npz["start"]),
-                name=str(npz["name"]),
-            )
+            fields = {key: npz[key] for key in npz.files}
+        night = Night(
+            signal_uv=fields.get("signal_uv", np.empty((0, 0), dtype=np.float32)),
+            stages=fields["stages"],
+            sfreq=float(fields["sfreq"]),
+            channel=str(fields["channel"]),
+            subject=str(fields["subject"]),
+            night=int(fields["night"]),
+            start=str(fields["start"]),
+            name=str(fields["name"]),
+        )
     except Exception as err:  # a zip, key or value error all mean the same to the user
         raise RecordingError(path, f"not a prepared night ({err})") from err
+    if "signal_uv" in fields and not _move_signal_out(path, night):
+        return night
+    night.signal_uv = _map_signal(signal_path(path), night.n_epochs)
+    return night
+
+
+def release_pages(signal: np.ndarray) -> None:
+    """Drop the pages of a read-only memory-mapped signal from this process's resident memory.
+
+    The pages stay in the operating system's file cache, so reading them again costs a page
+    fault, not a disk read. Without this, every page a pass touched would count in the
+    process's resident memory (and in a batch system's accounting of it) until the end.
+    Arrays in memory, and writable maps (whose pages may hold changes), are left alone.
+    """
+    base = signal
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None)
+    if base is not None and not signal.flags.writeable and hasattr(mmap, "MADV_DONTNEED"):
+        base.madvise(mmap.MADV_DONTNEED)
 
 
 def load_nights(prepared_dir: str | Path) -> list[Night]:
@@ -110,7 +161,9 @@ def load_nights(prepared_dir: str | Path) -> list[Night]:
     list of Night
         In the manifest's order.
     """
-    return [load_night(Path(prepared_dir) / file) for file in read_manifest(prepared_dir)["file"]]
+    files = read_manifest(prepared_dir)["file"]
+    _allow_open_files(len(files))
+    return [load_night(Path(prepared_dir) / file) for file in files]
 
 
 def read_manifest(prepared_dir: str | Path) -> pd.DataFrame:
@@ -127,3 +180,58 @@ def read_manifest(prepared_dir: str | Path) -> pd.DataFrame:
             prepared_dir, f"not a prepared dataset (no {MANIFEST}); run `tinysleepnet prepare`"
         )
     return pd.read_csv(prepared_dir / MANIFEST, dtype={"subject": str, "name": str})
+
+
+def _move_signal_out(path: Path, night: Night) -> bool:
+    """Rewrite a night of the earlier layout with its signal in ``<name>.npy``.
+
+    Returns False, keeping the signal in memory, if the folder cannot be written.
+    """
+    try:
+        save_night(path, night)
+    except OSError as err:
+        logger.warning(
+            "%s: signal kept in memory, cannot write %s (%s)", path, signal_path(path).name, err
+        )
+        return False
+    logger.info("%s: signal moved to %s (read through a memory map)", path, signal_path(path).name)
+    return True
+
+
+def _map_signal(path: Path, n_epochs: int) -> np.ndarray:
+    """The signal in ``path`` as a read-only memory map, checked against the night's stages."""
+    if not path.is_file():
+        raise RecordingError(path, "signal file not found; prepare the night again")
+    try:
+        signal = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise RecordingError(path, f"not a prepared signal ({err})") from err
+    if signal.ndim != 2 or signal.dtype != np.float32 or len(signal) != n_epochs:
+        raise RecordingError(
+            path,
+            f"holds {signal.dtype} of shape {signal.shape}, expected float32 with one row for "
+            f"each of the night's {n_epochs} epochs; prepare the night again",
+        )
+    return signal
+
+
+def _allow_open_files(n_maps: int) -> None:
+    """Raise this process's soft limit of open files so that ``n_maps`` memory maps fit.
+
+    Python keeps each memory-mapped file open, so a cohort of thousands of nights would
+    pass the usual soft limit of 1,024 open files; the hard limit is the ceiling.
+    """
+    if sys.platform == "win32":  # no such per-process limit on mapped files
+        return
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = n_maps + _SPARE_FILES
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        raise TinySleepNetError(
+            f"{n_maps} memory-mapped nights need {wanted} open files, but this process may "
+            f"open at most {hard} (ulimit -Hn); ask for a higher limit"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))

@@ -8,6 +8,7 @@ from typing import Literal, Protocol
 import numpy as np
 import torch
 
+from ..data.nights import release_pages
 from ..model import State
 from ..stages import N_STAGES
 
@@ -98,7 +99,11 @@ def _predict_group(
     lengths = [len(night) for night in nights]
     x = torch.zeros(len(nights), lengths[0], model.epoch_samples, device=device)
     for i, night in enumerate(nights):
-        x[i, : len(night)] = torch.as_tensor(night, device=device)
+        # A read-only memory map (a prepared night) is copied: torch warns on sharing it.
+        x[i, : len(night)] = torch.as_tensor(
+            night if night.flags.writeable else np.array(night), device=device
+        )
+        release_pages(night)
     probs = torch.empty(len(nights), lengths[0], N_STAGES, device=device)
     ends = sorted({*range(chunk_epochs, lengths[0], chunk_epochs), *lengths} - {0})
     state: State | None = None

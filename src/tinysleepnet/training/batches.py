@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..data.nights import Night
+from ..data.nights import Night, release_pages
 
 #: One training step's data: epochs (nights, seq_len, samples) float32, stages
 #: (nights, seq_len) int64, weights (nights, seq_len) float32 (0 on padding), and whether
@@ -186,14 +186,17 @@ def iterate_pass(
 ) -> Iterator[Chunk]:
     """All chunks of one pass: nights in ``plan.order``, augmented, ``batch_nights`` at a time.
 
-    Yields the chunks of :func:`iterate_chunks` for each group of nights in turn.
+    Yields the chunks of :func:`iterate_chunks` for each group of nights in turn. Once a
+    group is done, the pages of its memory-mapped signals leave this process's resident
+    memory (:func:`~tinysleepnet.data.nights.release_pages`), so memory does not grow
+    with the cohort.
     """
     for first in range(0, len(plan.order), batch_nights):
-        group = [
-            augment_night(signals[i], stages[i], plan.skip[i], plan.shift[i])
-            for i in plan.order[first : first + batch_nights]
-        ]
+        visited = plan.order[first : first + batch_nights]
+        group = [augment_night(signals[i], stages[i], plan.skip[i], plan.shift[i]) for i in visited]
         yield from iterate_chunks([s for s, _ in group], [y for _, y in group], seq_len)
+        for i in visited:
+            release_pages(signals[i])
 
 
 def count_steps(lengths: np.ndarray, batch_nights: int, seq_len: int) -> int:
