@@ -289,5 +289,5 @@ def test_bad_input_gives_one_line_and_no_partial_output(tmp_path, damage, culpri
     assert message.startswith(f"{src / 'SC4002'}{culprit}.edf: ") and "\n" not in message
     assert problem in message
     # the good night is complete, the bad one absent, and there is no manifest yet
-    assert sorted(p.name for p in out.iterdir()) == ["SC4001E0.npz", "prepare.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["SC4001E0.npy", "SC4001E0.npz", "prepare.json"]
     assert load_night(out / "SC4001E0.npz").n_epochs == 12

@@ -146,8 +146,9 @@ def prepare(
 ) -> pd.DataFrame:
     """Prepare every night of a dataset folder for training and evaluation.
 
-    Writes one ``<name>.npz`` per night (see :func:`~tinysleepnet.data.nights.save_night`)
-    and ``manifest.csv`` to ``out``, each atomically. A rerun skips nights already written,
+    Writes per night ``<name>.npz`` and ``<name>.npy``, its signal, read through a memory
+    map (see :func:`~tinysleepnet.data.nights.save_night`), and ``manifest.csv`` to ``out``,
+    each atomically. A rerun skips nights already written,
     so an interrupted run resumes; a failing night stops the run without leaving a partial
     file, and no manifest is written until every night is done.
 
