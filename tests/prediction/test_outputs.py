@@ -41,7 +41,7 @@ def test_csv_reads_back(tmp_path: Path) -> None:
     frame = pd.read_csv(tmp_path / "h.csv")
     assert list(frame.columns) == [
         "onset_sec", "duration_sec", "clock_time", "stage",
-        "prob_W", "prob_N1", "prob_N2", "prob_N3", "prob_REM", "confidence",
+        "prob_W", "prob_N1", "prob_N2", "prob_N3", "prob_REM", "confidence", "quality",
     ]  # fmt: skip
     assert frame["stage"].tolist() == [STAGES[s] for s in STAGE_SEQUENCE]
     np.testing.assert_allclose(frame["onset_sec"], np.arange(result.n_epochs) * 30.0)

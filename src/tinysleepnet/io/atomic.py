@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,14 +14,34 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
+#: Infix of the temporary name :func:`atomic_path` writes to before renaming.
+PARTIAL = ".partial"
+
+
+def partial_path(path: str | Path) -> Path:
+    """The temporary file :func:`atomic_path` writes ``path`` through.
+
+    ``night.csv`` -> ``night.partial.csv``: visible (not a dot file) and always the same
+    name, so a write killed before its rename leaves a file people can see and that the
+    next write of ``path`` replaces, instead of a hidden one nothing ever removes.
+    """
+    path = Path(path)
+    return path.with_name(f"{path.stem}{PARTIAL}{path.suffix}")
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
 
-    The temporary file lives in the same folder so the final :func:`os.replace` is atomic.
+    The temporary file (:func:`partial_path`) lives in the same folder so the final
+    :func:`os.replace` is atomic. It is not created in advance: the writer creates it, so
+    it gets the permissions of the user's umask (0644 under umask 022), as a file written
+    directly would (a pre-created ``mkstemp`` file is 0600, which breaks shared folders).
     If the body raises, the temporary file is removed and ``path`` is left untouched.
     The temporary name keeps ``path``'s suffix, so writers that choose a format from the
-    extension (numpy, matplotlib, MNE) behave as for the final name.
+    extension (numpy, matplotlib, MNE) behave as for the final name. Two writers of the
+    same ``path`` at the same moment share the temporary name: callers write each path
+    from one place at a time.
 
     Examples
     --------
@@ -31,11 +50,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
-    )
-    os.close(fd)
-    tmp = Path(name)
+    tmp = partial_path(path)
+    tmp.unlink(missing_ok=True)  # left by a killed run: its mode must not carry over
     try:
         yield tmp
         os.replace(tmp, path)

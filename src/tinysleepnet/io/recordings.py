@@ -9,6 +9,7 @@ no filtering, no rescaling (the network was trained on raw microvolts).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from ..stages import EPOCH_SEC
 #: Formats whose MNE reader accepts ``include=``. MNE brings every signal of an EDF to the
 #: highest rate in the file; reading only the chosen one keeps that channel's own rate.
 _INCLUDE_SUFFIXES = frozenset({".edf", ".bdf", ".gdf", ".rec"})
+
+logger = logging.getLogger("tinysleepnet")
 
 
 @dataclass
@@ -62,7 +65,11 @@ class Recording:
 
 
 def read_eeg(
-    path: str | Path, channel: str = "EEG Fpz-Cz", sfreq: float | None = None
+    path: str | Path,
+    channel: str = "EEG Fpz-Cz",
+    sfreq: float | None = None,
+    *,
+    allow_truncated: bool = False,
 ) -> Recording:
     """Read one EEG channel in microvolts, resampled to ``sfreq`` if asked.
 
@@ -76,6 +83,9 @@ def read_eeg(
         Sampling rate wanted in Hz. None keeps the file's rate. A lower rate than the file's is
         reached with MNE's resampling; a higher one is refused, since upsampling would invent
         signal the network never saw.
+    allow_truncated : bool
+        Read an EDF/BDF holding fewer data records than its header declares (a copy cut
+        short), with a warning, instead of refusing it.
 
     Returns
     -------
@@ -85,10 +95,12 @@ def read_eeg(
     Raises
     ------
     RecordingError
-        If the file is missing or unreadable, lacks the channel, is sampled below ``sfreq``
-        or holds less than one 30-s epoch.
+        If the file is missing or unreadable, is a truncated EDF/BDF (unless
+        ``allow_truncated``), lacks the channel, is sampled below ``sfreq`` or holds less
+        than one 30-s epoch.
     """
     path = Path(path)
+    check_complete(path, allow_truncated)
     return recording_from_raw(_open_channel(path, channel), channel, sfreq)
 
 
@@ -146,8 +158,7 @@ def recording_from_raw(
         )
     signal = raw.get_data(picks=[channel], units="uV", verbose="error")[0]
     if sfreq is not None and sfreq != file_sfreq:
-        # the defaults of Raw.resample, applied to this one channel only
-        signal = mne.filter.resample(signal, up=sfreq, down=file_sfreq, npad="auto")
+        signal = _resample(signal, sfreq, file_sfreq)
     return Recording(
         signal_uv=signal.astype(np.float32),
         sfreq=float(sfreq or file_sfreq),
@@ -155,6 +166,74 @@ def recording_from_raw(
         start=_start_time(path, raw),
         path=path,
     )
+
+
+def _resample(signal: np.ndarray, sfreq: float, file_sfreq: float) -> np.ndarray:
+    """``signal`` from ``file_sfreq`` to ``sfreq`` Hz, non-finite samples kept in place.
+
+    FFT resampling spreads one NaN over the whole signal, so non-finite samples are zeroed
+    for it and set back to NaN at their new positions, where the quality check finds them.
+    """
+    bad = np.flatnonzero(~np.isfinite(signal))
+    if bad.size:
+        signal = np.where(np.isfinite(signal), signal, 0.0)
+    # the defaults of Raw.resample, applied to this one channel only
+    resampled = mne.filter.resample(signal, up=sfreq, down=file_sfreq, npad="auto")
+    if bad.size:
+        resampled[np.minimum((bad * sfreq / file_sfreq).astype(int), resampled.size - 1)] = np.nan
+    return resampled
+
+
+def check_complete(path: Path, allow_truncated: bool = False) -> None:
+    """Refuse an EDF/BDF file shorter than its header says (other formats pass).
+
+    A file cut short (an interrupted copy, ``head -c``) still opens: MNE reads the data
+    records present as a shorter night. Staged or prepared, it would pass for a whole night.
+
+    Parameters
+    ----------
+    path : Path
+        The recording.
+    allow_truncated : bool
+        Log a warning instead of refusing.
+
+    Raises
+    ------
+    RecordingError
+        Naming the data records declared and present, unless ``allow_truncated``.
+    """
+    records = _edf_records(path)
+    if records is None or records[1] >= records[0]:
+        return
+    declared, present = records
+    problem = f"truncated: the header declares {declared} data records, the file holds {present}"
+    if not allow_truncated:
+        raise RecordingError(path, f"{problem} (--allow-truncated reads the part present)")
+    logger.warning("%s: %s; reading the part present", path, problem)
+
+
+def _edf_records(path: Path) -> tuple[int, int] | None:
+    """(data records declared, whole data records on disk) of an EDF/BDF file, or None
+    when ``path`` is not one or declares no count (-1: still being recorded)."""
+    if path.suffix.lower() not in (".edf", ".bdf") or not path.is_file():
+        return None
+    with open(path, "rb") as file:
+        fixed = file.read(256)
+        try:
+            header_bytes, declared, n_signals = (
+                int(fixed[a:b]) for a, b in ((184, 192), (236, 244), (252, 256))
+            )
+            # after the 256-byte fixed part, ten fields per signal; samples per record is
+            # the ninth, after 216 bytes of the others per signal
+            file.seek(256 + 216 * n_signals)
+            samples = sum(int(file.read(8)) for _ in range(n_signals))
+        except ValueError:  # not an EDF header: MNE's reader gives the error
+            return None
+    if declared < 0 or samples == 0:
+        return None
+    sample_bytes = 3 if fixed[:1] == b"\xff" else 2  # BDF: 24-bit samples
+    present = (path.stat().st_size - header_bytes) // (samples * sample_bytes)
+    return declared, present
 
 
 def _open_channel(path: Path, channel: str) -> mne.io.BaseRaw:

@@ -7,6 +7,7 @@ disk or absent, so an interrupted batch never leaves a half-written hypnogram.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +15,68 @@ import mne
 import numpy as np
 import pandas as pd
 
-from ..io.atomic import atomic_path
+from ..io.atomic import atomic_path, partial_path
 from ..io.edf_writer import write_annotations_edf
+from ..io.quality import OK
 from ..stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED, stage_names
+from .review import review_annotations
 from .statistics import stage_runs
 
 #: Start written in EDF headers when the recording's is unknown: the EDF+ convention for an
 #: anonymised start date (1 January 1985).
 ANONYMOUS_START = dt.datetime(1985, 1, 1)
 
+#: Files of one staging, ``<name>_<suffix>``, keyed as :meth:`StagingResult.save` returns
+#: them. Every file of a set is listed here, so that re-staging can remove stale ones.
+OUTPUT_FILES = {
+    "csv": "hypnogram.csv",
+    "edf": "hypnogram.edf",
+    "png": "hypnogram.png",
+    "statistics": "statistics.json",
+    "statistics_txt": "statistics.txt",
+    "agreement": "agreement.json",
+    "agreement_txt": "agreement.txt",
+}
+
+#: Text of the EDF+ annotation over a run of unscorable epochs, completed by the reason.
+UNSCORABLE_TEXT = "Unscorable signal: "
+
+
+def output_paths(out_dir: str | Path, name: str) -> dict[str, Path]:
+    """Every file a staging of ``name`` may write into ``out_dir`` (:data:`OUTPUT_FILES`)."""
+    return {key: Path(out_dir) / f"{name}_{suffix}" for key, suffix in OUTPUT_FILES.items()}
+
+
+def existing_outputs(out_dir: str | Path, name: str) -> list[Path]:
+    """The files of an earlier staging of ``name`` in ``out_dir``, with temporary files
+    a killed run left (:func:`~tinysleepnet.io.atomic.partial_path`)."""
+    paths = output_paths(out_dir, name).values()
+    return [p for path in paths for p in (path, partial_path(path)) if p.is_file()]
+
+
+def remove_stale_outputs(out_dir: str | Path, name: str, keep: Iterable[Path]) -> list[Path]:
+    """Remove the files of an earlier staging of ``name`` that are not in ``keep``.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    keep = {Path(path) for path in keep}
+    stale = [path for path in existing_outputs(out_dir, name) if path not in keep]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
 
 def hypnogram_frame(
-    stages: np.ndarray, proba: np.ndarray, epoch_sec: float, start: dt.datetime | None
+    stages: np.ndarray,
+    proba: np.ndarray,
+    epoch_sec: float,
+    start: dt.datetime | None,
+    quality: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """One row per epoch: timing, stage, stage probabilities and confidence.
+    """One row per epoch: timing, stage, stage probabilities, confidence and signal quality.
 
     Parameters
     ----------
@@ -39,12 +88,15 @@ def hypnogram_frame(
         Epoch length in seconds.
     start : datetime or None
         Recording start; adds a ``clock_time`` column (ISO 8601) when given.
+    quality : ndarray of str, shape (n_epochs,) or None
+        ``"ok"`` or why the epoch is unscorable; None: every epoch is scorable.
 
     Returns
     -------
     DataFrame
-        Columns ``onset_sec``, ``duration_sec``, [``clock_time``], ``stage`` (name),
-        ``prob_W`` ... ``prob_REM`` and ``confidence`` (the largest probability).
+        Columns ``onset_sec``, ``duration_sec``, [``clock_time``], ``stage`` (name, ``"?"``
+        for an unscorable epoch), ``prob_W`` ... ``prob_REM`` and ``confidence`` (the largest
+        probability; empty for an unscorable epoch) and ``quality``.
     """
     onset = np.arange(len(stages)) * epoch_sec
     frame = pd.DataFrame({"onset_sec": onset, "duration_sec": epoch_sec})
@@ -54,6 +106,7 @@ def hypnogram_frame(
     for i, name in enumerate(STAGES):
         frame[f"prob_{name}"] = proba[:, i]
     frame["confidence"] = proba.max(axis=1)
+    frame["quality"] = OK if quality is None else quality
     return frame
 
 
@@ -63,40 +116,67 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> None:
         frame.to_csv(tmp, index=False, float_format="%.6g")
 
 
-def stage_annotations(stages: np.ndarray, epoch_sec: float) -> list[tuple[float, float, str]]:
+def stage_annotations(
+    stages: np.ndarray, epoch_sec: float, quality: np.ndarray | None = None
+) -> list[tuple[float, float, str]]:
     """``(onset_s, duration_s, text)`` of each run of one stage, as Sleep-EDF hypnograms store them.
 
     Consecutive epochs of the same stage are merged into one annotation (unscored epochs get
-    none); texts are ``"Sleep stage W"``, ``"Sleep stage N1"`` ... ``"Sleep stage R"``.
+    none); texts are ``"Sleep stage W"``, ``"Sleep stage N1"`` ... ``"Sleep stage R"``. With
+    ``quality``, each run of epochs unscorable for one reason gets an annotation
+    ``"Unscorable signal: <reason>"`` (e.g. ``"Unscorable signal: flat"``), in time order.
     """
     first, length, stage = stage_runs(stages)
-    return [
+    runs = [
         (float(f * epoch_sec), float(n * epoch_sec), STAGE_TO_ANNOTATION[int(s)])
         for f, n, s in zip(first, length, stage, strict=True)
         if s != UNSCORED
     ]
+    if quality is not None:
+        reasons, codes = np.unique(quality, return_inverse=True)
+        first, length, code = stage_runs(codes)
+        runs += [
+            (float(f * epoch_sec), float(n * epoch_sec), UNSCORABLE_TEXT + reasons[c])
+            for f, n, c in zip(first, length, code, strict=True)
+            if reasons[c] != OK
+        ]
+    return sorted(runs)
 
 
 def to_annotations(
-    stages: np.ndarray, epoch_sec: float, start: dt.datetime | None
+    stages: np.ndarray,
+    epoch_sec: float,
+    start: dt.datetime | None,
+    quality: np.ndarray | None = None,
 ) -> mne.Annotations:
     """The hypnogram as :class:`mne.Annotations`, one per run (:func:`stage_annotations`).
 
     ``orig_time`` is ``start``, so the annotations can be set on the recording's ``Raw``.
     """
-    runs = stage_annotations(stages, epoch_sec)
+    runs = stage_annotations(stages, epoch_sec, quality)
     onset, duration, description = zip(*runs, strict=True) if runs else ((), (), ())
     return mne.Annotations(onset, duration, description, orig_time=start)
 
 
 def write_hypnogram_edf(
-    path: str | Path, stages: np.ndarray, epoch_sec: float, start: dt.datetime | None
+    path: str | Path,
+    stages: np.ndarray,
+    epoch_sec: float,
+    start: dt.datetime | None,
+    quality: np.ndarray | None = None,
+    *,
+    review: np.ndarray | None = None,
 ) -> None:
     """Write the hypnogram as an annotation-only EDF+ file (EDFbrowser and MNE open it).
 
-    When ``start`` is unknown the header carries :data:`ANONYMOUS_START`.
+    When ``start`` is unknown the header carries :data:`ANONYMOUS_START`; unscorable
+    epochs are annotated with the reason (:func:`stage_annotations`), and each run of
+    epochs flagged in ``review`` gets a ``"Review"`` annotation besides its stages.
     """
-    write_annotations_edf(path, stage_annotations(stages, epoch_sec), start or ANONYMOUS_START)
+    annotations = stage_annotations(stages, epoch_sec, quality)
+    if review is not None:
+        annotations = sorted([*annotations, *review_annotations(review, epoch_sec)])
+    write_annotations_edf(path, annotations, start or ANONYMOUS_START)
 
 
 def agreement_table(scores: dict[str, Any]) -> str:

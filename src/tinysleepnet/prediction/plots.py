@@ -10,14 +10,19 @@ import datetime as dt
 
 import matplotlib.dates as mdates
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..stages import EPOCH_SEC, STAGES
+from ..io.quality import OK
+from ..stages import EPOCH_SEC, STAGES, UNSCORED
 from .statistics import stage_runs
 
 #: Stages from top to bottom, the conventional hypnogram order.
 HYPNOGRAM_ORDER = ("W", "REM", "N1", "N2", "N3")
 STAGE_COLORS = {"W": "#f4d35e", "N1": "#9ad1d4", "N2": "#3c91e6", "N3": "#1b3a6b", "REM": "#d62839"}
+#: Colour of the band over unscorable epochs (drawn across both panels).
+UNSCORABLE_COLOR = "#9e9e9e"
+REVIEW_COLOR = "#f28e2b"
 
 
 def plot_hypnogram(
@@ -25,6 +30,9 @@ def plot_hypnogram(
     proba: np.ndarray,
     epoch_sec: float = EPOCH_SEC,
     start: dt.datetime | None = None,
+    quality: np.ndarray | None = None,
+    *,
+    review: np.ndarray | None = None,
 ) -> Figure:
     """Hypnogram (step plot, REM in red) above the hypnodensity (stacked probabilities).
 
@@ -39,6 +47,12 @@ def plot_hypnogram(
     start : datetime or None
         Recording start. When given the time axis shows clock times (as the file states
         them, time zone dropped), otherwise hours since the start.
+    quality : ndarray of str, shape (n_epochs,) or None
+        ``"ok"`` or why an epoch is unscorable; runs of unscorable epochs are covered by a
+        grey band labelled "unscorable" in both panels (the hypnogram has a gap there).
+    review : ndarray of bool, shape (n_epochs,) or None
+        Epochs flagged for review; each run is marked by an orange band along the top of
+        the hypnogram, labelled "review".
 
     Returns
     -------
@@ -54,7 +68,9 @@ def plot_hypnogram(
     figure = Figure(figsize=(10, 5), layout="constrained")
     hypno_ax, density_ax = figure.subplots(2, 1, sharex=True, height_ratios=(1, 1))
 
-    level = np.array([HYPNOGRAM_ORDER.index(STAGES[s]) for s in stages])
+    level = np.array(
+        [np.nan if s == UNSCORED else HYPNOGRAM_ORDER.index(STAGES[s]) for s in stages]
+    )
     hypno_ax.stairs(level, edges, baseline=None, color="black", linewidth=1)
     first, length, stage = stage_runs(stages)
     rem = stage == STAGES.index("REM")
@@ -78,6 +94,10 @@ def plot_hypnogram(
             top, edges, baseline=bottom, fill=True, color=STAGE_COLORS[name], label=name
         )
         bottom = top
+    if quality is not None:
+        _unscorable_bands((hypno_ax, density_ax), np.asarray(quality) != OK, edges)
+    if review is not None:
+        _review_band(hypno_ax, np.asarray(review, dtype=bool), edges)
     density_ax.set_ylim(0, 1)
     density_ax.set_ylabel("Probability")
     density_ax.set_title("Hypnodensity")
@@ -94,3 +114,33 @@ def plot_hypnogram(
         density_ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
         density_ax.set_xlabel(f"Clock time (start {start:%Y-%m-%d %H:%M:%S})")
     return figure
+
+
+def _review_band(ax: Axes, review: np.ndarray, edges: np.ndarray) -> None:
+    """An orange band along the top of ``ax`` over each run of epochs flagged for review."""
+    first, length, flag = stage_runs(review.astype(int))
+    for i, (f, n) in enumerate(zip(first[flag == 1], length[flag == 1], strict=True)):
+        ax.axvspan(
+            edges[f],
+            edges[f + n],
+            ymin=0.9,
+            color=REVIEW_COLOR,
+            linewidth=0,
+            label="review" if i == 0 else None,
+        )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+
+
+def _unscorable_bands(axes: tuple[Axes, ...], unscorable: np.ndarray, edges: np.ndarray) -> None:
+    """Grey bands over each run of unscorable epochs, in the legend as "unscorable"."""
+    first, length, flag = stage_runs(unscorable.astype(int))
+    for ax in axes:
+        for i, (f, n) in enumerate(zip(first[flag == 1], length[flag == 1], strict=True)):
+            ax.axvspan(
+                edges[f],
+                edges[f + n],
+                color=UNSCORABLE_COLOR,
+                alpha=0.6,
+                linewidth=0,
+                label="unscorable" if i == 0 else None,
+            )

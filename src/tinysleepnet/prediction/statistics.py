@@ -64,17 +64,21 @@ def sleep_statistics(
     epoch_sec: float = EPOCH_SEC,
     *,
     min_awakening_sec: float = EPOCH_SEC,
+    excluded: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Standard sleep statistics of one night.
 
     Definitions (one epoch lasts ``epoch_sec``; "sleep" is N1, N2, N3 or REM):
 
     - ``tib_min``: time in bed, the whole hypnogram (unscored epochs included).
+    - ``excluded_min``: the part of TIB excluded because its signal was unscorable
+      (``excluded``); ``excluded_epochs``: the same in epochs.
     - ``sol_min``: sleep onset latency, from the first epoch to the first sleep epoch.
     - ``spt_min``: sleep period time, from the first to the last sleep epoch, inclusive.
     - ``waso_min``: wake after sleep onset, the W epochs within the sleep period.
     - ``tst_min``: total sleep time, all sleep epochs.
-    - ``se_pct``: sleep efficiency, ``100 * tst / tib``.
+    - ``se_pct``: sleep efficiency, ``100 * tst / (tib - excluded)``: of the time whose
+      signal could be staged.
     - ``sme_pct``: sleep maintenance efficiency, ``100 * tst / spt``.
     - ``rem_latency_min``: from the first sleep epoch to the first REM epoch.
     - ``<stage>_min`` for W, N1, N2, N3, REM (W over the whole night) and ``<stage>_pct``
@@ -98,6 +102,9 @@ def sleep_statistics(
         Length of one epoch, in seconds.
     min_awakening_sec : float
         Shortest run of wake counted as an awakening, in seconds (default: one epoch).
+    excluded : ndarray of bool, shape (n_epochs,) or None
+        Epochs whose signal was unscorable (their stage must be ``UNSCORED``); they count
+        in ``excluded_min`` instead of ``unscored_min``, and not in sleep efficiency.
 
     Returns
     -------
@@ -111,18 +118,22 @@ def sleep_statistics(
     (1.0, 0.5, 2.5)
     """
     stages = np.asarray(stages, dtype=int)
+    excluded = np.zeros(stages.size, bool) if excluded is None else np.asarray(excluded, bool)
     epoch_min = epoch_sec / 60.0
     asleep = (stages > _WAKE) & (stages != UNSCORED)
     sleep_epochs = np.flatnonzero(asleep)
     tst = float(asleep.sum() * epoch_min)
     tib = float(stages.size * epoch_min)
+    stageable = float((stages.size - excluded.sum()) * epoch_min)
 
     stats: dict[str, Any] = {
         "n_epochs": int(stages.size),
         "epoch_sec": float(epoch_sec),
         "tib_min": tib,
+        "excluded_epochs": int(excluded.sum()),
+        "excluded_min": float(excluded.sum() * epoch_min),
         "tst_min": tst,
-        "se_pct": 100.0 * tst / tib if tib else None,
+        "se_pct": 100.0 * tst / stageable if stageable else None,
         "sol_min": None,
         "spt_min": None,
         "waso_min": None,
@@ -149,7 +160,7 @@ def sleep_statistics(
         stats[f"{name.lower()}_min"] = minutes
         if class_id != _WAKE:
             stats[f"{name.lower()}_pct"] = 100.0 * minutes / tst if tst else None
-    stats["unscored_min"] = float(np.sum(stages == UNSCORED) * epoch_min)
+    stats["unscored_min"] = float(np.sum((stages == UNSCORED) & ~excluded) * epoch_min)
     transitions = transition_matrix(stages)
     stats["n_transitions"] = int(transitions.sum() - np.trace(transitions))
     stats["transitions"] = transitions.tolist()
@@ -159,6 +170,7 @@ def sleep_statistics(
 #: Rows of :func:`statistics_table`: key, label.
 _TABLE_ROWS = (
     ("tib_min", "Time in bed (min)"),
+    ("excluded_min", "Unscorable signal, excluded (min)"),
     ("tst_min", "Total sleep time (min)"),
     ("se_pct", "Sleep efficiency (%)"),
     ("sol_min", "Sleep onset latency (min)"),
@@ -172,8 +184,12 @@ _TABLE_ROWS = (
 
 
 def statistics_table(stats: dict[str, Any]) -> str:
-    """A short plain-text table of :func:`sleep_statistics`' results, for people to read."""
-    lines = [f"{label:<36}{_format(stats[key])}" for key, label in _TABLE_ROWS]
+    """A short plain-text table of :func:`sleep_statistics`' results, for people to read,
+    headed by what produced them when ``stats`` holds a ``provenance``."""
+    provenance = stats.get("provenance", {})
+    lines = [f"# {key}: {value}" for key, value in provenance.items()]
+    lines += [""] if provenance else []
+    lines += [f"{label:<36}{_format(stats[key])}" for key, label in _TABLE_ROWS]
     lines += ["", f"{'Stage':<8}{'min':>8}{'% TST':>8}"]
     for name in STAGES:
         pct = stats.get(f"{name.lower()}_pct")

@@ -1,0 +1,183 @@
+"""Signal quality of each 30-s epoch, checked before a network ever sees it.
+
+An epoch fails when it holds non-finite samples (NaN, Inf), is flat (an electrode off, a
+channel switched off), is clipped (samples stuck at the amplifier's or file's range) or
+holds amplitudes that scalp EEG in microvolts never reaches. Such an epoch is *unscorable*:
+staging gives it no stage, the sleep statistics leave it out and the LSTM state is carried
+across it; ``prepare`` drops the non-finite ones from training nights.
+
+The whole recording is also compared with the amplitude of the nights the model was
+trained on (:func:`amplitude_factor`): a gain error of 10 in either direction still looks
+like EEG epoch by epoch, yet the network, trained on raw microvolts, stages it wrongly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import RecordingError
+
+#: Quality of a scorable epoch; any other value names why the epoch is unscorable.
+OK = "ok"
+#: Reasons an epoch is unscorable, in the order they are checked (the first one found is
+#: reported).
+REASONS = ("nonfinite", "flat", "amplitude", "clipped")
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    """Thresholds of the per-epoch and whole-recording checks.
+
+    Attributes
+    ----------
+    flat_sd_uv : float
+        An epoch whose standard deviation is below this (uV) is flat. 0.5 uV is below the
+        input noise of PSG amplifiers (about 1 uV RMS) and far below the 10-50 uV of sleep
+        EEG, so only a disconnected or switched-off input goes under it.
+    artifact_uv : float
+        Absolute amplitude (uV) beyond which a sample cannot be scalp EEG. Slow waves of N3
+        reach 200-300 uV peak in young adults; 1000 uV is movement, an electrode pop or a
+        wrong scale.
+    artifact_fraction : float
+        An epoch with more than this share of its samples beyond ``artifact_uv`` is
+        unscorable. 1 % is 0.3 s of a 30-s epoch: a brief pop (tens of ms) leaves the epoch
+        scorable, as a human scorer would score through it.
+    clip_run : int
+        Consecutive identical samples at the epoch's minimum or maximum that count as stuck
+        at the rail. Three equal samples in a row do not happen in sampled EEG at 16-bit
+        resolution (the signal moves by more than one step between samples at its peaks),
+        while a clipped amplifier holds its rail for whole stretches.
+    clip_fraction : float
+        An epoch with more than this share of its samples stuck at a rail is clipped. 1 %
+        (0.3 s) of saturation already flattens the peaks the network reads.
+    amplitude_warn_factor : float
+        The recording's median absolute amplitude may differ from the training nights' by
+        up to this factor before a warning (named with the factor found). Median |x| varies
+        between healthy adults' nights by about a factor of 2 to 3 (age, electrode
+        impedance); a factor of 5 is beyond that and points to a gain or unit error.
+    amplitude_refuse_factor : float
+        Beyond this factor the recording is refused: at 30 times too large or small, the
+        network's input lies outside anything it was trained on.
+    """
+
+    flat_sd_uv: float = 0.5
+    artifact_uv: float = 1000.0
+    artifact_fraction: float = 0.01
+    clip_run: int = 3
+    clip_fraction: float = 0.01
+    amplitude_warn_factor: float = 5.0
+    amplitude_refuse_factor: float = 30.0
+
+
+def epoch_quality(epochs: np.ndarray, settings: QualitySettings | None = None) -> np.ndarray:
+    """Quality of each epoch: :data:`OK` or the first of :data:`REASONS` it fails.
+
+    Parameters
+    ----------
+    epochs : ndarray of float, shape (n_epochs, epoch_samples)
+        The signal in microvolts, cut into epochs.
+    settings : QualitySettings or None
+        Thresholds; None takes the defaults.
+
+    Returns
+    -------
+    ndarray of str, shape (n_epochs,)
+        ``"ok"``, ``"nonfinite"``, ``"flat"``, ``"amplitude"`` or ``"clipped"``.
+
+    Examples
+    --------
+    >>> epochs = np.random.default_rng(0).normal(0, 20, (3, 3000))
+    >>> epochs[1] = 0.0
+    >>> epochs[2, 10] = np.nan
+    >>> epoch_quality(epochs).tolist()
+    ['ok', 'flat', 'nonfinite']
+    """
+    settings = settings or QualitySettings()
+    epochs = np.asarray(epochs)
+    finite = np.isfinite(epochs)
+    nonfinite = ~finite.all(axis=1)
+    x = np.where(finite, epochs, 0.0) if nonfinite.any() else epochs
+    flat = x.std(axis=1) < settings.flat_sd_uv
+    artifact = np.mean(np.abs(x) > settings.artifact_uv, axis=1) > settings.artifact_fraction
+    clipped = _stuck_fraction(x, settings.clip_run) > settings.clip_fraction
+    quality = np.full(len(epochs), OK, dtype=object)
+    # assigned from the last reason to the first, so the first failed check is the one named
+    for reason, failed in reversed(
+        (("nonfinite", nonfinite), ("flat", flat), ("amplitude", artifact), ("clipped", clipped))
+    ):
+        quality[failed] = reason
+    return quality.astype(str)
+
+
+def live_epochs(epochs: np.ndarray) -> np.ndarray:
+    """Mask of the epochs that are finite and not constant: those that say what scale the
+    signal is in (a flat or NaN stretch says nothing about units)."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(epochs).all(axis=1) & (np.ptp(epochs, axis=1) > 0)
+
+
+def median_amplitude_uv(epochs: np.ndarray, scorable: np.ndarray) -> float:
+    """Median absolute amplitude (uV) of the ``scorable`` epochs, the figure
+    ``reference_amplitude_uv`` of a checkpoint is compared with (NaN if there is none)."""
+    if not scorable.any():
+        return float("nan")
+    return float(np.median(np.abs(epochs[scorable])))
+
+
+def compare_amplitude(
+    median_uv: float, reference_uv: float, path: str | Path, settings: QualitySettings | None = None
+) -> str | None:
+    """Compare a recording's median |x| with the training nights' (``reference_uv``).
+
+    Parameters
+    ----------
+    median_uv : float
+        The recording's median absolute amplitude in uV (:func:`median_amplitude_uv`).
+    reference_uv : float
+        The training nights' median absolute amplitude in uV (stored in the checkpoint).
+    path : str or Path
+        The recording, named in the warning or error.
+    settings : QualitySettings or None
+        ``amplitude_warn_factor`` and ``amplitude_refuse_factor``; None takes the defaults.
+
+    Returns
+    -------
+    str or None
+        A one-line warning naming the factor when it exceeds ``amplitude_warn_factor``.
+
+    Raises
+    ------
+    RecordingError
+        When the factor exceeds ``amplitude_refuse_factor``.
+    """
+    settings = settings or QualitySettings()
+    factor = median_uv / reference_uv
+    spread = max(factor, 1 / factor)
+    if spread <= settings.amplitude_warn_factor:
+        return None
+    found = (
+        f"median |x| {median_uv:.3g} uV is {spread:.1f} times "
+        f"{'larger' if factor > 1 else 'smaller'} than the model's training nights' "
+        f"({reference_uv:.3g} uV)"
+    )
+    if spread > settings.amplitude_refuse_factor:
+        raise RecordingError(path, f"{found}; refused (a gain or unit error?)")
+    return f"{path}: {found}; check the gain and units, the stages may be wrong"
+
+
+def _stuck_fraction(x: np.ndarray, run: int) -> np.ndarray:
+    """Share of each epoch's samples in runs of at least ``run`` identical values at the
+    epoch's minimum or maximum."""
+    at_rail = (x == x.max(axis=1, keepdims=True)) | (x == x.min(axis=1, keepdims=True))
+    same = x[:, 1:] == x[:, :-1]
+    # starts[:, j]: samples j .. j + run - 1 are all equal
+    starts = np.ones((x.shape[0], x.shape[1] - run + 1), dtype=bool)
+    for lag in range(run - 1):
+        starts &= same[:, lag : lag + starts.shape[1]]
+    stuck = np.zeros_like(at_rail)
+    for lag in range(run):
+        stuck[:, lag : lag + starts.shape[1]] |= starts
+    return np.mean(stuck & at_rail, axis=1)
