@@ -30,15 +30,17 @@ class ReviewRule:
     threshold: float | None = None
 
     @classmethod
-    def parse(cls, text: str | float) -> ReviewRule:
+    def parse(cls, text: str | float | ReviewRule) -> ReviewRule:
         """``"10%"`` -> the least confident 10 % of epochs; ``"0.6"`` or 0.6 -> epochs whose
-        confidence is below 0.6.
+        confidence is below 0.6; a rule is returned as it is.
 
         Raises
         ------
         TinySleepNetError
             If the text is neither, or out of range (0-100 % or 0-1).
         """
+        if isinstance(text, ReviewRule):
+            return text
         spec = str(text).strip()
         try:
             value = float(spec.removesuffix("%"))
@@ -131,4 +133,18 @@ def review_table(stats: dict[str, Any]) -> str:
         f"{'Flagged for review (min)':<36}{stats['review_min']:.1f}"
         f" ({stats['review_epochs']} epochs)\n"
         f"{'  by predicted stage (min)':<36}{per_stage}\n"
+    )
+
+
+def review_agreement_table(review: dict[str, Any]) -> str:
+    """Lines for the agreement text: accuracy on the unflagged epochs and after review."""
+
+    def percent(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:.1f}%"
+
+    return (
+        f"\nFlagged for review {review['review_epochs']} scored epochs\n"
+        f"Accuracy on the unflagged epochs   {percent(review['acc_unflagged'])}\n"
+        f"Accuracy on the flagged epochs     {percent(review['acc_flagged'])}\n"
+        f"Accuracy once flagged are corrected {percent(review['acc_after_review'])}\n"
     )

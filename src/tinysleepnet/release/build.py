@@ -1,0 +1,169 @@
+"""``tinysleepnet release``: one final model on all subjects, with its model card.
+
+Cross-validation measures a recipe; the model a lab runs is trained once more on every
+subject. As in each fold, a seeded share of the subjects is held out
+(:func:`~tinysleepnet.evaluation.folds.split_validation`) to choose the checkpoint and to
+fit the calibration temperature; the rest train it.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..data.nights import Night, load_nights
+from ..errors import TinySleepNetError
+from ..evaluation.calibration import calibrate_checkpoint
+from ..evaluation.cv import CONFIG_FILE, read_folds
+from ..evaluation.folds import split_validation
+from ..evaluation.report import evaluate_run
+from ..io.atomic import atomic_path
+from ..training.checkpoint import file_checksum
+from ..training.loop import resolve_device, train
+from .card import MODEL_FILE, data_summary, headline, now_utc, versions, write_card
+
+logger = logging.getLogger("tinysleepnet")
+
+#: Settings that may differ between a cross-validation run and the release it vouches for.
+_FREE_FIELDS = ("device", "extra")
+
+
+def release(
+    data_dir: str | Path,
+    out: str | Path,
+    config: Config | None = None,
+    *,
+    cv_run: str | Path | None = None,
+    name: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train a model on all subjects of prepared nights and write it with its card.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        Prepared nights (``tinysleepnet prepare``).
+    out : str or Path
+        Model folder: ``model.pt``, ``model.json``, ``MODEL.md`` and ``training/``.
+        Rerunning resumes the training in ``training/``.
+    config : Config or None
+        Settings; None takes the paper's recipe.
+    cv_run : str or Path or None
+        Cross-validation run of the same settings (``tinysleepnet cv``); its pooled
+        scores go on the card. Without it the card says the model is not cross-validated.
+    name : str or None
+        Name of the model (default: the folder's name).
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        The model card (as in ``model.json``).
+
+    Raises
+    ------
+    TinySleepNetError
+        If ``cv_run`` is not a finished cross-validation run of the same settings.
+    """
+    config = config or Config()
+    cross_validation = cv_scores(cv_run, config) if cv_run is not None else None
+    return release_nights(
+        load_nights(data_dir),
+        out,
+        config,
+        name=name,
+        card={"cross_validation": cross_validation},
+        progress=progress,
+    )
+
+
+def release_nights(
+    nights: Sequence[Night],
+    out: str | Path,
+    config: Config,
+    *,
+    name: str | None = None,
+    card: dict[str, Any] | None = None,
+    init_weights: str | Path | None = None,
+    frozen: Sequence[str] = (),
+    progress: bool = True,
+) -> dict[str, Any]:
+    """:func:`release` on nights in memory; ``card`` adds or overrides entries of the card.
+
+    ``init_weights`` and ``frozen`` are passed to
+    :func:`~tinysleepnet.training.loop.train` (fine-tuning).
+    """
+    out = Path(out)
+    train_subjects, valid_subjects = split_validation(
+        [night.subject for night in nights], config.valid_frac, config.seed
+    )
+    valid = [night for night in nights if night.subject in set(valid_subjects)]
+    result = train(
+        [night for night in nights if night.subject in set(train_subjects)],
+        valid,
+        config,
+        out / "training",
+        progress=progress,
+        init_weights=init_weights,
+        frozen=frozen,
+    )
+    model_path = out / MODEL_FILE
+    with atomic_path(model_path) as tmp:
+        shutil.copyfile(result.best_path, tmp)
+    temperature = calibrate_checkpoint(model_path, valid, resolve_device(config.device))
+    released = {
+        "name": name or out.resolve().name,
+        "created": now_utc(),
+        "weights": {"file": MODEL_FILE, "sha256": file_checksum(model_path)},
+        "temperature": temperature,
+        "data": data_summary(nights, valid_subjects),
+        "config": config.to_dict(),
+        "validation": {**headline(result.best_score), "best_pass": result.best_pass},
+        "cross_validation": None,
+        "parent": None,
+        "versions": versions(),
+        **(card or {}),
+    }
+    write_card(out, released)
+    logger.info("released %s (temperature %.3f)", model_path, temperature)
+    return released
+
+
+def cv_scores(run_dir: str | Path, config: Config) -> dict[str, Any]:
+    """The pooled scores of a finished cross-validation run of the same settings, for a card.
+
+    Raises
+    ------
+    TinySleepNetError
+        If the run is unfinished or was made with other settings (other than the device).
+    """
+    run_dir = Path(run_dir)
+    plan = read_folds(run_dir)
+    run_config = Config.load(run_dir / CONFIG_FILE)
+    if detail := config.differences(run_config, ignore=_FREE_FIELDS):
+        raise TinySleepNetError(
+            f"{run_dir}: cross-validated with other settings: {detail}; release with the "
+            "run's settings, or leave out --cv-run"
+        )
+    evaluation = evaluate_run(run_dir)
+    calibration = evaluation["calibration"]
+    n_subjects = len({s for fold in plan["folds"] for s in fold["test_subjects"]})
+    return {
+        **headline(evaluation["pooled"]),
+        "run": str(run_dir),
+        "n_folds": plan["n_folds"],
+        "nights": plan["data"]["nights"],
+        "ece_before": calibration["ece_before"],
+        "ece_after": calibration["ece_after"],
+        "description": (
+            f"Subject-wise cross-validation of the same settings ({plan['n_folds']} folds over "
+            f"{n_subjects} subjects, {len(plan['data']['nights'])} nights; test epochs pooled). "
+            f"Expected calibration error {100 * calibration['ece_before']:.1f}% before and "
+            f"{100 * calibration['ece_after']:.1f}% after calibration."
+        ),
+    }
