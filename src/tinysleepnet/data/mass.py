@@ -1,0 +1,205 @@
+"""MASS (Montreal Archive of Sleep Studies): file naming, pairing, and epochs cut where scored.
+
+MASS ships each night as two EDF files side by side: ``SS-NN-NNNN PSG.edf`` (the signals)
+and ``SS-NN-NNNN Base.edf`` (EDF+ holding only annotations, one per scored epoch:
+"Sleep stage W", "1", "2", "3", "4", "R" or "?"). In ``01-03-0012``, ``03`` is the subset
+(SS3) and ``0012`` the subject; every subject has one night. Subsets SS1 and SS3 are scored
+in 30-s epochs per AASM, SS2, SS4 and SS5 per R&K, SS4 and SS5 in 20-s epochs.
+
+A scored epoch starts where its annotation says, which need not be a multiple of the epoch
+length from the PSG's first sample (a first epoch at 7.3 s gives epochs at 7.3 s, 37.3 s,
+...), so the signal is cut at the annotations' own onsets (:func:`annotated_epochs`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import mne
+import numpy as np
+import pandas as pd
+
+from ..errors import RecordingError
+from ..io.hypnogram import read_hypnogram
+from ..io.recordings import Recording
+from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
+
+logger = logging.getLogger("tinysleepnet")
+
+_PSG_NAME = re.compile(r"(?P<record>\d\d-(?P<subset>\d\d)-(?P<subject>\d{4})) PSG\.edf")
+
+#: Where MASS comes from, for messages about missing files.
+MASS_SOURCE = "http://ceams-carsm.ca/mass/ (credentialed access; CEAMS, Montreal)"
+
+
+def psg_name(subset: int, subject: int) -> str:
+    """File name of a MASS night's signals, e.g. ``"01-03-0001 PSG.edf"``."""
+    return f"01-{subset:02d}-{subject:04d} PSG.edf"
+
+
+def base_name(psg: str | Path) -> str:
+    """File name of the annotations beside a MASS PSG (``"01-03-0001 Base.edf"``)."""
+    return Path(psg).name.replace(" PSG.edf", " Base.edf")
+
+
+def find_mass_pairs(folder: str | Path, subset: int) -> pd.DataFrame:
+    """Pair every MASS PSG of one subset under ``folder`` (searched recursively) with its Base.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Folder holding ``SS-NN-NNNN PSG.edf`` and ``SS-NN-NNNN Base.edf`` files.
+    subset : int
+        1..5: only files whose second name field is this subset are taken.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per night, sorted by name, with columns ``name`` (``"01-03-0001"``),
+        ``subject`` (``"0001"``), ``night`` (1), ``psg`` and ``hypnogram`` (the Base file).
+
+    Raises
+    ------
+    RecordingError
+        If a PSG has no Base file beside it (naming both).
+    """
+    rows = []
+    for psg in sorted(Path(folder).rglob("* PSG.edf")):
+        match = _PSG_NAME.fullmatch(psg.name)
+        if match is None or int(match["subset"]) != subset:
+            continue
+        base = psg.with_name(base_name(psg))
+        if not base.is_file():
+            raise RecordingError(
+                psg, f"no annotation file {base.name!r} beside it; MASS scores each night there"
+            )
+        rows.append(
+            {
+                "name": match["record"],
+                "subject": match["subject"],
+                "night": 1,
+                "psg": psg,
+                "hypnogram": base,
+            }
+        )
+    return pd.DataFrame(rows, columns=["name", "subject", "night", "psg", "hypnogram"])
+
+
+def annotated_epochs(
+    annotations: mne.Annotations,
+    n_samples: int,
+    sfreq: float,
+    epoch_sec: float,
+    path: str | Path = "<annotations>",
+) -> tuple[np.ndarray, np.ndarray]:
+    """First sample and stage of every scored epoch, cut where the annotations say.
+
+    An annotation lasting ``k`` epochs gives ``k`` consecutive epochs from its onset.
+    Epochs are kept in time order; an epoch that starts before the previous one ends
+    (overlapping scoring) is dropped, as is one starting before the signal or running past
+    its end. Gaps between annotations are left out: no epoch is invented there.
+
+    Parameters
+    ----------
+    annotations : mne.Annotations
+        Stage annotations, onsets in seconds from the signal's first sample.
+    n_samples : int
+        Length of the signal in samples.
+    sfreq : float
+        Sampling rate of the signal in Hz.
+    epoch_sec : float
+        Epoch length in seconds (MASS: 30, or 20 for SS4 and SS5).
+    path : str or Path
+        File named in errors and log messages.
+
+    Returns
+    -------
+    starts : ndarray of int64, shape (n_epochs,)
+        First sample of each epoch.
+    stages : ndarray of int64, shape (n_epochs,)
+        Class ids 0..4, :data:`~tinysleepnet.stages.UNSCORED` for ``Sleep stage ?``.
+
+    Raises
+    ------
+    RecordingError
+        If a stage annotation does not last a whole number of ``epoch_sec`` epochs (the
+        file is scored in epochs of another length), or no epoch lies inside the signal.
+    """
+    onsets, stages = _epoch_onsets(annotations, epoch_sec, path)
+    order = np.argsort(onsets, kind="stable")
+    starts = np.round(onsets[order] * sfreq).astype(np.int64)
+    stages = stages[order]
+    epoch_samples = round(epoch_sec * sfreq)
+    inside = (starts >= 0) & (starts + epoch_samples <= n_samples)
+    keep = np.zeros(len(starts), dtype=bool)
+    free_from = 0  # first sample not yet in a kept epoch
+    for i in np.flatnonzero(inside):
+        if starts[i] >= free_from:
+            keep[i] = True
+            free_from = starts[i] + epoch_samples
+    if n_overlapping := int(np.sum(inside & ~keep)):
+        logger.warning("%s: %d overlapping scored epochs dropped", path, n_overlapping)
+    if n_outside := int(np.sum(~inside)):
+        logger.info("%s: %d scored epochs outside the signal dropped", path, n_outside)
+    if not keep.any():
+        raise RecordingError(path, "no scored epoch lies inside the signal")
+    return starts[keep], stages[keep]
+
+
+def read_annotated_epochs(
+    recording: Recording, base: str | Path, epoch_sec: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The epochs of ``recording`` its Base file scores, and their stages.
+
+    Onsets are taken from the recording's start: when the Base file's start differs, its
+    onsets are moved by the difference (whole seconds; EDF headers keep no finer time).
+
+    Returns
+    -------
+    epochs : ndarray of float32, shape (n_epochs, epoch_sec * sfreq)
+        The signal of each scored epoch, in microvolts.
+    stages : ndarray of int64, shape (n_epochs,)
+        Class ids 0..4, :data:`~tinysleepnet.stages.UNSCORED` for ``?``.
+    """
+    annotations = read_hypnogram(base)
+    shift_sec = 0.0
+    if annotations.orig_time is not None and recording.start is not None:
+        delta = annotations.orig_time.replace(microsecond=0) - recording.start.replace(
+            microsecond=0, tzinfo=annotations.orig_time.tzinfo
+        )
+        shift_sec = delta.total_seconds()
+    shifted = mne.Annotations(
+        annotations.onset + shift_sec, annotations.duration, annotations.description
+    )
+    starts, stages = annotated_epochs(
+        shifted, recording.signal_uv.size, recording.sfreq, epoch_sec, base
+    )
+    epoch_samples = round(epoch_sec * recording.sfreq)
+    epochs = recording.signal_uv[starts[:, None] + np.arange(epoch_samples)]
+    return epochs, stages
+
+
+def _epoch_onsets(
+    annotations: mne.Annotations, epoch_sec: float, path: str | Path
+) -> tuple[np.ndarray, np.ndarray]:
+    """Onset (s) and stage of every epoch the stage annotations cover, in file order."""
+    onsets, stages = [], []
+    for onset, duration, text in zip(
+        annotations.onset, annotations.duration, annotations.description, strict=True
+    ):
+        stage = stage_from_annotation(text)
+        if stage == UNSCORED and text.strip() not in UNSCORED_TEXTS:
+            continue  # not a stage: arousals, lights, ...
+        n_epochs = round(duration / epoch_sec)
+        if n_epochs < 1 or abs(duration - n_epochs * epoch_sec) > 1e-3:
+            raise RecordingError(
+                path,
+                f"stage annotation {text.strip()!r} at {onset:g} s lasts {duration:g} s, not "
+                f"a whole number of {epoch_sec:g}-s epochs; is the night scored in "
+                f"{duration:g}-s epochs?",
+            )
+        onsets.extend(onset + epoch_sec * np.arange(n_epochs))
+        stages.extend([stage] * n_epochs)
+    return np.asarray(onsets, dtype=np.float64), np.asarray(stages, dtype=np.int64)

@@ -1,0 +1,354 @@
+"""One row of the paper's table, end to end: recordings -> folds -> scores -> comparison.
+
+:func:`reproduce` runs a protocol of :data:`~tinysleepnet.data.datasets.PROTOCOLS` in four
+stages, each resumable, so a rerun continues where the last one stopped:
+
+1. recordings: Sleep-EDF nights of the row missing from the data folder are downloaded from
+   PhysioNet; MASS (credentialed) must be there already, and its absence is explained;
+2. preparation with the row's dataset settings (channel, rate, epoch length, wake trim) into
+   ``RUN/prepared``;
+3. the row's subject-wise folds with the paper's recipe (``preset("paper")``), ``RUN`` being
+   the cross-validation run (:func:`~tinysleepnet.evaluation.cv.cross_validate`);
+4. the pooled scores (:func:`~tinysleepnet.evaluation.report.evaluate_run`) and their
+   comparison with the published ones: ``RUN/evaluation/paper_comparison.md`` and ``.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import Config, preset
+from .data.datasets import Protocol, protocol
+from .data.mass import MASS_SOURCE
+from .data.prepare import prepare
+from .data.resources import psg_lengths
+from .data.sleep_edf import download_sleep_edf
+from .errors import TinySleepNetError
+from .evaluation.cv import cross_validate, is_done
+from .evaluation.report import EVALUATION_DIR, _table, evaluate_run
+from .io.atomic import write_json, write_text_atomic
+from .io.channels import ChannelSpec
+from .stages import STAGES
+
+logger = logging.getLogger("tinysleepnet")
+
+#: Name (without extension) of the comparison files in ``RUN/evaluation``.
+COMPARISON = "paper_comparison"
+
+PREPARED_DIR = "prepared"
+RECORDINGS_DIR = "recordings"
+
+_METRICS = {
+    "acc": "ACC (%)",
+    "mf1": "MF1 (%)",
+    "kappa": "kappa",
+    **{f"f1_{stage}": f"F1 {stage} (%)" for stage in STAGES},
+}
+
+
+def reproduce(
+    row: str,
+    out: str | Path,
+    data: str | Path | None = None,
+    *,
+    folds: Sequence[int] | None = None,
+    n_parallel: int = 1,
+    max_passes: int | None = None,
+    n_folds: int | None = None,
+    device: str = "auto",
+    download: bool = True,
+    n_jobs: int = 2,
+    progress: bool = True,
+) -> dict[str, Any] | None:
+    """Run one row of the paper's table and compare the pooled scores with the published ones.
+
+    Parameters
+    ----------
+    row : str
+        ``"sleep-edf-20"``, ``"sleep-edf-78"``, ``"mass-ss1"`` ... ``"mass-ss5"``.
+    out : str or Path
+        Run folder: ``prepared/`` (and, without ``data``, ``recordings/``), the folds and
+        ``evaluation/``.
+    data : str or Path or None
+        Folder with the recordings. Sleep-EDF nights missing from it are downloaded into it
+        (None: ``out/recordings``). Required for MASS.
+    folds : sequence of int or None
+        Run only these folds (0-based; e.g. one per job of a cluster array). The comparison
+        is written once every fold is done.
+    n_parallel : int
+        Folds trained at once (see :func:`~tinysleepnet.evaluation.cv.cross_validate`).
+    max_passes : int or None
+        Cap on the passes over the training nights (the paper: up to 200, with early
+        stopping); for a quick try. Noted in the comparison.
+    n_folds : int or None
+        Folds other than the row's, for a try on fewer subjects; noted in the comparison.
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"``...
+    download : bool
+        Download missing Sleep-EDF nights; False uses only what ``data`` holds.
+    n_jobs : int
+        Nights prepared at once.
+    progress : bool
+        Show progress bars and per-fold lines.
+
+    Returns
+    -------
+    dict or None
+        The comparison (see :func:`compare_with_paper`), with ``paths`` of the files
+        written; None while folds remain to be run.
+
+    Raises
+    ------
+    TinySleepNetError
+        For an unknown row, a MASS row without ``data``, or a failed download.
+    """
+    spec = protocol(row)
+    out = Path(out)
+    logger.info("reproduce %s: %s, %d folds in the paper", spec.name, spec.title, spec.n_folds)
+    recordings = _recordings(spec, out, data, download)
+    logger.info("[2/4] preparing the nights into %s", out / PREPARED_DIR)
+    manifest = prepare(
+        recordings,
+        out / PREPARED_DIR,
+        dataset=spec.dataset,
+        subjects=_subject_ids(spec),
+        n_jobs=n_jobs,
+        progress=progress,
+    )
+    logger.info(
+        "      %d nights of %d subjects, %d scored epochs",
+        len(manifest),
+        manifest["subject"].nunique(),
+        int(manifest["n_epochs"].sum()),
+    )
+    config = paper_config(spec, max_passes, device)
+    n_folds = n_folds or spec.n_folds
+    logger.info(
+        "[3/4] %d folds, paper preset (%d passes at most) in %s", n_folds, config.max_passes, out
+    )
+    cross_validate(
+        out / PREPARED_DIR,
+        out,
+        n_folds=n_folds,
+        config=config,
+        folds=folds,
+        progress=progress,
+        n_parallel=n_parallel,
+    )
+    if remaining := [i for i in range(n_folds) if not is_done(out, i)]:
+        logger.info(
+            "      %d of %d folds still to run (%s); rerun to continue, the comparison "
+            "is written when all are done",
+            len(remaining),
+            n_folds,
+            ", ".join(map(str, remaining)),
+        )
+        return None
+    logger.info("[4/4] evaluating")
+    comparison = compare_with_paper(spec, evaluate_run(out), n_folds=n_folds, config=config)
+    evaluation = out / EVALUATION_DIR
+    comparison["paths"] = {
+        "json": str(evaluation / f"{COMPARISON}.json"),
+        "markdown": str(evaluation / f"{COMPARISON}.md"),
+    }
+    write_json(comparison["paths"]["json"], comparison)
+    write_text_atomic(comparison["paths"]["markdown"], comparison_markdown(comparison))
+    logger.info("      wrote %s", comparison["paths"]["markdown"])
+    return comparison
+
+
+def paper_config(spec: Protocol, max_passes: int | None = None, device: str = "auto") -> Config:
+    """The paper's recipe with the row's channel, rate and epoch length."""
+    data = spec.data
+    overrides: dict[str, Any] = {"max_passes": max_passes} if max_passes else {}
+    config = preset(
+        "paper",
+        channel=data.channel,
+        sfreq=data.sfreq,
+        epoch_sec=data.epoch_sec,
+        device=device,
+        **overrides,
+    )
+    return config.replace(extra={**config.extra, "protocol": spec.name})
+
+
+def compare_with_paper(
+    spec: Protocol, result: dict[str, Any], *, n_folds: int, config: Config
+) -> dict[str, Any]:
+    """Our pooled scores beside the published ones.
+
+    Parameters
+    ----------
+    spec : Protocol
+        The row of the paper's table.
+    result : dict
+        :func:`~tinysleepnet.evaluation.report.evaluate_run`'s result.
+    n_folds : int
+        Folds actually run.
+    config : Config
+        Settings the folds ran with.
+
+    Returns
+    -------
+    dict
+        ``protocol``, ``title``, ``scores`` (one row per metric: ``metric``, ``label``,
+        ``paper``, ``ours``, ``difference``; percent, kappa as a fraction),
+        ``test_epochs`` (``paper``, ``ours``, ``match``) and ``warnings`` (what makes the
+        comparison unfair, the epoch-count mismatch first).
+    """
+    pooled = result["pooled"]
+    ours = {
+        "acc": 100 * pooled["acc"],
+        "mf1": 100 * pooled["mf1"],
+        "kappa": pooled["kappa"],
+        **{f"f1_{s}": 100 * pooled["per_stage"][s]["f1"] for s in STAGES},
+    }
+    rows = []
+    for metric, paper in spec.published().items():
+        value = ours[metric]
+        defined = value is not None and math.isfinite(value)
+        rows.append(
+            {
+                "metric": metric,
+                "label": _METRICS[metric],
+                "paper": paper,
+                "ours": float(value) if defined else None,
+                "difference": float(value) - paper if defined else None,
+            }
+        )
+    counts = {
+        "paper": spec.test_epochs,
+        "ours": int(pooled["n_epochs"]),
+        "match": int(pooled["n_epochs"]) == spec.test_epochs,
+    }
+    warnings = []
+    if not counts["match"]:
+        warnings.append(
+            f"test epochs differ: {counts['ours']:,} pooled here, {counts['paper']:,} in the "
+            "paper; the recordings or their preparation differ, so the scores are not "
+            "measured on the same epochs"
+        )
+    if n_folds != spec.n_folds:
+        warnings.append(f"{n_folds} folds run, the paper's protocol has {spec.n_folds}")
+    paper_passes = preset("paper").max_passes
+    if config.max_passes != paper_passes:
+        warnings.append(f"training capped at {config.max_passes} passes (paper: {paper_passes})")
+    data = spec.data
+    return {
+        "protocol": spec.name,
+        "title": spec.title,
+        "setup": (
+            f"{spec.manual} scoring, channel {spec.paper_channel} ({data.channel!r}), "
+            f"{data.sfreq:g} Hz, {data.epoch_sec:g}-s epochs, {n_folds} folds, paper preset"
+        ),
+        "test_epochs": counts,
+        "warnings": warnings,
+        "scores": rows,
+        "run_dir": result["run_dir"],
+    }
+
+
+def comparison_markdown(comparison: dict[str, Any]) -> str:
+    """The comparison of :func:`compare_with_paper` as Markdown, warnings first."""
+    counts = comparison["test_epochs"]
+    lines = [f"# TinySleepNet vs the paper: {comparison['title']}", ""]
+    lines += [f"- **{warning[0].upper()}{warning[1:]}.**" for warning in comparison["warnings"]]
+    if comparison["warnings"]:
+        lines.append("")
+    lines += [
+        f"{comparison['setup']}; all test epochs of all folds pooled.",
+        "",
+        *_table(
+            ["metric", "paper", "ours", "difference"],
+            [
+                [
+                    row["label"],
+                    _number(row["metric"], row["paper"]),
+                    _number(row["metric"], row["ours"]),
+                    _number(row["metric"], row["difference"], signed=True),
+                ]
+                for row in comparison["scores"]
+            ]
+            + [
+                [
+                    "test epochs",
+                    f"{counts['paper']:,}",
+                    f"{counts['ours']:,}",
+                    f"{counts['ours'] - counts['paper']:+,}",
+                ]
+            ],
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _number(metric: str, value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "undefined"
+    digits = 2 if metric == "kappa" else 1
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def _subject_ids(spec: Protocol) -> list[str] | None:
+    """Subject ids of the row as prepared nights name them (Sleep-EDF: ``"00"``)."""
+    return None if spec.subjects is None else [f"{s:02d}" for s in spec.subjects]
+
+
+def _recordings(spec: Protocol, out: Path, data: str | Path | None, download: bool) -> Path:
+    """[1/4] The folder of the row's recordings; missing Sleep-EDF nights downloaded."""
+    if not spec.public:
+        if data is None:
+            raise TinySleepNetError(mass_requirements(spec))
+        logger.info("[1/4] recordings in %s (MASS: not downloadable)", data)
+        return Path(data)
+    folder = Path(data) if data is not None else out / RECORDINGS_DIR
+    missing = _missing_sleep_edf_subjects(spec, folder)
+    if missing and download:
+        logger.info(
+            "[1/4] downloading Sleep-EDF subjects %s from PhysioNet into %s",
+            ", ".join(map(str, missing)),
+            folder,
+        )
+        download_sleep_edf(missing, folder)
+        missing = _missing_sleep_edf_subjects(spec, folder)
+    if missing:
+        logger.warning(
+            "[1/4] %s lacks nights of %d of the row's subjects (%s); going on with those "
+            "present, so the test-epoch count will differ from the paper's",
+            folder,
+            len(missing),
+            ", ".join(map(str, missing)),
+        )
+    else:
+        logger.info("[1/4] all %s nights of the row in %s", spec.title, folder)
+    return folder
+
+
+def _missing_sleep_edf_subjects(spec: Protocol, folder: Path) -> list[int]:
+    """The row's Sleep-EDF subjects with a night that ``folder`` lacks (by PSG file name)."""
+    present = {path.name for path in folder.rglob("*-PSG.edf")} if folder.is_dir() else set()
+    wanted = set(spec.subjects or ())
+    missing = {
+        int(name[3:5])
+        for name in psg_lengths()["psg_file"]
+        if int(name[3:5]) in wanted and name not in present
+    }
+    return sorted(missing)
+
+
+def mass_requirements(spec: Protocol) -> str:
+    """What a MASS row needs, and where it comes from, as one message."""
+    data = spec.data
+    channel = ChannelSpec.parse(data.channel)
+    return (
+        f"{spec.name} needs the MASS recordings (credentialed access, not downloadable "
+        f"here): pass --data DIR, a folder with, for each of the {spec.n_subjects} "
+        f"{spec.title} subjects, '01-{data.subset:02d}-NNNN PSG.edf' (signals, with "
+        f"{' or '.join(map(repr, channel.names))} and {channel.reference!r}) and "
+        f"'01-{data.subset:02d}-NNNN Base.edf' (its sleep stages); MASS is obtained from "
+        f"{MASS_SOURCE}"
+    )
