@@ -20,6 +20,7 @@ COMMANDS = (
     "cv",
     "evaluate",
     "predict",
+    "merge",
     "export",
 )
 

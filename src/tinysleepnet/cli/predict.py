@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from joblib import Parallel, delayed
 from tqdm import tqdm
@@ -17,6 +18,7 @@ from tqdm import tqdm
 from ..errors import RecordingError, TinySleepNetError
 from ..io.hypnogram import read_epoch_labels
 from ..model import TinySleepNet
+from ..prediction.cohort import Shard, parse_shard, read_cohort, record_outcome, shard_of
 from ..prediction.inference import PRECISIONS
 from ..prediction.online import replay
 from ..prediction.onnx_backend import OnnxModel
@@ -30,6 +32,12 @@ epoch), <name>_hypnogram.edf (EDF+ annotations), <name>_hypnogram.png (hypnogram
 hypnodensity), <name>_statistics.json/.txt (TST, sleep efficiency, latencies, WASO...) and,
 with --hypnogram, <name>_agreement.json/.txt (accuracy, macro-F1, kappa, confusion).
 A recording that cannot be staged is reported and skipped; the exit status is then 1.
+
+A cohort: --manifest CSV (a 'recording' column, optional 'hypnogram' and 'channel' columns,
+relative paths taken from the CSV's folder) stages its recordings, and --shard I/N only
+those of shard I of N: data row r (0 for the first) belongs to shard r mod N + 1. A
+recording that fails leaves DIR/<name>_failed.json with the reason; once every shard has
+run, 'tinysleepnet merge --manifest CSV --out DIR' writes the cohort tables.
 """
 
 
@@ -41,7 +49,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "recordings", nargs="+", metavar="REC", help="recording files (wildcards like *.edf work)"
+        "recordings",
+        nargs="*",
+        metavar="REC",
+        help="recording files (wildcards like *.edf work); or give --manifest",
     )
     parser.add_argument("--model", required=True, metavar="CKPT", help="trained model checkpoint")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
@@ -83,11 +94,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "instructions and agrees with float32 on >= 99%% of epochs",
     )
     parser.add_argument("--jobs", type=int, default=2, help="recordings staged in parallel")
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        metavar="CSV",
+        help="stage the recordings listed in CSV (columns recording[, hypnogram, channel])",
+    )
+    parser.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="with --manifest: stage only shard I of N (1 <= I <= N), e.g. from a SLURM array",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    recordings = expand_paths(args.recordings)
+    cohort, shard = _cohort_shard(args)
+    if cohort is None:
+        recordings = expand_paths(args.recordings)
+    else:
+        recordings = [Path(p) for p in cohort["recording"]]
     hypnograms: list[Path | None] = [None] * len(recordings)
     if args.hypnogram:
         hypnograms = list(expand_paths(args.hypnogram))
@@ -96,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
                 f"{len(hypnograms)} hypnograms for {len(recordings)} recordings; "
                 "give one per recording, in the same order"
             )
+    channels: list[str | None] = [args.channel] * len(recordings)
+    if cohort is not None:
+        hypnograms = [None if h is None else Path(h) for h in cohort["hypnogram"]]
+        channels = [channel or args.channel for channel in cohort["channel"]]
     repeated = [stem for stem, n in Counter(p.stem for p in recordings).items() if n > 1]
     if repeated:
         raise TinySleepNetError(f"several recordings named {repeated[0]!r} would share outputs")
@@ -107,12 +137,15 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(1)
     try:
         outcomes = Parallel(n_jobs=jobs, prefer="threads", return_as="generator_unordered")(
-            delayed(_predict_one)(rec, hyp, network, args)
-            for rec, hyp in zip(recordings, hypnograms, strict=True)
+            delayed(_predict_member)(rec, hyp, channel, network, args)
+            for rec, hyp, channel in zip(recordings, hypnograms, channels, strict=True)
         )
         failed = 0
-        for ok, message in tqdm(outcomes, total=len(recordings), unit="recording"):
+        for path, ok, message in tqdm(outcomes, total=len(recordings), unit="recording"):
             failed += not ok
+            if shard is not None:  # for `tinysleepnet merge`
+                error = None if ok else message.removeprefix("tinysleepnet: skipped ")
+                record_outcome(args.out, path.stem, path, shard, error)
             tqdm.write(message, file=sys.stdout if ok else sys.stderr)
     finally:
         torch.set_num_threads(torch_threads)
@@ -133,15 +166,49 @@ def expand_paths(patterns: list[str]) -> list[Path]:
     return paths
 
 
+def _cohort_shard(args: argparse.Namespace) -> tuple[pd.DataFrame | None, Shard | None]:
+    """The manifest rows of this run's shard, and the shard; ``(None, None)`` without one."""
+    if args.manifest is None:
+        if args.shard is not None:
+            raise TinySleepNetError("--shard needs --manifest: the list of recordings it splits")
+        if not args.recordings:
+            raise TinySleepNetError("give recording files, or a list of them with --manifest CSV")
+        return None, None
+    if args.recordings:
+        raise TinySleepNetError("give recording files or --manifest, not both")
+    if args.hypnogram:
+        raise TinySleepNetError("with --manifest, list hypnograms in its 'hypnogram' column")
+    shard = parse_shard(args.shard or "1/1")
+    return shard_of(read_cohort(args.manifest), shard), shard
+
+
+def _predict_member(
+    path: Path,
+    hypnogram: Path | None,
+    channel: str | None,
+    network: TinySleepNet | OnnxModel,
+    args: argparse.Namespace,
+) -> tuple[Path, bool, str]:
+    """:func:`_predict_one`, with the recording it reports on: ``(path, ok, report)``."""
+    try:
+        return path, *_predict_one(path, hypnogram, channel, network, args)
+    except Exception as err:
+        if args.manifest is None:
+            raise
+        # A shard of a cohort goes on past a file that breaks a reader unexpectedly.
+        return path, False, f"{path}: {type(err).__name__}: {err}"
+
+
 def _predict_one(
     path: Path,
     hypnogram: Path | None,
+    channel: str | None,
     network: TinySleepNet | OnnxModel,
     args: argparse.Namespace,
 ) -> tuple[bool, str]:
     """Stage one recording and write its outputs; ``(ok, one-line report)``."""
     try:
-        recording = read_recording(path, args.channel, network)
+        recording = read_recording(path, channel, network)
         result = stage(recording, model=network, start=args.start, precision=args.precision)
         report = f"{path}: {result.n_epochs} epochs"
         if args.online:
