@@ -141,7 +141,7 @@ def release_pages(signal: np.ndarray) -> None:
     process's resident memory (and in a batch system's accounting of it) until the end.
     Arrays in memory, and writable maps (whose pages may hold changes), are left alone.
     """
-    base = signal
+    base: object = signal
     while base is not None and not isinstance(base, mmap.mmap):
         base = getattr(base, "base", None)
     if base is not None and not signal.flags.writeable and hasattr(mmap, "MADV_DONTNEED"):
