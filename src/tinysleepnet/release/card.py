@@ -125,6 +125,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## Scores on unseen subjects",
         "",
         *_scores_section(card.get("cross_validation")),
+        *_fine_tuning_section(card.get("fine_tuning")),
         "## Validation scores",
         "",
         f"On the validation subjects ({', '.join(data['valid_subjects'])}), which chose the "
@@ -170,6 +171,23 @@ def _scores_section(cv: dict[str, Any] | None) -> list[str]:
         f"{cv['description']}",
         "",
         *scores_table([("cross-validation", cv)]),
+        "",
+    ]
+
+
+def _fine_tuning_section(fine_tuning: dict[str, Any] | None) -> list[str]:
+    if fine_tuning is None:
+        return []
+    return [
+        "## Fine-tuning",
+        "",
+        f"The parent and the fine-tuned model on the same held-out subjects "
+        f"({fine_tuning['n_folds']} folds; trained: {fine_tuning['trainable']}, "
+        f"learning rate {fine_tuning['lr']:g}):",
+        "",
+        *scores_table(
+            [("parent", fine_tuning["parent"]), ("fine-tuned", fine_tuning["fine_tuned"])]
+        ),
         "",
     ]
 

@@ -1,0 +1,239 @@
+"""``tinysleepnet finetune``: a released model trained further on one's own scored nights.
+
+A model trained on Sleep-EDF meets other amplifiers, montages and populations in a lab's
+own recordings. Fine-tuning starts from the released weights and trains on the lab's
+scored nights; whether it helps is measured subject-wise, as for cross-validation: the
+subjects are cut into folds (:func:`~tinysleepnet.evaluation.folds.make_folds`), each fold
+is fine-tuned on the others (a seeded share of them choosing the checkpoint) and its own
+subjects are staged by both the starting model and the fine-tuned one. The pooled scores
+of both, side by side, say what fine-tuning buys on these recordings. Finally the model is
+fine-tuned on all subjects and released with its card, which names its parent.
+
+Layout of the output folder::
+
+    OUT/
+      model.pt model.json MODEL.md training/   the fine-tuned model (see :mod:`.build`)
+      folds/fold_00/ ...                        train()'s files of each fold
+      finetune.json FINETUNE.md                 the parent's and fine-tuned scores
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from ..config import Config
+from ..data.nights import Night, load_nights
+from ..errors import TinySleepNetError
+from ..evaluation.folds import make_folds, sorted_subjects
+from ..evaluation.metrics import scores
+from ..io.atomic import write_json, write_text_atomic
+from ..prediction.inference import predict_proba
+from ..training.checkpoint import file_checksum, load_checkpoint, load_model
+from ..training.loop import resolve_device, train
+from .build import release_nights
+from .card import CARD_FILE, headline, read_card, scores_table
+from .store import resolve_model
+
+logger = logging.getLogger("tinysleepnet")
+
+#: What fine-tuning may train: ``"all"`` the weights, or ``"head"``: the LSTM and the
+#: classifier, with the CNN (the submodules in :data:`CNN_MODULES`) frozen.
+TRAINABLE = ("all", "head")
+CNN_MODULES = ("conv1", "convs")
+
+#: Default learning rate, as a share of the parent's (see :func:`finetune`).
+LR_SHARE = 0.1
+
+#: Default most folds; fewer subjects give one fold per subject.
+MAX_FOLDS = 5
+
+#: Default most passes and patience; the parent's when smaller.
+MAX_PASSES, PATIENCE = 20, 5
+
+
+def finetune(
+    model: str | Path | None,
+    data_dir: str | Path,
+    out: str | Path,
+    *,
+    trainable: Literal["all", "head"] = "all",
+    lr: float | None = None,
+    n_folds: int | None = None,
+    max_passes: int | None = None,
+    patience: int | None = None,
+    device: str | None = None,
+    name: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Fine-tune a released model on prepared nights, score it against its parent, release it.
+
+    Parameters
+    ----------
+    model : str, Path or None
+        The starting model: a released model folder, an installed model's name, a
+        checkpoint, or None for the default installed model.
+    data_dir : str or Path
+        Prepared nights of the user's own scored recordings (``tinysleepnet prepare``,
+        ``--pairs`` for any dataset), at the model's rate and epoch length. At least 3
+        subjects.
+    out : str or Path
+        Output folder (see the module's docstring). Rerunning resumes.
+    trainable : {"all", "head"}
+        ``"all"`` (default) trains every weight. ``"head"`` freezes the CNN and trains the
+        LSTM and classifier: fewer weights to fit on few nights, but the CNN's features
+        stay those of the parent's recordings, so it cannot adapt to another amplifier's
+        spectrum or amplitude (in ``benchmarks/finetune.py`` it gained less than ``"all"``
+        when the EEG itself differed).
+    lr : float or None
+        Learning rate; default :data:`LR_SHARE` times the parent's. Starting from trained
+        weights, the parent's rate moves them as far as from a random start and can undo
+        on a few nights what the parent learned on many; a tenth keeps the fine-tuned model
+        near the parent while it adapts (measured in ``benchmarks/finetune.py``).
+    n_folds : int or None
+        Folds over the subjects; default one per subject up to :data:`MAX_FOLDS`.
+    max_passes, patience : int or None
+        Default the parent's, at most :data:`MAX_PASSES` and :data:`PATIENCE`: fine-tuning
+        starts near a solution and converges in a few passes.
+    device : str or None
+        Device to train on; default the parent's setting.
+    name : str or None
+        Name of the fine-tuned model (default: ``out``'s folder name).
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        The fine-tuned model's card; its ``fine_tuning`` entry holds ``parent`` and
+        ``fine_tuned`` scores (ACC, MF1, kappa, per-stage F1) on the held-out subjects.
+
+    Raises
+    ------
+    TinySleepNetError
+        If ``trainable`` is unknown, or the nights do not fit the model or the folds.
+    """
+    if trainable not in TRAINABLE:
+        raise TinySleepNetError(f"trainable must be one of {TRAINABLE}, got {trainable!r}")
+    out = Path(out)
+    parent_path = resolve_model(model)
+    parent = Config.from_dict(load_checkpoint(parent_path)["config"])
+    config = finetune_config(parent, lr, max_passes, patience, device)
+    frozen = CNN_MODULES if trainable == "head" else ()
+    nights = load_nights(data_dir)
+    subjects = sorted_subjects(night.subject for night in nights)
+    folds = make_folds(
+        subjects, n_folds or min(MAX_FOLDS, len(subjects)), config.valid_frac, config.seed
+    )
+    device_ = resolve_device(config.device)
+    parent_net = load_model(parent_path, device_)
+    expert, before, after = [], [], []
+    for fold in folds:
+        test = _nights_of(nights, fold.test_subjects)
+        result = train(
+            _nights_of(nights, fold.train_subjects),
+            _nights_of(nights, fold.valid_subjects),
+            config,
+            out / "folds" / f"fold_{fold.index:02d}",
+            progress=progress,
+            init_weights=parent_path,
+            frozen=frozen,
+        )
+        signals = [night.signal_uv for night in test]
+        tuned = load_model(result.best_path, device_)
+        expert += [night.stages for night in test]
+        before += [p.argmax(axis=1) for p in predict_proba(parent_net, signals)]
+        after += [p.argmax(axis=1) for p in predict_proba(tuned, signals)]
+        logger.info("fine-tuning fold %d done", fold.index)
+    truth = np.concatenate(expert)
+    comparison: dict[str, Any] = {
+        "parent": headline(scores(truth, np.concatenate(before))),
+        "fine_tuned": headline(scores(truth, np.concatenate(after))),
+        "n_folds": len(folds),
+        "n_subjects": len(subjects),
+        "trainable": trainable,
+        "lr": config.lr,
+    }
+    parent_card = _parent(parent_path)
+    write_json(out / "finetune.json", comparison)
+    write_text_atomic(out / "FINETUNE.md", comparison_markdown(comparison, parent_card["name"]))
+    return release_nights(
+        nights,
+        out,
+        config,
+        name=name,
+        card={
+            "parent": parent_card,
+            "fine_tuning": comparison,
+            "cross_validation": {
+                **comparison["fine_tuned"],
+                "description": (
+                    f"Fine-tuned subject-wise on these nights ({len(folds)} folds over "
+                    f"{len(subjects)} subjects, test epochs pooled); the parent scored "
+                    f"ACC {100 * comparison['parent']['acc']:.1f}, MF1 "
+                    f"{100 * comparison['parent']['mf1']:.1f} on the same epochs."
+                ),
+            },
+        },
+        init_weights=parent_path,
+        frozen=frozen,
+        progress=progress,
+    )
+
+
+def finetune_config(
+    parent: Config,
+    lr: float | None = None,
+    max_passes: int | None = None,
+    patience: int | None = None,
+    device: str | None = None,
+) -> Config:
+    """The parent's settings with fine-tuning's learning rate, passes, patience and device."""
+    return parent.replace(
+        lr=lr if lr is not None else LR_SHARE * parent.lr,
+        max_passes=max_passes or min(parent.max_passes, MAX_PASSES),
+        patience=patience or min(parent.patience, PATIENCE),
+        device=device or parent.device,
+        extra={**parent.extra, "finetuned": True},
+    )
+
+
+def comparison_markdown(comparison: dict[str, Any], parent_name: str) -> str:
+    """The parent's and the fine-tuned model's scores on the held-out subjects, as Markdown."""
+    return "\n".join(
+        [
+            f"# Fine-tuning {parent_name}",
+            "",
+            f"Held-out subjects of {comparison['n_folds']} folds over "
+            f"{comparison['n_subjects']} subjects, test epochs pooled "
+            f"({comparison['fine_tuned']['n_epochs']} epochs); trained: "
+            f"{comparison['trainable']}, learning rate {comparison['lr']:g}.",
+            "",
+            *scores_table(
+                [("parent", comparison["parent"]), ("fine-tuned", comparison["fine_tuned"])]
+            ),
+            "",
+        ]
+    )
+
+
+def _parent(path: Path) -> dict[str, Any]:
+    """The card's ``parent`` entry: name, weights' SHA-256 and its own training data."""
+    entry = {"name": path.stem, "sha256": file_checksum(path), "file": str(path)}
+    if (path.parent / CARD_FILE).is_file():
+        card = read_card(path.parent)
+        entry |= {
+            "name": card["name"],
+            "data_sha256": card["data"]["content_sha256"],
+            "n_nights": card["data"]["n_nights"],
+        }
+    return entry
+
+
+def _nights_of(nights: Sequence[Night], subjects: Sequence[str]) -> list[Night]:
+    wanted = set(subjects)
+    return [night for night in nights if night.subject in wanted]

@@ -1,0 +1,94 @@
+"""A tiny prepared cohort whose stages are easy to tell apart, and an isolated model home."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tinysleepnet.config import Config
+from tinysleepnet.data.nights import MANIFEST, Night, save_night
+from tinysleepnet.release.build import release
+from tinysleepnet.release.store import HOME_ENV
+
+#: A small network on 3-s epochs: a release trains in about a second.
+TINY = Config(
+    epoch_sec=3.0,
+    n_filters=4,
+    lstm_units=8,
+    input_scale=0.05,
+    batch_nights=2,
+    seq_len=10,
+    lr=3e-3,
+    max_skip_epochs=2,
+    max_passes=2,
+    patience=2,
+    valid_frac=0.25,
+    device="cpu",
+    precision="float32",
+)
+
+#: Frequency (Hz) of the sine that encodes each stage.
+STAGE_HZ = (1.0, 3.0, 6.0, 10.0, 15.0)
+
+
+def write_cohort(
+    folder: Path, subjects: int, n_epochs: int = 40, gain: float = 1.0, seed: int = 0
+) -> Path:
+    """One night per subject: a noisy sine whose frequency is the stage's, times ``gain``."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(TINY.epoch_samples) / TINY.sfreq
+    rows = []
+    for subject in range(subjects):
+        stages = rng.integers(0, 5, n_epochs)
+        phase = rng.uniform(0, 2 * np.pi, (n_epochs, 1))
+        signal = 40 * np.sin(2 * np.pi * np.asarray(STAGE_HZ)[stages][:, None] * t + phase)
+        signal = gain * (signal + rng.normal(0, 10, signal.shape))
+        name = f"SC4{subject:02d}1E0"
+        night = Night(
+            signal_uv=signal.astype(np.float32),
+            stages=stages,
+            sfreq=TINY.sfreq,
+            channel=TINY.channel,
+            subject=f"{subject:02d}",
+            night=1,
+            start="",
+            name=name,
+        )
+        save_night(folder / f"{name}.npz", night)
+        rows.append(
+            {
+                "name": name,
+                "subject": night.subject,
+                "night": 1,
+                "file": f"{name}.npz",
+                "n_epochs": n_epochs,
+                "channel": TINY.channel,
+                "sfreq": TINY.sfreq,
+            }
+        )
+    pd.DataFrame(rows).to_csv(folder / MANIFEST, index=False)
+    return folder
+
+
+@pytest.fixture(scope="package")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four subjects of one 40-epoch night each."""
+    return write_cohort(tmp_path_factory.mktemp("prepared"), subjects=4)
+
+
+@pytest.fixture(scope="package")
+def released(cohort: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model released from the cohort, in a folder named 'toy'."""
+    out = tmp_path_factory.mktemp("released") / "toy"
+    release(cohort, out, TINY, progress=False)
+    return out
+
+
+@pytest.fixture(autouse=True)
+def model_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Models install into a fresh folder, never the user's."""
+    monkeypatch.setenv(HOME_ENV, str(tmp_path / "home"))
+    return tmp_path / "home"

@@ -1,0 +1,51 @@
+"""Tests of fine-tuning a released model on another cohort."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from tinysleepnet.cli import main
+from tinysleepnet.errors import TinySleepNetError
+from tinysleepnet.release.finetune import CNN_MODULES, finetune
+from tinysleepnet.training.checkpoint import file_checksum, load_model
+
+from .conftest import write_cohort
+
+
+@pytest.fixture(scope="module")
+def own_nights(tmp_path_factory):
+    """The user's own scored nights: three subjects recorded with a third of the gain."""
+    return write_cohort(tmp_path_factory.mktemp("own"), subjects=3, gain=0.3, seed=7)
+
+
+def test_finetune_scores_parent_and_child_and_releases_the_child(released, own_nights, tmp_path):
+    out = tmp_path / "tuned"
+    argv = ["finetune", str(released), str(own_nights), "--out", str(out), "--quiet"]
+    assert main([*argv, "--train", "head", "--epochs", "1"]) == 0
+    card = json.loads((out / "model.json").read_text())
+    parent_card = json.loads((released / "model.json").read_text())
+    assert card["parent"]["name"] == "toy"
+    assert card["parent"]["sha256"] == file_checksum(released / "model.pt")
+    assert card["parent"]["data_sha256"] == parent_card["data"]["content_sha256"]
+    tuning = card["fine_tuning"]
+    assert tuning["n_folds"] == 3 and tuning["trainable"] == "head"
+    assert tuning["lr"] == pytest.approx(parent_card["config"]["lr"] / 10)
+    assert tuning["parent"]["n_epochs"] == tuning["fine_tuned"]["n_epochs"] == 3 * 40
+    assert card["cross_validation"]["mf1"] == tuning["fine_tuned"]["mf1"]
+    assert card["data"]["nights"] == {f"SC4{s:02d}1E0": 40 for s in range(3)}
+    text = (out / "MODEL.md").read_text()
+    assert "Fine-tuned from **toy**" in text and "| parent |" in text and "| fine-tuned |" in text
+    assert "| parent |" in (out / "FINETUNE.md").read_text()
+    # Only the LSTM and classifier moved.
+    parent, child = load_model(released / "model.pt"), load_model(out / "model.pt")
+    for name, weight in child.state_dict().items():
+        same = torch.equal(weight, parent.state_dict()[name])
+        assert same == name.startswith(CNN_MODULES), name
+
+
+def test_finetune_refuses_unknown_parts(released, own_nights, tmp_path):
+    with pytest.raises(TinySleepNetError, match="trainable must be one of"):
+        finetune(released, own_nights, tmp_path, trainable="cnn")  # type: ignore[arg-type]
