@@ -81,6 +81,8 @@ def test_earlier_layout_is_converted_on_first_use(tmp_path):
     assert (loaded.name, loaded.subject, loaded.night) == ("SC4072E0", "07", 2)
     with np.load(tmp_path / "SC4072E0.npz") as npz:
         assert "signal_uv" not in npz.files
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["SC4072E0.npy", "SC4072E0.npz", "manifest.csv"]  # nothing left over
     again = load_night(tmp_path / "SC4072E0.npz")  # now read in the current layout
     np.testing.assert_array_equal(again.signal_uv, night.signal_uv)
 
