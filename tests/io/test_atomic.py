@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 
+import numpy as np
 import pytest
 
-from tinysleepnet.io.atomic import atomic_path, write_json
+from tinysleepnet.io.atomic import atomic_path, partial_path, write_json, write_text_atomic
 
 
 def test_write_json_is_indented_and_writes_nan_as_null(tmp_path):
@@ -26,3 +29,30 @@ def test_failed_write_leaves_neither_file_nor_temporary(tmp_path):
         raise RuntimeError("interrupted")
     assert path.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+@pytest.fixture
+def umask_022():
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_files_get_the_permissions_of_the_umask(tmp_path, umask_022):
+    write_json(tmp_path / "a.json", {"n": 1})
+    with atomic_path(tmp_path / "b.npy") as tmp:
+        np.save(tmp, np.zeros(3))
+    for name in ("a.json", "b.npy"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
+
+
+def test_a_killed_write_leaves_a_visible_file_the_next_write_replaces(tmp_path, umask_022):
+    path = tmp_path / "night.csv"
+    # what a write killed before its rename leaves (kill -9 runs no cleanup)
+    partial_path(path).write_text("half", encoding="utf-8")
+    os.chmod(partial_path(path), 0o600)
+    assert not partial_path(path).name.startswith(".")
+    write_text_atomic(path, "whole")
+    assert [p.name for p in tmp_path.iterdir()] == ["night.csv"]
+    assert path.read_text(encoding="utf-8") == "whole"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from tinysleepnet.errors import RecordingError
-from tinysleepnet.io.recordings import read_eeg, recording_from_raw
+from tinysleepnet.io.edf_writer import write_annotations_edf
+from tinysleepnet.io.recordings import (
+    check_complete,
+    is_annotation_only,
+    read_eeg,
+    recording_from_raw,
+)
 
 SLEEP_EDF_RATES = {"EEG Fpz-Cz": 100.0, "EEG Pz-Oz": 100.0, "Temp rectal": 1.0}
 
@@ -126,3 +132,51 @@ def test_corrupt_edf_header(write_recording, corrupt):
 def test_recording_shorter_than_one_epoch(write_recording):
     path = write_recording({"EEG Fpz-Cz": 100.0}, duration_sec=20, record_sec=10.0)
     assert "empty recording: 20 s of signal" in _error(path)
+
+
+def _cut(path, keep_fraction, name="cut.edf"):
+    """A copy of ``path`` cut short, as ``head -c`` leaves it."""
+    data = path.read_bytes()
+    cut = path.with_name(name)
+    cut.write_bytes(data[: round(len(data) * keep_fraction)])
+    return cut
+
+
+def test_truncated_edf_is_refused_naming_the_records(write_recording):
+    path = _cut(write_recording({"EEG Fpz-Cz": 100.0}, 20 * 30.0), 0.5)
+    with pytest.raises(RecordingError, match="--allow-truncated") as info:
+        read_eeg(path, "EEG Fpz-Cz")
+    assert str(info.value).startswith(f"{path}: truncated: the header declares 20 data records")
+    assert "the file holds 9" in str(info.value)
+
+
+def test_truncated_edf_is_read_with_allow_truncated_and_a_warning(write_recording, caplog):
+    path = _cut(write_recording({"EEG Fpz-Cz": 100.0}, 20 * 30.0), 0.5)
+    with caplog.at_level("WARNING", logger="tinysleepnet"):
+        recording = read_eeg(path, "EEG Fpz-Cz", allow_truncated=True)
+    assert recording.signal_uv.size == 9 * 30 * 100
+    assert "truncated" in caplog.text and "reading the part present" in caplog.text
+
+
+def test_complete_files_pass(edf_fixture, write_recording):
+    check_complete(edf_fixture("generator"))
+    check_complete(write_recording({"EEG Fpz-Cz": 100.0}, 60.0))
+
+
+def test_annotation_only_edf_is_recognised(write_recording, tmp_path):
+    hypnogram = tmp_path / "night-Hypnogram.edf"
+    write_annotations_edf(hypnogram, [(0.0, 30.0, "Sleep stage W")], dt.datetime(2024, 1, 1))
+    assert is_annotation_only(hypnogram)
+    assert not is_annotation_only(write_recording({"EEG Fpz-Cz": 100.0}, 60.0))
+    (tmp_path / "notes.txt").write_text("not an EDF")
+    assert not is_annotation_only(tmp_path / "notes.txt")
+
+
+def test_nan_survives_resampling_in_place(tmp_path):
+    signal = np.random.default_rng(0).normal(0, 20e-6, 200 * 90)
+    signal[200 * 40 : 200 * 41] = np.nan  # one second of NaN at 40 s
+    raw = mne.io.RawArray(signal[None], mne.create_info(["EEG"], 200.0, "eeg"), verbose="error")
+    recording = recording_from_raw(raw, "EEG", sfreq=100.0)
+    nan = np.flatnonzero(np.isnan(recording.signal_uv))
+    assert nan.min() == 100 * 40 and nan.max() == 100 * 41 - 1
+    assert np.isfinite(recording.signal_uv[: 100 * 40]).all()

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from tinysleepnet.config import Config
 from tinysleepnet.errors import RecordingError
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.training.checkpoint import load_checkpoint, load_model, save_checkpoint
+from tinysleepnet.training.checkpoint import (
+    CHECKSUM_KEY,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+    weights_checksum,
+)
 
 
 def test_round_trip_gives_the_same_network(tmp_path, tiny_config):
@@ -63,3 +70,54 @@ def test_checkpoint_of_an_earlier_version_with_amp_loads(tmp_path, tiny_config, 
     legacy = {k: v for k, v in payload["config"].items() if k != "precision"}
     torch.save({**payload, "config": {**legacy, "amp": amp}}, tmp_path / "net.pt")
     assert load_model(tmp_path / "net.pt").config == tiny_config.replace(precision=precision)
+
+
+def _flip_bytes(path, n_bytes, seed=0):
+    """Invert ``n_bytes`` bytes of the middle half of a file, as a failing disk might."""
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(seed)
+    for i in rng.choice(len(data) // 2, n_bytes, replace=False) + len(data) // 4:
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_checkpoint_is_refused_in_one_line(tmp_path, tiny_config):
+    save_checkpoint(tmp_path / "net.pt", TinySleepNet(tiny_config), tiny_config)
+    _flip_bytes(tmp_path / "net.pt", 2000)
+    with pytest.raises(RecordingError) as info:
+        load_model(tmp_path / "net.pt")
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'net.pt'}: ") and "\n" not in message
+    assert "damaged checkpoint" in message or "not a readable checkpoint" in message
+
+
+def test_changed_weights_fail_the_checksum(tmp_path, tiny_config):
+    save_checkpoint(tmp_path / "net.pt", TinySleepNet(tiny_config), tiny_config)
+    payload = torch.load(tmp_path / "net.pt", weights_only=False)
+    name = next(iter(payload["model"]))
+    payload["model"][name] = payload["model"][name] + 1e-3
+    torch.save(payload, tmp_path / "net.pt")
+    with pytest.raises(RecordingError, match="damaged checkpoint: its weights do not match"):
+        load_checkpoint(tmp_path / "net.pt")
+
+
+def test_rewritten_checkpoint_gets_a_fresh_checksum(tmp_path, tiny_config):
+    # as calibration rewrites best.pt: the old payload's fields passed back as state
+    model = TinySleepNet(tiny_config)
+    save_checkpoint(tmp_path / "net.pt", model, tiny_config)
+    payload = load_checkpoint(tmp_path / "net.pt")
+    state = {k: v for k, v in payload.items() if k not in ("model", "config")}
+    with torch.no_grad():
+        next(model.parameters()).add_(1.0)
+    save_checkpoint(tmp_path / "net.pt", model, tiny_config, **state)
+    assert load_checkpoint(tmp_path / "net.pt")[CHECKSUM_KEY] == weights_checksum(
+        model.state_dict()
+    )
+
+
+def test_checkpoint_without_checksum_or_reference_amplitude_loads(tmp_path, tiny_config):
+    model = TinySleepNet(tiny_config)
+    torch.save({"model": model.state_dict(), "config": tiny_config.to_dict()}, tmp_path / "old.pt")
+    assert torch.isnan(load_model(tmp_path / "old.pt").reference_amplitude_uv)
+    save_checkpoint(tmp_path / "new.pt", model, tiny_config, reference_amplitude_uv=13.5)
+    assert float(load_model(tmp_path / "new.pt").reference_amplitude_uv) == 13.5

@@ -8,7 +8,9 @@ import glob
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import mne
 import numpy as np
 import pandas as pd
 import torch
@@ -16,14 +18,23 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from ..errors import RecordingError, TinySleepNetError
-from ..io.hypnogram import read_epoch_labels
+from ..io.channels import ChannelSpec
+from ..io.hypnogram import epoch_labels, read_hypnogram
+from ..io.recordings import edf_start, is_annotation_only
 from ..model import TinySleepNet
 from ..prediction.cohort import Shard, parse_shard, read_cohort, record_outcome, shard_of
 from ..prediction.inference import PRECISIONS
 from ..prediction.online import replay
 from ..prediction.onnx_backend import OnnxModel
+from ..prediction.outputs import existing_outputs
+from ..prediction.review import ReviewRule
 from ..prediction.stage import BACKENDS, StagingResult, as_model, read_recording, stage
-from ..stages import UNSCORED
+from ..release.store import resolve_model
+from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
+
+#: Largest gap (s) between a hypnogram's start and a whole number of epochs from the
+#: recording's start that is still taken as aligned: EDF headers keep whole seconds.
+_ALIGN_TOLERANCE_SEC = 1.0
 
 _DESCRIPTION = """\
 Stage each recording (EDF, EDF+, BDF, FIF or any format MNE reads) in 30-s epochs and write,
@@ -54,9 +65,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="REC",
         help="recording files (wildcards like *.edf work); or give --manifest",
     )
-    parser.add_argument("--model", required=True, metavar="CKPT", help="trained model checkpoint")
+    parser.add_argument(
+        "--model",
+        metavar="MODEL",
+        help="checkpoint file, released model folder or installed model name "
+        "(default: the default installed model, see 'tinysleepnet models')",
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
-    parser.add_argument("--channel", help="EEG channel to stage (default: the model's)")
+    parser.add_argument(
+        "--channel",
+        help="EEG channel to stage (default: the model's); 'A|B' takes whichever of A and B "
+        "the file has",
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="CHANNEL",
+        help="channel subtracted from --channel, e.g. --channel 'EEG F4-CLE' "
+        "--reference 'EOG Left Horiz'",
+    )
     parser.add_argument(
         "--start",
         type=_parse_start,
@@ -93,6 +119,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="arithmetic of the CNN with PyTorch; bfloat16 is faster on CPUs with bfloat16 "
         "instructions and agrees with float32 on >= 99%% of epochs",
     )
+    parser.add_argument(
+        "--review",
+        metavar="RULE",
+        type=_review_rule,
+        help="flag the least confident epochs for a human scorer: a share such as 10%% or a "
+        "probability threshold such as 0.6 (a review column, Review annotations, a band in "
+        "the plot, minutes per stage, and with --hypnogram the accuracy on the rest)",
+    )
+    parser.add_argument(
+        "--allow-truncated",
+        action="store_true",
+        help="stage the part present of an EDF/BDF file shorter than its header declares "
+        "(refused otherwise), with a warning",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="recordings staged in parallel")
     parser.add_argument(
         "--manifest",
@@ -109,9 +149,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.reference:
+        if not args.channel:
+            raise TinySleepNetError("--reference needs --channel: the channel it is taken from")
+        args.channel = ChannelSpec.parse(args.channel, args.reference).text
+    if args.out.exists() and not args.out.is_dir():
+        raise TinySleepNetError(f"{args.out}: --out names a file; give a folder")
     cohort, shard = _cohort_shard(args)
     if cohort is None:
-        recordings = expand_paths(args.recordings)
+        recordings = recordings_only(expand_paths(args.recordings))
     else:
         recordings = [Path(p) for p in cohort["recording"]]
     hypnograms: list[Path | None] = [None] * len(recordings)
@@ -129,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
     repeated = [stem for stem, n in Counter(p.stem for p in recordings).items() if n > 1]
     if repeated:
         raise TinySleepNetError(f"several recordings named {repeated[0]!r} would share outputs")
+    args.model = resolve_model(args.model)  # a folder, an installed name or none: the file
     network = as_model(args.model, args.backend)
 
     jobs = max(1, min(args.jobs, len(recordings)))
@@ -164,6 +211,32 @@ def expand_paths(patterns: list[str]) -> list[Path]:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else []
         paths.extend(Path(p) for p in matches or [pattern])
     return paths
+
+
+def recordings_only(paths: list[Path]) -> list[Path]:
+    """``paths`` without annotation-only EDF+ files, each skipped with a note on stderr.
+
+    Sleep-EDF keeps each ``*-Hypnogram.edf`` beside its ``*-PSG.edf``, and ``predict``
+    writes ``<name>_hypnogram.edf``: ``predict *.edf`` in such a folder must stage the
+    recordings only.
+
+    Raises
+    ------
+    TinySleepNetError
+        If no recording is left.
+    """
+    recordings = []
+    for path in paths:
+        if is_annotation_only(path):
+            print(
+                f"tinysleepnet: note: {path}: annotations only (a hypnogram), skipped",
+                file=sys.stderr,
+            )
+        else:
+            recordings.append(path)
+    if not recordings:
+        raise TinySleepNetError("no recording to stage: every file given holds annotations only")
+    return recordings
 
 
 def _cohort_shard(args: argparse.Namespace) -> tuple[pd.DataFrame | None, Shard | None]:
@@ -208,31 +281,145 @@ def _predict_one(
 ) -> tuple[bool, str]:
     """Stage one recording and write its outputs; ``(ok, one-line report)``."""
     try:
-        recording = read_recording(path, channel, network)
-        result = stage(recording, model=network, start=args.start, precision=args.precision)
+        earlier = existing_outputs(args.out, path.stem)
+        recording = read_recording(path, channel, network, allow_truncated=args.allow_truncated)
+        result = stage(
+            recording,
+            model=network,
+            start=args.start,
+            precision=args.precision,
+            model_file=args.model,
+            review=args.review,
+        )
         report = f"{path}: {result.n_epochs} epochs"
         if args.online:
             online = replay(recording, network, start=args.start)
-            difference = float(np.abs(online.proba - result.proba).max())
+            difference = float(np.nanmax(np.abs(online.proba - result.proba)))
             report += f", online max |difference| {difference:.1e}"
+            online.review_rule, online.provenance = result.review_rule, result.provenance
             result = online
-        expert_stages = _expert_stages(hypnogram, result) if hypnogram else None
+        expert_stages, notes = (
+            expert_labels(hypnogram, result, recording.start) if hypnogram else (None, [])
+        )
         paths = result.save(args.out, path.stem, expert_stages)
     except TinySleepNetError as err:
         return False, f"tinysleepnet: skipped {err}"
+    except OSError as err:  # a read-only or full disk, a folder where a file should go
+        return False, f"tinysleepnet: skipped {path}: {err.filename or path}: {err.strerror or err}"
     stats = result.statistics()
-    report += f", TST {stats['tst_min']:.1f} min, SE {stats['se_pct']:.1f}%"
+    report += _quality_report(result, stats)
     if expert_stages is not None:
         report += f", kappa {result.agreement(expert_stages)['kappa']:.3f}"
+    report += "".join(f"; {note}" for note in notes)
+    removed = [p.name for p in earlier if not p.exists()]
+    if earlier:
+        report += f"; replaced {len(earlier)} earlier outputs"
+        report += f" (removed {', '.join(removed)})" if removed else ""
     return True, f"{report} -> {paths['csv'].parent}"
 
 
-def _expert_stages(hypnogram: Path, result: StagingResult) -> np.ndarray:
-    """One expert stage per staged epoch (``UNSCORED`` where the expert gave none)."""
-    labels = read_epoch_labels(hypnogram, result.n_epochs, result.epoch_sec)
+def _quality_report(result: StagingResult, stats: dict[str, Any]) -> str:
+    """TST and SE, and how much of the night was unscorable and why."""
+    se = "-" if stats["se_pct"] is None else f"{stats['se_pct']:.1f}%"
+    report = f", TST {stats['tst_min']:.1f} min, SE {se}"
+    if stats["excluded_epochs"]:
+        reasons = Counter(np.asarray(result.quality)[~result.scorable].tolist())
+        report += (
+            f", {stats['excluded_min']:.1f} min unscorable ("
+            + ", ".join(f"{n} epochs {reason}" for reason, n in reasons.most_common())
+            + ") excluded"
+        )
+    return report
+
+
+def expert_labels(
+    hypnogram: Path, result: StagingResult, recording_start: dt.datetime | None
+) -> tuple[np.ndarray, list[str]]:
+    """One expert stage per staged epoch, aligned on the recording's start time.
+
+    Parameters
+    ----------
+    hypnogram : Path
+        The expert hypnogram.
+    result : StagingResult
+        The staging it is compared with.
+    recording_start : datetime or None
+        The recording file's start; a hypnogram with another start is shifted by the
+        difference when it is a whole number of epochs (None: taken as aligned).
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (n_epochs,)
+        Class ids, ``UNSCORED`` where the expert gave none.
+    notes : list of str
+        The shift applied, and labels the tool does not know with their counts (they are
+        left out of the agreement).
+
+    Raises
+    ------
+    RecordingError
+        If the hypnogram cannot be read or aligned, or scores no epoch of the recording.
+    """
+    annotations = read_hypnogram(hypnogram)
+    notes = []
+    unknown = Counter(
+        text.strip()
+        for text in annotations.description
+        if stage_from_annotation(text) == UNSCORED and text.strip() not in UNSCORED_TEXTS
+    )
+    if unknown:
+        counts = ", ".join(f"{text!r} x{n}" for text, n in unknown.most_common())
+        notes.append(f"hypnogram labels not known, left out of the agreement: {counts}")
+    hypnogram_start = edf_start(hypnogram) or annotations.orig_time
+    shift = _start_shift(hypnogram, hypnogram_start, recording_start, result.epoch_sec)
+    if shift:
+        annotations = _shifted(annotations, shift)
+        notes.append(f"hypnogram aligned by its start time ({shift:+g} s from the recording's)")
+    try:
+        labels = epoch_labels(annotations, result.n_epochs, result.epoch_sec)
+    except ValueError as err:  # a hypnogram of another (shorter) recording
+        raise RecordingError(hypnogram, str(err)) from err
     if np.all(labels == UNSCORED):
         raise RecordingError(hypnogram, "scores no epoch of the recording")
-    return labels
+    return labels, notes
+
+
+def _start_shift(
+    hypnogram: Path,
+    hypnogram_start: dt.datetime | None,
+    recording_start: dt.datetime | None,
+    epoch_sec: float,
+) -> float:
+    """Seconds from the recording's start to the hypnogram's, a whole number of epochs."""
+    if hypnogram_start is None or recording_start is None:
+        return 0.0
+    shift = (
+        hypnogram_start.replace(tzinfo=None) - recording_start.replace(tzinfo=None)
+    ).total_seconds()
+    epochs = shift / epoch_sec
+    if abs(epochs - round(epochs)) * epoch_sec > _ALIGN_TOLERANCE_SEC:
+        raise RecordingError(
+            hypnogram,
+            f"starts {shift:+g} s from the recording, not a whole number of "
+            f"{epoch_sec:g}-s epochs: its epochs cannot be aligned with the recording's",
+        )
+    return round(epochs) * epoch_sec
+
+
+def _shifted(annotations: mne.Annotations, shift: float) -> mne.Annotations:
+    """``annotations`` with onsets counted from a start ``shift`` s earlier, cut at 0."""
+    onset = annotations.onset + shift
+    end = onset + annotations.duration
+    keep = end > 0
+    start = np.maximum(onset[keep], 0.0)
+    return mne.Annotations(start, end[keep] - start, annotations.description[keep])
+
+
+def _review_rule(text: str) -> ReviewRule:
+    try:
+        return ReviewRule.parse(text)
+    except TinySleepNetError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
 
 
 def _parse_start(text: str) -> dt.datetime | None:

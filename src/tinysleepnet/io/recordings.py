@@ -13,6 +13,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import edfio
 import mne
@@ -26,6 +27,9 @@ from ..stages import EPOCH_SEC
 _INCLUDE_SUFFIXES = frozenset({".edf", ".bdf", ".gdf", ".rec"})
 
 logger = logging.getLogger("tinysleepnet")
+
+#: Labels of the signal that holds an EDF+ (BDF+) file's annotations.
+ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 
 
 @dataclass
@@ -212,9 +216,29 @@ def check_complete(path: Path, allow_truncated: bool = False) -> None:
     logger.warning("%s: %s; reading the part present", path, problem)
 
 
+def is_annotation_only(path: str | Path) -> bool:
+    """Whether ``path`` is an EDF+/BDF+ file holding annotations and no signal, such as a
+    Sleep-EDF ``*-Hypnogram.edf`` lying beside its recording."""
+    header = _edf_header(Path(path))
+    return header is not None and all(label in ANNOTATION_LABELS for label in header["labels"])
+
+
 def _edf_records(path: Path) -> tuple[int, int] | None:
     """(data records declared, whole data records on disk) of an EDF/BDF file, or None
     when ``path`` is not one or declares no count (-1: still being recorded)."""
+    header = _edf_header(path)
+    if header is None or header["declared"] < 0 or header["record_bytes"] == 0:
+        return None
+    present = (path.stat().st_size - header["header_bytes"]) // header["record_bytes"]
+    return header["declared"], present
+
+
+def _edf_header(path: Path) -> dict[str, Any] | None:
+    """The fields of an EDF/BDF header this module needs, or None when ``path`` is not one.
+
+    ``header_bytes``, ``declared`` (data records, -1 if unknown), ``labels`` (one per
+    signal) and ``record_bytes`` (bytes of one data record).
+    """
     if path.suffix.lower() not in (".edf", ".bdf") or not path.is_file():
         return None
     with open(path, "rb") as file:
@@ -223,17 +247,43 @@ def _edf_records(path: Path) -> tuple[int, int] | None:
             header_bytes, declared, n_signals = (
                 int(fixed[a:b]) for a, b in ((184, 192), (236, 244), (252, 256))
             )
-            # after the 256-byte fixed part, ten fields per signal; samples per record is
-            # the ninth, after 216 bytes of the others per signal
+            labels = [file.read(16).decode("latin-1").strip() for _ in range(n_signals)]
+            # after the labels, eight more fields per signal; samples per record is the
+            # eighth, after 200 bytes of the others per signal
             file.seek(256 + 216 * n_signals)
             samples = sum(int(file.read(8)) for _ in range(n_signals))
         except ValueError:  # not an EDF header: MNE's reader gives the error
             return None
-    if declared < 0 or samples == 0:
-        return None
     sample_bytes = 3 if fixed[:1] == b"\xff" else 2  # BDF: 24-bit samples
-    present = (path.stat().st_size - header_bytes) // (samples * sample_bytes)
-    return declared, present
+    return {
+        "header_bytes": header_bytes,
+        "declared": declared,
+        "labels": labels,
+        "record_bytes": samples * sample_bytes,
+    }
+
+
+def edf_start(path: str | Path) -> dt.datetime | None:
+    """Start date and time in an EDF/BDF header, with the EDF+ sub-second part.
+
+    MNE's :func:`mne.read_annotations` gives no start for annotation-only EDF+ files
+    (hypnograms); this reads it without loading any signal.
+
+    Returns
+    -------
+    datetime or None
+        Naive (EDF keeps local clock time); None when ``path`` is not an EDF/BDF file or
+        its start is anonymised or unreadable.
+    """
+    if Path(path).suffix.lower() not in (".edf", ".bdf"):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            edf = edfio.read_edf(path, lazy_load_data=True)
+            return dt.datetime.combine(edf.startdate, edf.starttime)
+    except Exception:  # edfio refuses anonymised dates and malformed headers alike
+        return None
 
 
 def _open_channel(path: Path, channel: str) -> mne.io.BaseRaw:

@@ -12,9 +12,11 @@ import datetime as dt
 import numpy as np
 import torch
 
+from ..evaluation.calibration import apply_temperature
+from ..io.quality import OK, epoch_quality
 from ..io.recordings import Recording
 from ..model import State
-from ..stages import N_STAGES
+from ..stages import N_STAGES, UNSCORED
 from .inference import model_device, proba_step
 from .stage import ModelLike, StagingResult, as_model, read_recording
 
@@ -59,6 +61,7 @@ class Stager:
         self._n_pending = 0
         self._state: State | None = None
         self._proba: list[np.ndarray] = []
+        self._quality: list[str] = []
 
     @property
     def n_epochs(self) -> int:
@@ -83,7 +86,10 @@ class Stager:
         -------
         list of (int, int, ndarray)
             For each epoch completed by these samples: its index from the start of the
-            night, its stage (class id) and its five stage probabilities.
+            night, its stage (class id) and its five stage probabilities. An epoch that
+            fails the quality checks (:func:`~tinysleepnet.io.quality.epoch_quality`) gets
+            :data:`~tinysleepnet.stages.UNSCORED` and NaN probabilities, and the LSTM state
+            is carried across it untouched.
         """
         samples = np.asarray(samples, dtype=np.float32).ravel()
         self._pending.append(samples)
@@ -98,13 +104,27 @@ class Stager:
         epochs = buffer[:cut].reshape(n_new, epoch_samples)
         first = self.n_epochs
         for chunk in range(0, n_new, self.chunk_epochs):
-            self._proba.extend(self._stage_epochs(epochs[chunk : chunk + self.chunk_epochs]))
-        return [(i, int(p.argmax()), p) for i, p in enumerate(self._proba[first:], start=first)]
+            block = epochs[chunk : chunk + self.chunk_epochs]
+            quality = epoch_quality(block)
+            proba = np.full((len(block), N_STAGES), np.nan, dtype=np.float32)
+            if (scorable := quality == OK).any():
+                proba[scorable] = self._stage_epochs(block[scorable])
+            self._proba.extend(proba)
+            self._quality.extend(quality.tolist())
+        return [
+            (i, int(p.argmax()) if q == OK else UNSCORED, p)
+            for i, (p, q) in enumerate(
+                zip(self._proba[first:], self._quality[first:], strict=True), start=first
+            )
+        ]
 
     def result(self) -> StagingResult:
         """The staging of every epoch pushed so far."""
         proba = np.array(self._proba, dtype=np.float32).reshape(-1, N_STAGES)
-        return StagingResult(proba, self.start, self.model.config.epoch_sec)
+        proba = apply_temperature(proba, float(getattr(self.model, "temperature", 1.0)))
+        return StagingResult(
+            proba, self.start, self.model.config.epoch_sec, quality=np.array(self._quality)
+        )
 
     @torch.inference_mode()
     def _stage_epochs(self, epochs: np.ndarray) -> np.ndarray:
