@@ -25,7 +25,7 @@ class Config:
     stopping, cross-validation and runtime. Times are in seconds, rates in Hz.
     """
 
-    # signal
+    # signal: set from the prepared nights by training (see DATA_FIELDS)
     sfreq: float = 100.0
     """Sampling rate the model works at, in Hz; recordings are resampled to it."""
     epoch_sec: float = 30.0
@@ -40,8 +40,13 @@ class Config:
     batch_norm: Literal["affine", "batch"] = "affine"
     """``"affine"``: a learned per-channel scale and shift, as the authors' TF code runs
     (its batch-norm layers never leave inference mode). ``"batch"``: ordinary batch norm."""
-    peepholes: bool = False
-    """Peephole connections in the LSTM, as in the authors' TF cell (slower: no fused kernel)."""
+    peepholes: bool = True
+    """Peephole connections in the LSTM, as in the authors' TF cell (``LSTMCell(use_peepholes=
+    True)``). ``False`` uses PyTorch's fused ``nn.LSTM``, which ONNX export needs."""
+    init: Literal["authors", "pytorch"] = "authors"
+    """Initial weights: ``"authors"`` are TF's defaults as the authors' code leaves them
+    (truncated-normal variance scaling over fan-in for conv and dense kernels, glorot-uniform
+    LSTM kernels, zero biases); ``"pytorch"``: PyTorch's default initialisation."""
     input_scale: float = 1.0
     """Factor applied to the microvolt signal before the network. 1.0 feeds raw microvolts,
     as the authors did; then the first layers' outputs are large enough to saturate the LSTM
@@ -81,24 +86,30 @@ class Config:
     max_passes: int = 200
     """Passes over the training nights (``--epochs`` on the command line)."""
     patience: int = 50
-    """Stop after this many passes without improvement on the validation nights."""
-    monitor: Literal["mf1", "acc"] = "mf1"
-    """Validation score that picks the best checkpoint."""
+    """Stop once more than this many passes have gone by since the last kept pass (the
+    authors' rule: with 50, the last pass run is the kept pass + 51)."""
+    monitor: Literal["authors", "mf1", "acc"] = "authors"
+    """Rule that keeps a pass as the best checkpoint. ``"authors"``: validation accuracy
+    strictly higher than the best so far and validation macro-F1 not lower (their
+    ``train.py``); ``"mf1"`` or ``"acc"``: the higher score, ties broken by the other."""
+    on_stall: Literal["warn", "rescale"] = "warn"
+    """What to do when training stalls (validation predictions nearly one stage, or a flat
+    training loss, for several passes; see :mod:`tinysleepnet.training.stall`). ``"warn"``
+    logs a warning and records it; ``"rescale"`` restarts the run once with
+    :data:`STALL_REMEDY` (the signal in 20-uV units, 3-h training segments)."""
 
     # cross-validation
     valid_frac: float = 0.1
     """Fraction of each fold's training subjects held out for validation."""
-    wake_edge_min: float = 30.0
-    """Minutes of wake kept before the first and after the last sleep epoch."""
 
     # runtime
     seed: int = 42
     device: str = "auto"
     """``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:1"``..."""
-    precision: Literal["auto", "float32", "bfloat16"] = "auto"
+    precision: Literal["auto", "float32", "bfloat16"] = "float32"
     """Arithmetic of the CNN in training and validation (the LSTM and classifier always run
-    in float32): ``"bfloat16"`` autocast, ``"float32"``, or ``"auto"``: bfloat16 on CUDA,
-    float32 on CPU. On a CPU without native bfloat16 instructions, ``"bfloat16"`` falls back
+    in float32): ``"float32"``, as the authors trained, ``"bfloat16"`` autocast, or
+    ``"auto"``: bfloat16 on CUDA, float32 on CPU. On a CPU without native bfloat16 instructions, ``"bfloat16"`` falls back
     to float32 with a warning (emulated bfloat16 is slower)."""
 
     extra: dict[str, Any] = field(default_factory=dict)
@@ -153,6 +164,15 @@ class Config:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
+#: Fields that describe the data rather than the recipe: training takes them from the
+#: prepared nights, and a checkpoint carries them to prediction.
+DATA_FIELDS = ("sfreq", "epoch_sec", "channel")
+
+#: The remedy for a stalled run (``on_stall="rescale"``), also part of the ``fast`` preset:
+#: the signal in units of 20 uV keeps the LSTM out of saturation, and 3-h training segments
+#: keep its state from drifting into it on real-length nights (benchmarks/README.md).
+STALL_REMEDY: dict[str, Any] = {"input_scale": 0.05, "segment_epochs": 360}
+
 #: Named presets: changes applied on top of the paper's defaults.
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {},
@@ -160,13 +180,16 @@ PRESETS: dict[str, dict[str, Any]] = {
     # rate, 2 nights per minibatch (7x the optimizer steps per pass), the signal in units
     # of 20 uV (keeps the LSTM out of saturation), nights cut into segments of at most 3 h
     # for training (at this rate, a state carried through whole nights drifts into
-    # saturation and training stalls), bfloat16 where the hardware has it.
+    # saturation and training stalls), bfloat16 where the hardware has it; the fused LSTM
+    # with PyTorch's initialisation and the best-macro-F1 checkpoint, as it was measured.
     "fast": {
+        "peepholes": False,
+        "init": "pytorch",
+        "monitor": "mf1",
         "schedule": "onecycle",
         "lr": 1e-3,
         "batch_nights": 2,
-        "input_scale": 0.05,
-        "segment_epochs": 360,
+        **STALL_REMEDY,
         "max_passes": 12,
         "patience": 12,
         "precision": "bfloat16",

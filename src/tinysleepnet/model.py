@@ -116,8 +116,10 @@ def _max_pool_same(x: torch.Tensor, size: int) -> torch.Tensor:
 class PeepholeLSTM(nn.Module):
     """Single-layer LSTM with peephole connections (TF ``LSTMCell(use_peepholes=True)``).
 
-    Same call convention as ``nn.LSTM(batch_first=True)``. Slower than the fused
-    ``nn.LSTM`` because the time loop runs in Python.
+    Same call convention as ``nn.LSTM(batch_first=True)``. No library has a fused peephole
+    kernel, so the time loop runs in Python; the input projection of all epochs runs as one
+    matrix product before it, and each step is a handful of fused operations
+    (``benchmarks/run.py`` compares its training step with the fused ``nn.LSTM``'s).
     """
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
@@ -132,15 +134,66 @@ class PeepholeLSTM(nn.Module):
     def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         h, c = state[0][0], state[1][0]
         gates_x = self.input_proj(x)
+        hidden_weight = self.hidden_proj.weight.t()
+        peep_input, peep_forget, peep_output = self.peep
         outputs = []
         for t in range(x.shape[1]):
-            i, f, g, o = (gates_x[:, t] + self.hidden_proj(h)).chunk(4, dim=-1)
-            i = torch.sigmoid(i + self.peep[0] * c)
-            f = torch.sigmoid(f + self.peep[1] * c)
-            c = f * c + i * torch.tanh(g)
-            h = torch.sigmoid(o + self.peep[2] * c) * torch.tanh(c)
+            i, f, g, o = torch.addmm(gates_x[:, t], h, hidden_weight).chunk(4, dim=-1)
+            i = torch.sigmoid(torch.addcmul(i, peep_input, c))
+            f = torch.sigmoid(torch.addcmul(f, peep_forget, c))
+            c = torch.addcmul(f * c, i, torch.tanh(g))
+            h = torch.sigmoid(torch.addcmul(o, peep_output, c)) * torch.tanh(c)
             outputs.append(h)
         return torch.stack(outputs, dim=1), (h[None], c[None])
+
+
+def _truncated_normal_fan_in_(weight: torch.Tensor, fan_in: int) -> None:
+    """TF's ``variance_scaling_initializer(1.0, "fan_in", "normal")``: a normal truncated
+    at two standard deviations, whose std is corrected so the variance is ``1 / fan_in``."""
+    std = math.sqrt(1.0 / fan_in) / 0.87962566103423978
+    nn.init.trunc_normal_(weight, std=std, a=-2 * std, b=2 * std)
+
+
+def _glorot_uniform_(weight: torch.Tensor, fan_in: int, fan_out: int) -> None:
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    nn.init.uniform_(weight, -limit, limit)
+
+
+def init_as_authors(model: TinySleepNet) -> None:
+    """Give a network the initial weights of the authors' TF code (TF 1.x defaults).
+
+    * conv and dense kernels: truncated normal, variance ``1 / fan_in`` (``nn.py``:
+      ``variance_scaling_initializer(scale=1.0, mode="fan_in", distribution="normal")``);
+    * the LSTM kernel: glorot-uniform over TF's one ``[inputs + units, 4 * units]`` matrix,
+      i.e. the input and hidden weights share one limit; peephole weights (shape ``[units]``)
+      glorot-uniform with fan-in = fan-out = units;
+    * biases 0, except the LSTM's forget gate at 1.0, which equals TF's ``forget_bias=1.0``
+      added at run time (same forward pass, same gradients); batch-norm gamma 1, beta 0.
+    """
+    with torch.no_grad():
+        for block in [model.conv1, *model.convs]:
+            weight = block.conv.weight  # (out, in, kernel): TF's fan-in is in * kernel
+            _truncated_normal_fan_in_(weight, weight.shape[1] * weight.shape[2])
+            block.norm.weight.fill_(1.0)
+            block.norm.bias.zero_()
+        _truncated_normal_fan_in_(model.classifier.weight, model.classifier.in_features)
+        model.classifier.bias.zero_()
+        units, n_inputs = model.config.lstm_units, model.n_features
+        lstm = model.lstm
+        if isinstance(lstm, PeepholeLSTM):
+            weights, biases = (
+                [lstm.input_proj.weight, lstm.hidden_proj.weight],
+                [lstm.input_proj.bias],
+            )
+            _glorot_uniform_(lstm.peep, units, units)
+        else:
+            weights = [lstm.get_parameter("weight_ih_l0"), lstm.get_parameter("weight_hh_l0")]
+            biases = [lstm.get_parameter("bias_ih_l0"), lstm.get_parameter("bias_hh_l0")]
+        for weight in weights:
+            _glorot_uniform_(weight, n_inputs + units, 4 * units)
+        for bias in biases:
+            bias.zero_()
+        biases[0][units : 2 * units].fill_(1.0)
 
 
 class TinySleepNet(nn.Module):
@@ -153,7 +206,7 @@ class TinySleepNet(nn.Module):
     ----------
     config : Config
         Uses ``sfreq``, ``epoch_sec``, ``n_filters``, ``lstm_units``, ``dropout``,
-        ``batch_norm`` and ``peepholes``.
+        ``batch_norm``, ``peepholes``, ``init`` and ``input_scale``.
 
     Examples
     --------
@@ -187,6 +240,8 @@ class TinySleepNet(nn.Module):
                 lstm.get_parameter("bias_hh_l0")[h : 2 * h].fill_(0.0)
             self.lstm = lstm
         self.classifier = nn.Linear(config.lstm_units, N_STAGES)
+        if config.init == "authors":
+            init_as_authors(self)
 
     def conv_kernels(self) -> list[torch.Tensor]:
         """The four conv kernels, the only weights under the L2 penalty."""

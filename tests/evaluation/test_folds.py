@@ -9,6 +9,33 @@ from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation.folds import make_folds, sorted_subjects, split_validation
 
 EDF20 = [f"{i:02d}" for i in range(20)]
+#: Sleep-EDF-78: the SC subjects in MNE's fetcher (the authors' ``sleepedfx.txt``).
+EDF78 = [i for i in range(83) if i not in (39, 68, 69, 78, 79)]
+
+
+def authors_validation_subjects(subject_ids: list[int], n_folds: int) -> list[list[int]]:
+    """The validation subjects of every fold, written as the authors' ``train.py`` does."""
+    seq_sids = np.asarray(subject_ids)
+    valid = []
+    for fold_idx in range(n_folds):
+        test_sids = np.array_split(seq_sids, n_folds)[fold_idx]
+        train_sids = np.setdiff1d(seq_sids, test_sids)
+        n_valids = round(len(train_sids) * 0.10)
+        np.random.seed(42 + fold_idx)  # noqa: NPY002 - the authors' global seeding, on purpose
+        valid.append(sorted(np.random.choice(train_sids, size=n_valids, replace=False).tolist()))  # noqa: NPY002
+    return valid
+
+
+@pytest.mark.parametrize(
+    ("ids", "n_folds"), [(list(range(20)), 20), (EDF78, 10)], ids=["sleep-edf-20", "sleep-edf-78"]
+)
+def test_validation_subjects_of_every_fold_are_the_authors_draw(ids, n_folds):
+    names = [f"{i:02d}" for i in ids]  # prepared folders name subjects with two digits
+    folds = make_folds(names, n_folds)
+    expected = authors_validation_subjects(ids, n_folds)
+    assert [[int(s) for s in fold.valid_subjects] for fold in folds] == expected
+    # a different subject is held out from fold to fold (not one seed for every fold)
+    assert len({fold.valid_subjects for fold in folds}) > n_folds // 2
 
 
 def test_sleep_edf_20_gives_one_test_subject_per_fold_in_sorted_order():

@@ -19,7 +19,8 @@ from tinysleepnet import model as model_module
 from tinysleepnet.config import Config
 from tinysleepnet.model import TinySleepNet, same_padding
 
-SMALL = {"n_filters": 16, "lstm_units": 16}
+#: The plain formulation has the fused nn.LSTM, so the fast one is compared with peepholes off.
+SMALL = {"n_filters": 16, "lstm_units": 16, "peepholes": False}
 
 
 def _load_plain() -> ModuleType:
@@ -166,7 +167,8 @@ def test_batch_norm_uses_batch_statistics_in_training(batch_norm_block):
 
 def test_checkpoint_keys_are_unchanged():
     """Checkpoints written before the fast path still load (same parameter names and shapes)."""
-    keys = {name: tuple(t.shape) for name, t in TinySleepNet(Config()).state_dict().items()}
+    net = TinySleepNet(Config(peepholes=False))
+    keys = {name: tuple(t.shape) for name, t in net.state_dict().items()}
     assert keys["conv1.conv.weight"] == (128, 1, 50)
     assert keys["conv1.norm.weight"] == (128,)
     assert keys["convs.2.conv.weight"] == (128, 128, 8)
@@ -176,7 +178,9 @@ def test_checkpoint_keys_are_unchanged():
 
 
 def test_bfloat16_autocast_keeps_the_state_in_float32():
-    net = _trained_looking(Config(**SMALL)).eval()
+    # PyTorch's smaller initial conv weights keep the features in the range this tolerance
+    # was set for (the authors' initialisation on raw microvolts gives ~3x larger features).
+    net = _trained_looking(Config(init="pytorch", **SMALL)).eval()
     x = 30 * torch.randn(1, 12, net.epoch_samples)
     with torch.inference_mode():
         reference, _ = net(x)

@@ -124,3 +124,70 @@ def test_forget_gate_bias_starts_at_one_as_tf_adds(peepholes):
         biases = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().reshape(4, h)
     assert torch.equal(biases[1], torch.ones(h))  # gates in order input, forget, cell, output
     assert biases[[0, 2, 3]].abs().max() < 1.0
+
+
+def _parameters(config: Config) -> dict[str, torch.Tensor]:
+    torch.manual_seed(0)
+    return {name: p.detach() for name, p in TinySleepNet(config).named_parameters()}
+
+
+@pytest.mark.parametrize("peepholes", [False, True])
+def test_authors_initialisation_is_tf_s_defaults(peepholes):
+    params = _parameters(Config(peepholes=peepholes))
+    # conv and dense kernels: truncated normal with variance 1 / fan_in, cut at 2 std
+    for name, fan_in in [
+        ("conv1.conv.weight", 50),
+        ("convs.0.conv.weight", 128 * 8),
+        ("convs.2.conv.weight", 128 * 8),
+        ("classifier.weight", 128),
+    ]:
+        weight = params[name].detach()
+        assert float(weight.var()) == pytest.approx(1 / fan_in, rel=0.1), name
+        assert float(weight.abs().max()) <= 2 * math.sqrt(1 / fan_in) / 0.8796 + 1e-6, name
+    # LSTM kernel: one glorot-uniform limit over TF's [inputs + units, 4 * units] matrix
+    limit = math.sqrt(6 / (2048 + 128 + 512))
+    kernels = (
+        ["lstm.input_proj.weight", "lstm.hidden_proj.weight"]
+        if peepholes
+        else ["lstm.weight_ih_l0", "lstm.weight_hh_l0"]
+    )
+    for name in kernels:
+        weight = params[name].detach()
+        assert float(weight.abs().max()) <= limit and float(weight.abs().max()) > 0.95 * limit
+        assert float(weight.var()) == pytest.approx(limit**2 / 3, rel=0.1), name
+    if peepholes:
+        assert float(params["lstm.peep"].detach().abs().max()) <= math.sqrt(6 / 256)
+    # biases 0 (forget gate 1.0, TF's forget_bias), norms the identity
+    for name, param in params.items():
+        if name.endswith("norm.weight"):
+            assert torch.equal(param, torch.ones_like(param)), name
+        elif "bias" in name and "lstm" not in name:
+            assert not param.any(), name
+
+
+def test_pytorch_initialisation_is_an_option():
+    authors, pytorch = _parameters(Config()), _parameters(Config(init="pytorch"))
+    # PyTorch's default conv init is kaiming-uniform with a = sqrt(5): variance 1 / (3 fan_in)
+    assert float(pytorch["conv1.conv.weight"].var()) == pytest.approx(1 / 150, rel=0.15)
+    assert float(authors["conv1.conv.weight"].var()) == pytest.approx(1 / 50, rel=0.1)
+    assert pytorch["classifier.bias"].any() and not authors["classifier.bias"].any()
+
+
+def test_peephole_cell_is_tf_s_lstm_cell_with_peepholes():
+    """One step of the peephole cell against TF's LSTMCell equations, written out."""
+    net = TinySleepNet(SMALL.replace(peepholes=True))
+    lstm = net.lstm
+    torch.manual_seed(1)
+    with torch.no_grad():
+        lstm.peep.normal_()
+    x = torch.randn(3, 1, net.n_features)
+    h0, c0 = torch.randn(1, 3, 16), torch.randn(1, 3, 16)
+    out, (h, c) = lstm(x, (h0, c0))
+    gates = x[:, 0] @ lstm.input_proj.weight.T + lstm.input_proj.bias + h0[0] @ lstm.hidden_proj.weight.T
+    i, f, g, o = gates.chunk(4, dim=-1)
+    w_i, w_f, w_o = lstm.peep
+    c_new = torch.sigmoid(f + w_f * c0[0]) * c0[0] + torch.sigmoid(i + w_i * c0[0]) * torch.tanh(g)
+    h_new = torch.sigmoid(o + w_o * c_new) * torch.tanh(c_new)
+    torch.testing.assert_close(c[0], c_new)
+    torch.testing.assert_close(h[0], h_new)
+    torch.testing.assert_close(out[:, 0], h_new)

@@ -5,7 +5,10 @@ The sorted subject ids are cut into ``n_folds`` contiguous blocks (``np.array_sp
 is not scikit-learn's ``GroupKFold``, which balances folds by number of nights and so
 assigns subjects differently; the contiguous split is what produced the published numbers
 (Sleep-EDF-20: 20 folds of one subject each). Inside each fold, a seeded share of the
-training subjects is held out as validation subjects (scikit-learn's ``train_test_split``).
+training subjects is held out as validation subjects, drawn exactly as the authors'
+``train.py`` draws them: ``numpy.random.seed(42 + fold)``, then
+``numpy.random.choice(sorted_train_ids, round(0.1 * n), replace=False)``. (One seed for
+every fold would hold the same subject out of training in most folds.)
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from ..errors import TinySleepNetError
 
@@ -49,14 +51,20 @@ def sorted_subjects(subjects: Iterable[str]) -> list[str]:
 def split_validation(
     subjects: Iterable[str], valid_frac: float = 0.1, seed: int = 42
 ) -> tuple[list[str], list[str]]:
-    """Hold out a seeded share of subjects for validation.
+    """Hold out a seeded share of subjects for validation, as the authors' code draws it.
+
+    The draw is ``numpy.random.RandomState(seed).choice(sorted_subjects, n_valid,
+    replace=False)``, the same stream as their ``numpy.random.seed(seed)`` followed by
+    ``numpy.random.choice``, with ``n_valid = round(valid_frac * n)`` (Python's rounding).
 
     Parameters
     ----------
     subjects : iterable of str
-        Subject ids; repeats (one per night) are allowed.
+        Subject ids; repeats (one per night) are allowed. Numeric ids are sorted as
+        numbers, as the authors' integer ids are.
     valid_frac : float
-        Share of the subjects held out, rounded, and at least one subject.
+        Share of the subjects held out, rounded, and at least one subject (the authors'
+        formula gives none below 5 subjects; their cohorts never have so few).
     seed : int
         Seed of the draw; the same subjects and seed give the same split.
 
@@ -76,8 +84,9 @@ def split_validation(
             f"a validation split needs at least 2 subjects, got {len(subjects)}"
         )
     n_valid = max(1, round(valid_frac * len(subjects)))
-    train, valid = train_test_split(subjects, test_size=n_valid, random_state=seed)
-    return sorted_subjects(train), sorted_subjects(valid)
+    drawn = np.random.RandomState(seed).choice(len(subjects), size=n_valid, replace=False)
+    valid = sorted_subjects(subjects[i] for i in drawn)
+    return [s for s in subjects if s not in valid], valid
 
 
 def make_folds(
@@ -95,7 +104,7 @@ def make_folds(
         Share of each fold's training subjects held out for validation
         (see :func:`split_validation`).
     seed : int
-        Seed of the validation draw, the same in every fold.
+        Seed of the validation draw of fold 0; fold ``k`` draws with ``seed + k``.
 
     Returns
     -------
@@ -118,7 +127,7 @@ def make_folds(
     for index, block in enumerate(np.array_split(np.array(subjects), n_folds)):
         test = block.tolist()
         train, valid = split_validation(
-            [s for s in subjects if s not in test], valid_frac=valid_frac, seed=seed
+            [s for s in subjects if s not in test], valid_frac=valid_frac, seed=seed + index
         )
         folds.append(Fold(index, tuple(test), tuple(valid), tuple(train)))
     return folds

@@ -9,17 +9,25 @@ weights and log of an uninterrupted run (on the same device and thread count).
 
 Files written into the output folder (each atomically)::
 
-    config.json   the settings (Config.save)
-    log.csv       one row per pass: pass, train_loss, train_acc, train_mf1,
-                  valid_loss, valid_acc, valid_mf1, lr, seconds
-    best.pt       weights of the pass with the best validation score, with those scores
+    config.json   the settings (Config.save), with the channel, rate and epoch length of
+                  the nights it was trained on
+    log.csv       one row per pass: pass, train_loss, train_acc, train_mf1, valid_loss,
+                  valid_acc, valid_mf1, valid_top_share (share of the most predicted
+                  stage), stalled (1 when the pass looked stalled), lr, seconds
+    best.pt       weights of the kept ("best") pass, with its validation scores
     last.pt       weights, optimizer, schedule and progress after the last finished pass
+    stalled/      the first attempt's files, when ``on_stall="rescale"`` restarted the run
+
+One INFO line per pass goes to the ``tinysleepnet`` logger, and a WARNING for every pass
+that looks stalled (:mod:`.stall`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import platform
+import shutil
 import time
 import warnings
 from collections.abc import Sequence
@@ -35,7 +43,7 @@ from torch import nn
 from torch.optim.lr_scheduler import OneCycleLR
 from tqdm.auto import tqdm
 
-from ..config import Config
+from ..config import DATA_FIELDS, STALL_REMEDY, Config
 from ..data.nights import Night
 from ..errors import RecordingError, TinySleepNetError
 from ..evaluation.metrics import scores
@@ -44,10 +52,16 @@ from ..model import TinySleepNet
 from ..prediction.inference import PRECISIONS, predict_proba
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
 from .checkpoint import load_checkpoint, save_checkpoint
+from .stall import ONE_STAGE_SHARE, RESTART_AFTER_PASSES, stall_reason, top_stage
+
+logger = logging.getLogger("tinysleepnet")
 
 #: Settings that may change when a run is resumed (they do not change what a pass computes;
 #: ``precision`` does, so it is not one of them).
-_RESUMABLE_FIELDS = ("max_passes", "patience", "device", "extra")
+_RESUMABLE_FIELDS = ("max_passes", "patience", "device", "extra", "on_stall")
+
+#: Sub-folder that keeps a stalled first attempt after ``on_stall="rescale"`` restarted it.
+STALLED_DIR = "stalled"
 
 
 @dataclass
@@ -68,7 +82,12 @@ class TrainResult:
     log : pandas.DataFrame
         One row per pass, as in ``log.csv``.
     stopped_early : bool
-        Whether training stopped after ``patience`` passes without improvement.
+        Whether training stopped after more than ``patience`` passes without a kept pass.
+    config : Config
+        The settings the weights were trained with (the channel, rate and epoch length are
+        those of the nights; the remedy's when the run was restarted after a stall).
+    restarted_after_pass : int or None
+        The pass of the first attempt after which ``on_stall="rescale"`` restarted the run.
     """
 
     best_path: Path
@@ -77,6 +96,18 @@ class TrainResult:
     best_score: dict[str, Any]
     log: pd.DataFrame
     stopped_early: bool
+    config: Config
+    restarted_after_pass: int | None = None
+
+    @property
+    def stalled_passes(self) -> list[int]:
+        """Passes (of the run that produced the weights) that looked stalled."""
+        return [int(p) for p in self.log.loc[self.log["stalled"] == 1, "pass"]]
+
+    @property
+    def best_predicts_one_stage(self) -> bool:
+        """Whether the kept pass still put nearly every validation epoch in one stage."""
+        return bool(self.best_score["top_share"] >= ONE_STAGE_SHARE)
 
 
 @dataclass
@@ -102,34 +133,39 @@ def train(
 ) -> TrainResult:
     """Train TinySleepNet on some nights, choosing the checkpoint on others.
 
-    The training nights are first cut into segments when ``config.segment_epochs`` asks so.
+    The channel, sampling rate and epoch length are taken from the nights (which must agree
+    on them) into the saved configuration, so a checkpoint knows what it stages. The
+    training nights are first cut into segments when ``config.segment_epochs`` asks so.
     Each pass shuffles and augments the training nights, takes one Adam step per chunk of
     ``config.seq_len`` epochs of ``config.batch_nights`` nights (class-weighted
     cross-entropy plus L2 on the conv kernels, gradients clipped to ``config.clip_norm``),
     then stages the validation nights. Both run the CNN at the precision of
-    :func:`resolve_precision`. The pass with the best ``config.monitor`` score (ties
-    broken by the other of accuracy and macro-F1) is kept as ``best.pt``; training stops
-    after ``config.max_passes`` passes or ``config.patience`` passes without improvement.
+    :func:`resolve_precision`. ``config.monitor`` decides which passes are kept as
+    ``best.pt`` (:func:`keeps`); training stops after ``config.max_passes`` passes, or once
+    more than ``config.patience`` passes have gone by since the last kept pass. A pass that
+    looks stalled (:mod:`.stall`) is logged as a warning and marked in ``log.csv``; with
+    ``config.on_stall == "rescale"``, :data:`RESTART_AFTER_PASSES` stalled passes in a row
+    restart the run once with :data:`~tinysleepnet.config.STALL_REMEDY`.
 
     Parameters
     ----------
     train_nights : sequence of Night
-        Nights the weights are fitted on, sampled at ``config.sfreq``.
+        Nights the weights are fitted on.
     valid_nights : sequence of Night
         Nights that choose the best pass and stop training; never the test nights.
     config : Config
-        Model and training settings.
+        Model and training settings; its channel, rate and epoch length are replaced by
+        the nights'.
     out_dir : str or Path
         Folder for ``config.json``, ``log.csv``, ``best.pt`` and ``last.pt``. If it holds a
         ``last.pt``, training resumes from it (and returns at once if that run finished).
     progress : bool
-        Show progress bars over passes and steps (on stderr).
+        Show progress bars over passes and steps (on stderr, when it is a terminal).
     init_weights : str or Path or None
-        Checkpoint whose weights training starts from (fine-tuning) instead of a random
-        initialisation; its network must have the settings of ``config``.
+        Checkpoint whose weights start the run instead of a fresh initialisation
+        (fine-tuning); its network must have the shape ``config`` gives.
     frozen : sequence of str
-        Submodules of the network whose weights stay fixed (e.g. ``("conv1", "convs")``:
-        the CNN, to train only the LSTM and classifier).
+        Parameter-name prefixes (``"conv1"``, ``"convs"``) left out of training.
 
     Returns
     -------
@@ -138,30 +174,138 @@ def train(
     Raises
     ------
     TinySleepNetError
-        If there are no training or validation nights, a night does not match
-        ``config.sfreq`` and ``config.epoch_samples``, or ``out_dir`` holds a run with other
-        settings (other than ``max_passes``, ``patience``, ``device``) or other nights.
+        If there are no training or validation nights, the nights differ in channel, rate or
+        epoch length, or ``out_dir`` holds a run with other settings (other than
+        ``max_passes``, ``patience``, ``device``, ``on_stall``) or other nights.
     """
-    _check_nights(train_nights, valid_nights, config)
+    config = config.replace(**data_settings([*train_nights, *valid_nights]))
+    if not train_nights or not valid_nights:
+        raise TinySleepNetError(
+            f"training needs training and validation nights, got {len(train_nights)} "
+            f"and {len(valid_nights)}"
+        )
     out_dir = Path(out_dir)
+    amplitude = reference_amplitude(train_nights)
+    restarted = _restarted_after_pass(out_dir)
+    if restarted is not None:  # an earlier call restarted the run: continue the restart
+        config = _remedied(config, restarted)
+    start = _Start(amplitude, init_weights, tuple(frozen))
+    result = _fit(train_nights, valid_nights, config, out_dir, start, progress)
+    if _needs_restart(result.log["stalled"].tolist(), config):
+        restarted = len(result.log)
+        logger.warning(
+            "%s: restarting after pass %d with the stall remedy (%s)",
+            out_dir.name,
+            restarted,
+            _remedy_text(),
+        )
+        _set_aside(out_dir)
+        config = _remedied(config, restarted)
+        result = _fit(train_nights, valid_nights, config, out_dir, start, progress)
+    result.restarted_after_pass = restarted
+    return result
+
+
+def keeps(valid: dict[str, Any], best: dict[str, Any] | None, monitor: str) -> bool:
+    """Whether a pass with validation scores ``valid`` becomes the kept ("best") pass.
+
+    Parameters
+    ----------
+    valid : dict
+        The pass's validation scores (``acc`` and ``mf1``).
+    best : dict or None
+        Scores of the pass kept so far; ``None`` before the first pass, which is always kept
+        (the authors start both bests at -1).
+    monitor : {"authors", "mf1", "acc"}
+        ``"authors"``: accuracy strictly higher AND macro-F1 not lower than the kept pass's
+        (the authors' ``train.py``); ``"mf1"`` or ``"acc"``: that score higher, ties broken
+        by the other.
+    """
+    if best is None:
+        return True
+    if monitor == "authors":
+        return bool(valid["acc"] > best["acc"] and valid["mf1"] >= best["mf1"])
+    other = "acc" if monitor == "mf1" else "mf1"
+    return (valid[monitor], valid[other]) > (best[monitor], best[other])
+
+
+def data_settings(nights: Sequence[Night]) -> dict[str, Any]:
+    """The :data:`~tinysleepnet.config.DATA_FIELDS` of some nights: channel, rate, epoch.
+
+    Raises
+    ------
+    TinySleepNetError
+        If the nights disagree on any of them.
+    """
+    settings = {
+        night.name: {
+            "sfreq": float(night.sfreq),
+            "epoch_sec": night.signal_uv.shape[1] / night.sfreq,
+            "channel": night.channel,
+        }
+        for night in nights
+    }
+    if not settings:
+        return {}
+    first_name, first = next(iter(settings.items()))
+    for name, values in settings.items():
+        if values != first:
+            detail = ", ".join(f"{k} {values[k]!r}" for k in DATA_FIELDS if values[k] != first[k])
+            raise TinySleepNetError(
+                f"night {name}: {detail}, but night {first_name} has "
+                + ", ".join(f"{k} {first[k]!r}" for k in DATA_FIELDS if values[k] != first[k])
+                + "; a model is trained on one channel, rate and epoch length: prepare the "
+                "nights alike"
+            )
+    return first
+
+
+def reference_amplitude(nights: Sequence[Night]) -> float:
+    """Median absolute amplitude of some nights, in microvolts (median of the nights' medians).
+
+    Stored with every checkpoint, so that staging can tell a recording whose scale is far
+    from the training data's (a file in volts, a wrong gain).
+    """
+    return float(np.median([np.median(np.abs(night.signal_uv)) for night in nights]))
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What a run starts from besides its settings (see :func:`train`)."""
+
+    amplitude: float
+    init_weights: str | Path | None
+    frozen: tuple[str, ...]
+
+
+def _fit(
+    train_nights: Sequence[Night],
+    valid_nights: Sequence[Night],
+    config: Config,
+    out_dir: Path,
+    start: _Start,
+    progress: bool,
+) -> TrainResult:
+    """The training run itself (see :func:`train`), resumed from ``last.pt`` if present."""
     best_path, last_path = out_dir / "best.pt", out_dir / "last.pt"
+    amplitude = start.amplitude
     device = resolve_device(config.device)
     precision = resolve_precision(config.precision, device)
     torch.manual_seed(config.seed)
     model = TinySleepNet(config).to(device)
-    if init_weights is not None:
-        model.load_state_dict(load_checkpoint(init_weights)["model"])
-    for name in frozen:
-        model.get_submodule(name).requires_grad_(False)
+    if start.init_weights is not None:
+        model.load_state_dict(load_checkpoint(start.init_weights, map_location=device)["model"])
+    for name, param in model.named_parameters():
+        param.requires_grad_(not name.startswith(start.frozen))
     optimizer = torch.optim.Adam(
-        model.parameters(),
+        [param for param in model.parameters() if param.requires_grad],
         lr=config.lr,
         betas=(config.adam_beta1, config.adam_beta2),
         eps=config.adam_eps,
     )
     nights = {"train": [n.name for n in train_nights], "valid": [n.name for n in valid_nights]}
-    train_nights = split_nights(train_nights, config.segment_epochs)
-    scheduler = _make_scheduler(optimizer, config, [len(n.stages) for n in train_nights])
+    segments = split_nights(train_nights, config.segment_epochs)
+    scheduler = _make_scheduler(optimizer, config, [len(n.stages) for n in segments])
     state = _resume(last_path, config, nights, model, optimizer, scheduler)
     config.save(out_dir / "config.json")
 
@@ -170,17 +314,21 @@ def train(
         initial=state.passes_done,
         desc="training",
         unit="pass",
-        disable=not progress,
+        disable=None if progress else True,  # None: only on a terminal
     )
     with passes:
-        while state.passes_done < config.max_passes and state.bad_passes < config.patience:
+        while (
+            state.passes_done < config.max_passes
+            and state.bad_passes <= config.patience
+            and not _needs_restart([row["stalled"] for row in state.log], config)
+        ):
             pass_number = state.passes_done + 1
             started = time.perf_counter()
             fit = _train_one_pass(
                 model,
                 optimizer,
                 scheduler,
-                train_nights,
+                segments,
                 config,
                 pass_number,
                 device,
@@ -188,19 +336,32 @@ def train(
                 progress,
             )
             valid = _validate(model, valid_nights, config, precision)
-            state.log.append(
-                {
-                    "pass": pass_number,
-                    **{f"train_{k}": v for k, v in fit.items()},
-                    **{f"valid_{k}": valid[k] for k in ("loss", "acc", "mf1")},
-                    "lr": optimizer.param_groups[0]["lr"],
-                    "seconds": time.perf_counter() - started,
-                }
+            stall = stall_reason(
+                [row["train_loss"] for row in state.log] + [fit["loss"]],
+                valid["top_share"],
+                valid["top_stage"],
             )
+            row = {
+                "pass": pass_number,
+                **{f"train_{k}": v for k, v in fit.items()},
+                **{f"valid_{k}": valid[k] for k in ("loss", "acc", "mf1", "top_share")},
+                "stalled": int(bool(stall)),
+                "lr": optimizer.param_groups[0]["lr"],
+                "seconds": time.perf_counter() - started,
+            }
+            state.log.append(row)
             state.passes_done = pass_number
-            if _improved(valid, state.best_score, config.monitor):
+            kept = keeps(valid, state.best_score, config.monitor)
+            if kept:
                 state.best_pass, state.best_score, state.bad_passes = pass_number, valid, 0
-                save_checkpoint(best_path, model, config, pass_number=pass_number, scores=valid)
+                save_checkpoint(
+                    best_path,
+                    model,
+                    config,
+                    pass_number=pass_number,
+                    scores=valid,
+                    reference_amplitude_uv=amplitude,
+                )
             else:
                 state.bad_passes += 1
             save_checkpoint(
@@ -211,16 +372,11 @@ def train(
                 scheduler=scheduler.state_dict() if scheduler else None,
                 progress=dataclasses.asdict(state),
                 nights=nights,
+                reference_amplitude_uv=amplitude,
             )
             _write_log(out_dir / "log.csv", state.log)
+            _log_pass(out_dir.name, row, config, kept, stall)
             passes.update()
-            passes.set_postfix(
-                {
-                    "loss": f"{fit['loss']:.3f}",
-                    "valid acc": f"{valid['acc']:.3f}",
-                    "valid mf1": f"{valid['mf1']:.3f}",
-                }
-            )
 
     assert state.best_score is not None  # at least one pass ran, now or before
     return TrainResult(
@@ -229,8 +385,77 @@ def train(
         best_pass=state.best_pass,
         best_score=state.best_score,
         log=pd.DataFrame(state.log),
-        stopped_early=state.bad_passes >= config.patience,
+        stopped_early=state.bad_passes > config.patience,
+        config=config,
     )
+
+
+def _log_pass(run: str, row: dict[str, float], config: Config, kept: bool, stall: str) -> None:
+    """One INFO line per pass, and a WARNING naming the remedy when the pass looks stalled."""
+    logger.info(
+        "%s pass %d/%d: train loss %.4f acc %.3f | valid loss %.4f acc %.3f mf1 %.3f%s (%.0f s)",
+        run,
+        row["pass"],
+        config.max_passes,
+        row["train_loss"],
+        row["train_acc"],
+        row["valid_loss"],
+        row["valid_acc"],
+        row["valid_mf1"],
+        " kept" if kept else "",
+        row["seconds"],
+    )
+    if stall:
+        if "restarted_after_pass" in config.extra:
+            remedy = "already restarted with the stall remedy; try --preset fast"
+        elif config.on_stall == "rescale":
+            remedy = f"it restarts with {_remedy_text()} after {RESTART_AFTER_PASSES} such passes"
+        else:
+            remedy = f"if it persists, rerun with --on-stall rescale (or {_remedy_flags()})"
+        logger.warning(
+            "%s pass %d: training may have stalled: %s; %s", run, row["pass"], stall, remedy
+        )
+
+
+def _remedy_text() -> str:
+    return ", ".join(f"{k}={v}" for k, v in STALL_REMEDY.items())
+
+
+def _remedy_flags() -> str:
+    return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in STALL_REMEDY.items())
+
+
+def _needs_restart(stalled: Sequence[float], config: Config) -> bool:
+    """Whether the last passes call for the stall remedy (once per run)."""
+    return (
+        config.on_stall == "rescale"
+        and "restarted_after_pass" not in config.extra
+        and len(stalled) >= RESTART_AFTER_PASSES
+        and all(stalled[-RESTART_AFTER_PASSES:])
+    )
+
+
+def _restarted_after_pass(out_dir: Path) -> int | None:
+    """The pass after which an earlier call restarted this run, if it did."""
+    last = out_dir / STALLED_DIR / "last.pt"
+    if not last.is_file():
+        return None
+    return int(load_checkpoint(last)["progress"]["passes_done"])
+
+
+def _remedied(config: Config, stalled_pass: int) -> Config:
+    return config.replace(
+        **STALL_REMEDY, extra={**config.extra, "restarted_after_pass": stalled_pass}
+    )
+
+
+def _set_aside(out_dir: Path) -> None:
+    """Move a stalled attempt's files into ``stalled/``, so the restart begins afresh."""
+    aside = out_dir / STALLED_DIR
+    aside.mkdir(exist_ok=True)
+    for name in ("config.json", "log.csv", "best.pt", "last.pt"):
+        if (out_dir / name).exists():
+            shutil.move(out_dir / name, aside / name)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -292,23 +517,6 @@ def _cpu_has_native_bfloat16() -> bool:
         # plain AVX-512, where bfloat16 is emulated and slower than float32.
         return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())  # ARM: the BF16 extension
-
-
-def _check_nights(
-    train_nights: Sequence[Night], valid_nights: Sequence[Night], config: Config
-) -> None:
-    if not train_nights or not valid_nights:
-        raise TinySleepNetError(
-            f"training needs training and validation nights, got {len(train_nights)} "
-            f"and {len(valid_nights)}"
-        )
-    for night in [*train_nights, *valid_nights]:
-        if night.sfreq != config.sfreq or night.signal_uv.shape[1] != config.epoch_samples:
-            raise TinySleepNetError(
-                f"night {night.name}: epochs of {night.signal_uv.shape[1]} samples at "
-                f"{night.sfreq:g} Hz, the model expects {config.epoch_samples} at "
-                f"{config.sfreq:g} Hz; prepare the data with --sfreq {config.sfreq:g}"
-            )
 
 
 def _resume(
@@ -402,7 +610,7 @@ def _train_one_pass(
         desc=f"pass {pass_number}",
         unit="step",
         leave=False,
-        disable=not progress,
+        disable=None if progress else True,
     )
     for x, y, weight, is_first in bar:
         x, y, weight = (_to_device(t, device) for t in (x, y, weight))
@@ -410,9 +618,10 @@ def _train_one_pass(
             logits, state = model(x, None if is_first else state)
         state = (state[0].detach(), state[1].detach())  # truncated backpropagation through time
         loss = _loss(logits, y, weight, class_weights)
-        _optimizer_step(
-            model, optimizer, loss + _l2_penalty(model, config.l2_weight), config.clip_norm
-        )
+        optimizer.zero_grad(set_to_none=True)
+        (loss + _l2_penalty(model, config.l2_weight)).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+        optimizer.step()
         if scheduler is not None:
             scheduler.step()
         # Kept on the device: reading values back every step would stall a GPU.
@@ -431,7 +640,11 @@ def _validate(
     config: Config,
     precision: Literal["float32", "bfloat16"],
 ) -> dict[str, Any]:
-    """Stage whole validation nights (eval mode); scores plus the class-weighted loss."""
+    """Stage whole validation nights (eval mode).
+
+    Returns the scores, the class-weighted loss, and the most predicted stage with its share
+    (``top_stage``, ``top_share``), which tells a run stuck at one stage.
+    """
     model.eval()
     signals = [n.signal_uv for n in nights]
     proba = np.concatenate(predict_proba(model, signals, precision=precision))
@@ -439,7 +652,9 @@ def _validate(
     picked = proba[np.arange(len(expert)), expert]
     weights = np.asarray(config.class_weights)[expert]
     loss = float(np.sum(-np.log(np.maximum(picked, 1e-12)) * weights) / len(expert))
-    return {"loss": loss, **scores(expert, proba.argmax(axis=1))}
+    predicted = proba.argmax(axis=1)
+    stage, share = top_stage(predicted)
+    return {"loss": loss, **scores(expert, predicted), "top_stage": stage, "top_share": share}
 
 
 def _loss(
@@ -460,24 +675,6 @@ def _l2_penalty(model: TinySleepNet, l2_weight: float) -> torch.Tensor:
     return (
         l2_weight * torch.stack([k.float().square().sum() for k in model.conv_kernels()]).sum() / 2
     )
-
-
-def _optimizer_step(
-    model: nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor, clip_norm: float
-) -> None:
-    """Backpropagate ``loss``, clip the gradients to a global norm, update the weights."""
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-    optimizer.step()
-
-
-def _improved(valid: dict[str, Any], best: dict[str, Any] | None, monitor: str) -> bool:
-    """Whether ``valid`` beats ``best`` on ``monitor``, ties broken by the other score."""
-    if best is None:
-        return True
-    other = "acc" if monitor == "mf1" else "mf1"
-    return (valid[monitor], valid[other]) > (best[monitor], best[other])
 
 
 def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:

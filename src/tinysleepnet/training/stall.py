@@ -1,0 +1,70 @@
+"""Noticing a training run that has stalled, so that it never fails silently.
+
+On real-length nights the paper's recipe (raw microvolts into the LSTM) can predict one stage
+for dozens of passes before it learns (``benchmarks/README.md``, "Time to accuracy"), and
+third-party runs of the authors' code have reported 33 % accuracy. After every pass the
+training loop asks :func:`stall_reason` whether the run looks stalled; it logs a warning that
+names the run, the pass and the remedy, and records the pass in ``log.csv``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..stages import N_STAGES, STAGES
+
+#: A pass whose validation predictions put at least this share of epochs in one stage is
+#: "one stage". Real cohorts are far from it: the largest stage of Sleep-EDF-20 after the
+#: authors' wake trim (N2) holds 40 % of the epochs, and even a validation subject with a
+#: long wake period stays well under 90 % of any stage.
+ONE_STAGE_SHARE = 0.95
+
+#: Passes over which a training loss that moves by less than :data:`FLAT_LOSS_RTOL` (relative
+#: to its mean) counts as flat. A learning run at the paper's rate of 1e-4 lowers its loss by
+#: several percent over five passes; a saturated LSTM leaves it within a fraction of that.
+FLAT_LOSS_PASSES = 5
+FLAT_LOSS_RTOL = 0.005
+
+#: Consecutive stalled passes after which ``on_stall="rescale"`` restarts the run. Early
+#: passes of a healthy run may be one stage for a pass or two; five in a row is a stall.
+RESTART_AFTER_PASSES = 5
+
+
+def top_stage(predicted: np.ndarray) -> tuple[str, float]:
+    """The most predicted stage and its share of the epochs.
+
+    Parameters
+    ----------
+    predicted : ndarray of int, shape (n_epochs,)
+        Predicted class ids 0..4.
+
+    Returns
+    -------
+    stage : str
+        Its name (``"N2"``).
+    share : float
+        Fraction of the epochs predicted as that stage, 0..1.
+    """
+    counts = np.bincount(predicted, minlength=N_STAGES)
+    return STAGES[int(counts.argmax())], float(counts.max() / max(len(predicted), 1))
+
+
+def stall_reason(train_losses: Sequence[float], valid_top_share: float, valid_top: str) -> str:
+    """Why the run looks stalled after its latest pass, or ``""`` when it does not.
+
+    Parameters
+    ----------
+    train_losses : sequence of float
+        Training loss of every pass so far, the latest last.
+    valid_top_share, valid_top : float, str
+        Share of the validation epochs predicted as the most predicted stage, and that stage
+        (:func:`top_stage`).
+    """
+    if valid_top_share >= ONE_STAGE_SHARE:
+        return f"validation predictions are {100 * valid_top_share:.0f} % {valid_top}"
+    recent = np.asarray(train_losses[-(FLAT_LOSS_PASSES + 1) :], dtype=float)
+    if len(recent) > FLAT_LOSS_PASSES and np.ptp(recent) < FLAT_LOSS_RTOL * abs(recent.mean()):
+        return f"the training loss has not moved for {FLAT_LOSS_PASSES} passes"
+    return ""

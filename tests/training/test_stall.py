@@ -1,0 +1,90 @@
+"""A stalled run is noticed, logged, recorded and, when asked, restarted with the remedy."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tinysleepnet.model import TinySleepNet
+from tinysleepnet.training import loop
+from tinysleepnet.training.loop import STALLED_DIR, train
+from tinysleepnet.training.stall import (
+    FLAT_LOSS_PASSES,
+    RESTART_AFTER_PASSES,
+    stall_reason,
+    top_stage,
+)
+
+
+def test_top_stage_and_its_share():
+    assert top_stage(np.array([2, 2, 2, 0])) == ("N2", 0.75)
+
+
+@pytest.mark.parametrize(
+    ("losses", "share", "expected"),
+    [
+        ([1.0, 0.9, 0.8], 0.96, "validation predictions are 96 % N2"),
+        ([1.0, 0.9, 0.8], 0.94, ""),
+        ([1.0] * FLAT_LOSS_PASSES, 0.5, ""),  # too few passes to tell
+        ([1.0] * (FLAT_LOSS_PASSES + 1), 0.5, "training loss has not moved"),
+        ([1.0 + 0.01 * i for i in range(FLAT_LOSS_PASSES + 1)], 0.5, ""),
+    ],
+)
+def test_stall_reasons(losses, share, expected):
+    reason = stall_reason(losses, share, "N2")
+    assert (expected in reason) if expected else reason == ""
+
+
+def test_validation_reports_the_most_predicted_stage(tiny_config, toy_nights):
+    model = TinySleepNet(tiny_config).eval()
+    with torch.no_grad():
+        model.classifier.bias.copy_(torch.tensor([0.0, 0.0, 1e4, 0.0, 0.0]))
+    valid = loop._validate(model, toy_nights[1], tiny_config, "float32")
+    assert (valid["top_stage"], valid["top_share"]) == ("N2", 1.0)
+
+
+@pytest.fixture
+def one_stage(monkeypatch):
+    """Validation that always predicts Wake, as a saturated network does."""
+
+    def validate(*args):
+        return {"loss": 1.6, "acc": 0.2, "mf1": 0.07, "top_stage": "W", "top_share": 1.0}
+
+    monkeypatch.setattr(loop, "_validate", validate)
+
+
+def test_a_stalled_pass_is_warned_about_and_recorded(
+    tmp_path, tiny_config, toy_nights, one_stage, caplog
+):
+    with caplog.at_level(logging.INFO, logger="tinysleepnet"):
+        result = train(*toy_nights, tiny_config, tmp_path / "fold_07", progress=False)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("fold_07 pass 1: training may have stalled")
+    assert "100 % W" in warnings[0] and "--on-stall rescale" in warnings[0]
+    infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert [m.split(":")[0] for m in infos] == ["fold_07 pass 1/2", "fold_07 pass 2/2"]
+    assert pd.read_csv(tmp_path / "fold_07" / "log.csv")["stalled"].tolist() == [1, 1]
+    assert result.stalled_passes == [1, 2] and result.best_predicts_one_stage
+    assert result.restarted_after_pass is None  # the default only warns
+
+
+def test_rescale_restarts_once_with_the_remedy_and_resumes(
+    tmp_path, tiny_config, toy_nights, one_stage
+):
+    config = tiny_config.replace(on_stall="rescale", max_passes=RESTART_AFTER_PASSES + 2)
+    result = train(*toy_nights, config, tmp_path, progress=False)
+    assert result.restarted_after_pass == RESTART_AFTER_PASSES
+    assert (result.config.input_scale, result.config.segment_epochs) == (0.05, 360)
+    assert len(pd.read_csv(tmp_path / STALLED_DIR / "log.csv")) == RESTART_AFTER_PASSES
+    # the restart runs its own passes to the end (it restarts once, not again)
+    assert len(result.log) == config.max_passes
+    assert loop.load_checkpoint(result.best_path)["config"]["input_scale"] == 0.05
+    again = train(*toy_nights, config, tmp_path, progress=False)  # finished: returns at once
+    assert again.restarted_after_pass == RESTART_AFTER_PASSES
+    assert again.config == result.config
+    pd.testing.assert_frame_equal(again.log, result.log)
