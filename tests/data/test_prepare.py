@@ -170,8 +170,12 @@ def test_trim_wake_rules():
     # deepsleepnet: `?` dropped first, so the window ends 2 scored epochs after the sleep
     np.testing.assert_array_equal(trim_wake(labels, 2, "deepsleepnet"), [3, 4, 5, 6, 8])
     assert trim_wake(np.array([0, 0, UNSCORED, 0]), 2).size == 0
-    with pytest.raises(TinySleepNetError, match="unknown wake-trim rule 'none'"):
-        trim_wake(labels, 2, "none")
+    # none (MASS): every scored epoch, wake included
+    np.testing.assert_array_equal(
+        trim_wake(labels, 2, "none"), np.flatnonzero(labels != UNSCORED)
+    )
+    with pytest.raises(TinySleepNetError, match="unknown wake-trim rule 'sideways'"):
+        trim_wake(labels, 2, "sideways")
 
 
 def test_sixty_second_records_still_give_thirty_second_epochs(tmp_path):
@@ -223,7 +227,7 @@ def test_pairs_csv_errors(tmp_path):
 
 
 def test_folder_without_sleep_edf_files(tmp_path):
-    with pytest.raises(RecordingError, match="no Sleep-EDF PSG"):
+    with pytest.raises(RecordingError, match=r"no sleep-edf night found \(SC4ssNE0-PSG.edf"):
         prepare(tmp_path, tmp_path / "out", progress=False)
 
 

@@ -73,6 +73,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "for datasets other than Sleep-EDF",
     )
     parser.add_argument(
+        "--allow-truncated",
+        action="store_true",
+        help="prepare the part present of EDF/BDF files shorter than their header declares "
+        "(refused otherwise), with a warning",
+    )
+    parser.add_argument(
         "--jobs", type=int, default=2, help="nights prepared at once (default %(default)s)"
     )
     parser.set_defaults(func=run)
@@ -91,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         n_jobs=args.jobs,
         dataset=args.dataset,
         epoch_sec=args.epoch_sec,
+        allow_truncated=args.allow_truncated,
     )
     print(class_counts_table(manifest))
     print(f"wrote {len(manifest)} nights to {args.out}")

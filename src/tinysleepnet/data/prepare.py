@@ -1,14 +1,18 @@
-"""Preparing a dataset: PSG + hypnogram pairs -> scored 30-s epochs of one EEG channel.
+"""Preparing a dataset: PSG + hypnogram pairs -> scored epochs of one EEG channel.
 
 This follows the preprocessing behind the published TinySleepNet numbers (see the recipe):
 the signal is kept in microvolts as the file gives it, labels come from the hypnogram's
 onset/duration runs cut to the signal, long wake periods before and after sleep are trimmed,
-and epochs scored ``?`` or ``Movement time`` are dropped.
+and epochs scored ``?`` or ``Movement time`` are dropped. Each dataset
+(:data:`~tinysleepnet.data.datasets.DATASETS`) sets its channel, rate, epoch length and wake
+trim; MASS epochs are cut at the Base file's own onsets (:mod:`tinysleepnet.data.mass`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +24,23 @@ from tqdm.auto import tqdm
 
 from ..errors import RecordingError, TinySleepNetError
 from ..io.atomic import atomic_path, write_text_atomic
+from ..io.channels import ChannelSpec, read_channel
 from ..io.hypnogram import read_epoch_labels
-from ..io.recordings import read_eeg
 from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED
+from .datasets import dataset as dataset_named
+from .mass import read_annotated_epochs
 from .nights import MANIFEST, Night, load_night, save_night
-from .sleep_edf import find_sleep_edf_pairs
 
-#: Wake-trim rules: where the ``?`` and Movement epochs are dropped relative to the window.
-TRIM_RULES = ("authors", "deepsleepnet")
+#: Wake-trim rules: where the ``?`` and Movement epochs are dropped relative to the window;
+#: ``"none"`` keeps every scored epoch.
+TRIM_RULES = ("authors", "deepsleepnet", "none")
 
 #: Settings of a prepared folder, kept so that a rerun never mixes nights prepared otherwise.
 SETTINGS = "prepare.json"
 
 _WAKE = STAGES.index("W")
+
+logger = logging.getLogger("tinysleepnet")
 
 
 def trim_wake(labels: np.ndarray, edge_epochs: int, rule: str = "authors") -> np.ndarray:
@@ -47,11 +55,12 @@ def trim_wake(labels: np.ndarray, edge_epochs: int, rule: str = "authors") -> np
         Stage per epoch, :data:`~tinysleepnet.stages.UNSCORED` for ``?`` and Movement.
     edge_epochs : int
         Wake epochs kept on each side of the sleep period (60 = 30 min of 30-s epochs).
-    rule : {"authors", "deepsleepnet"}
+    rule : {"authors", "deepsleepnet", "none"}
         ``"authors"`` (TinySleepNet's code, used for the published numbers): unscored epochs
         count as not wake while the window is placed and are dropped afterwards.
         ``"deepsleepnet"``: unscored epochs are dropped first and the window is placed on
         what remains, which keeps less wake when ``?`` runs lie far from sleep.
+        ``"none"``: no trim, every scored epoch is kept (MASS).
 
     Returns
     -------
@@ -61,6 +70,8 @@ def trim_wake(labels: np.ndarray, edge_epochs: int, rule: str = "authors") -> np
     _check_rule(rule)
     if not np.any((labels != _WAKE) & (labels != UNSCORED)):
         return np.array([], dtype=np.int64)
+    if rule == "none":
+        return np.flatnonzero(labels != UNSCORED)
     if rule == "authors":
         candidates = np.arange(len(labels))
     else:
@@ -81,8 +92,11 @@ def prepare_night(
     sfreq: float = 100.0,
     wake_edge_min: float = 30.0,
     trim: str = "authors",
+    epoch_sec: float = EPOCH_SEC,
+    epochs_from: str = "signal",
+    allow_truncated: bool = False,
 ) -> Night:
-    """Cut one PSG into scored 30-s epochs of one EEG channel.
+    """Cut one PSG into scored epochs of one EEG channel.
 
     Parameters
     ----------
@@ -91,41 +105,60 @@ def prepare_night(
     name, subject, night
         Identity of the night, stored with it (see :class:`~tinysleepnet.data.nights.Night`).
     channel : str
-        EEG channel to keep.
+        EEG channel to keep: a channel spec such as ``"EEG Fpz-Cz"`` or
+        ``"EEG F4-CLE|EEG F4-LER minus EOG Left Horiz"`` (see
+        :class:`~tinysleepnet.io.channels.ChannelSpec`).
     sfreq : float
         Sampling rate in Hz the signal is resampled to if the file's differs (only down).
     wake_edge_min : float
         Minutes of wake kept before and after the sleep period.
-    trim : {"authors", "deepsleepnet"}
+    trim : {"authors", "deepsleepnet", "none"}
         Wake-trim rule, see :func:`trim_wake`.
+    epoch_sec : float
+        Epoch length in seconds.
+    epochs_from : {"signal", "annotations"}
+        ``"signal"``: epochs at multiples of ``epoch_sec`` from the first sample, labelled by
+        the hypnogram's runs (Sleep-EDF). ``"annotations"``: one epoch per scored
+        annotation, cut at its own onset (MASS's Base files).
 
     Returns
     -------
     Night
-        The kept epochs; a trailing partial epoch of the signal is dropped.
+        The kept epochs; a trailing partial epoch of the signal is dropped. Its ``channel``
+        is the channel spec's text, the same for every subject.
+
+    allow_truncated : bool
+        Prepare the part present of an EDF/BDF file cut short, with a warning, instead of
+        refusing it.
 
     Raises
     ------
     RecordingError
-        If either file cannot be used, the hypnogram is shorter than the signal, or no epoch
-        is scored as sleep.
+        If either file cannot be used, the EDF/BDF is truncated (unless
+        ``allow_truncated``), the hypnogram is shorter than the signal, or no epoch is
+        scored as sleep. Epochs with non-finite samples (NaN, Inf) are dropped, with a
+        warning naming the night and how many: training on them would make every loss NaN.
     """
-    recording = read_eeg(psg, channel, sfreq)
-    samples_per_epoch = EPOCH_SEC * recording.sfreq
+    recording = read_channel(psg, channel, sfreq, allow_truncated=allow_truncated)
+    samples_per_epoch = epoch_sec * recording.sfreq
     if not samples_per_epoch.is_integer():
         raise RecordingError(
             psg, f"{recording.sfreq:g} Hz does not give a whole number of samples per epoch"
         )
-    epochs = recording.epochs(int(samples_per_epoch))
-    labels = read_epoch_labels(hypnogram, len(epochs))
-    kept = trim_wake(labels, round(wake_edge_min * 60 / EPOCH_SEC), trim)
+    if epochs_from == "annotations":
+        epochs, labels = read_annotated_epochs(recording, hypnogram, epoch_sec)
+    else:
+        epochs = recording.epochs(int(samples_per_epoch))
+        labels = read_epoch_labels(hypnogram, len(epochs), epoch_sec)
+    kept = trim_wake(labels, round(wake_edge_min * 60 / epoch_sec), trim)
+    kept = _finite_only(epochs, kept, name, psg)
     if kept.size == 0:
         raise RecordingError(hypnogram, "no epoch of the signal is scored as sleep")
     return Night(
         signal_uv=epochs[kept],
         stages=labels[kept],
         sfreq=recording.sfreq,
-        channel=channel,
+        channel=ChannelSpec.parse(channel).text,
         subject=subject,
         night=night,
         start=recording.start.isoformat() if recording.start else "",
@@ -136,13 +169,18 @@ def prepare_night(
 def prepare(
     src: str | Path,
     out: str | Path,
-    channel: str = "EEG Fpz-Cz",
-    sfreq: float = 100.0,
+    channel: str | None = None,
+    sfreq: float | None = None,
     wake_edge_min: float = 30.0,
-    trim: str = "authors",
+    trim: str | None = None,
     pairs_csv: str | Path | None = None,
     n_jobs: int = 2,
     progress: bool = True,
+    *,
+    dataset: str = "sleep-edf",
+    epoch_sec: float | None = None,
+    subjects: Collection[str] | None = None,
+    allow_truncated: bool = False,
 ) -> pd.DataFrame:
     """Prepare every night of a dataset folder for training and evaluation.
 
@@ -155,19 +193,22 @@ def prepare(
     Parameters
     ----------
     src : str or Path
-        Folder with the recordings: Sleep-EDF files (found by name, see
-        :func:`~tinysleepnet.data.sleep_edf.find_sleep_edf_pairs`), or any dataset listed
-        in ``pairs_csv``.
+        Folder with the recordings: files named as ``dataset`` names them (Sleep-EDF's
+        ``SC4ssNE0-PSG.edf``, MASS's ``SS-NN-NNNN PSG.edf``), or any dataset listed in
+        ``pairs_csv``.
     out : str or Path
         Folder for the prepared nights.
-    channel : str
-        EEG channel to keep.
-    sfreq : float
+    channel : str or None
+        EEG channel spec to keep (see :class:`~tinysleepnet.io.channels.ChannelSpec`);
+        None takes the dataset's.
+    sfreq : float or None
         Sampling rate in Hz of the prepared signal; files sampled faster are resampled.
+        None takes the dataset's (Sleep-EDF 100, MASS 256).
     wake_edge_min : float
         Minutes of wake kept before and after each sleep period.
-    trim : {"authors", "deepsleepnet"}
-        Wake-trim rule, see :func:`trim_wake`.
+    trim : {"authors", "deepsleepnet", "none"} or None
+        Wake-trim rule, see :func:`trim_wake`; None takes the dataset's (Sleep-EDF
+        ``"authors"``, MASS ``"none"``).
     pairs_csv : str or Path or None
         CSV with columns ``psg``, ``hypnogram``, ``subject``, ``night`` (and optionally
         ``name``, default the PSG's file stem); relative paths are taken from ``src``.
@@ -175,6 +216,18 @@ def prepare(
         Nights prepared at once.
     progress : bool
         Show a progress bar.
+    dataset : str
+        Key of :data:`~tinysleepnet.data.datasets.DATASETS`: ``"sleep-edf"`` or
+        ``"mass-ss1"`` ... ``"mass-ss5"``. Gives the file naming, the way epochs are cut and
+        the defaults of ``channel``, ``sfreq``, ``epoch_sec`` and ``trim``.
+    epoch_sec : float or None
+        Epoch length in seconds; None takes the dataset's (30; MASS-SS4/SS5 20).
+    subjects : collection of str or None
+        Prepare only the nights of these subjects (e.g. ``"00"`` ... ``"19"`` for
+        Sleep-EDF-20); None prepares every night found.
+    allow_truncated : bool
+        Prepare the part present of EDF/BDF files cut short (with a warning) instead of
+        stopping on them.
 
     Returns
     -------
@@ -183,19 +236,32 @@ def prepare(
         ``n_epochs``, one count per stage, ``channel``, ``sfreq``, ``psg`` and ``hypnogram``.
     """
     src, out = Path(src), Path(out)
+    layout = dataset_named(dataset)
+    trim = trim or layout.trim
     _check_rule(trim)  # before any file is read
-    pairs = read_pairs_csv(pairs_csv, src) if pairs_csv is not None else find_sleep_edf_pairs(src)
+    pairs = read_pairs_csv(pairs_csv, src) if pairs_csv is not None else layout.find_pairs(src)
+    if subjects is not None:
+        pairs = pairs[pairs["subject"].isin(set(subjects))]
     if pairs.empty:
         raise RecordingError(
-            src, "no Sleep-EDF PSG (SC4ssNE0-PSG.edf) found; list other datasets in a pairs CSV"
+            src,
+            f"no {dataset} night found ({layout.file_pattern}); list other datasets in a pairs CSV",
         )
-    settings = {"channel": channel, "sfreq": sfreq, "wake_edge_min": wake_edge_min, "trim": trim}
+    settings = {
+        "channel": ChannelSpec.parse(channel or layout.channel).text,
+        "sfreq": sfreq or layout.sfreq,
+        "wake_edge_min": wake_edge_min,
+        "trim": trim,
+        "epoch_sec": epoch_sec or layout.epoch_sec,
+        "epochs_from": layout.epochs_from,
+    }
     _claim_folder(out, settings)
     # Threads rather than processes: reading and resampling run in NumPy/SciPy code that
     # releases the GIL, and threads skip starting workers that each import MNE (faster here).
     # MNE's log level is process-wide: set once here, not raced over by every thread's reads.
     jobs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
-        delayed(_prepare_or_skip)(pair, out, settings) for pair in pairs.to_dict("records")
+        delayed(_prepare_or_skip)(pair, out, settings, allow_truncated)
+        for pair in pairs.to_dict("records")
     )
     with mne.utils.use_log_level("error"):
         rows = list(
@@ -252,6 +318,20 @@ def _check_rule(rule: str) -> None:
         raise TinySleepNetError(f"unknown wake-trim rule {rule!r}; choose from {TRIM_RULES}")
 
 
+def _finite_only(epochs: np.ndarray, kept: np.ndarray, name: str, psg: str | Path) -> np.ndarray:
+    """``kept`` without the epochs holding a NaN or Inf sample, with a warning if any."""
+    finite = np.isfinite(epochs[kept]).all(axis=1)
+    if not finite.all():
+        logger.warning(
+            "%s: night %s: %d of %d epochs hold non-finite samples (NaN/Inf) and are dropped",
+            psg,
+            name,
+            int(np.sum(~finite)),
+            kept.size,
+        )
+    return kept[finite]
+
+
 def _claim_folder(out: Path, settings: dict[str, Any]) -> None:
     """Record the settings of ``out``; refuse a folder prepared with other settings."""
     path = out / SETTINGS
@@ -264,7 +344,9 @@ def _claim_folder(out: Path, settings: dict[str, Any]) -> None:
     write_text_atomic(path, json.dumps(settings))
 
 
-def _prepare_or_skip(pair: dict[str, Any], out: Path, settings: dict[str, Any]) -> dict[str, Any]:
+def _prepare_or_skip(
+    pair: dict[str, Any], out: Path, settings: dict[str, Any], allow_truncated: bool = False
+) -> dict[str, Any]:
     """Prepare one night unless a valid file of it exists; return its manifest row."""
     file = out / f"{pair['name']}.npz"
     try:
@@ -276,6 +358,7 @@ def _prepare_or_skip(pair: dict[str, Any], out: Path, settings: dict[str, Any]) 
             name=pair["name"],
             subject=pair["subject"],
             night=pair["night"],
+            allow_truncated=allow_truncated,
             **settings,
         )
         save_night(file, night)
