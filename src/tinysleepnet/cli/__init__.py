@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TinySleepNetError as err:
         print(f"tinysleepnet: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a read-only or full disk, a file where a folder should be
+        print(f"tinysleepnet: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("tinysleepnet: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
