@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -22,6 +23,7 @@ COMMANDS = (
     "release",
     "models",
     "finetune",
+    "reproduce",
     "predict",
     "merge",
     "export",
@@ -43,17 +45,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input)."""
     args = build_parser().parse_args(argv)
+    # The package's log (stages of long commands, which channel a recording gave) goes to
+    # stderr for the length of this command only.
+    logger = logging.getLogger("tinysleepnet")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("tinysleepnet: %(message)s"))
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
     try:
         return int(args.func(args))
     except TinySleepNetError as err:
         print(f"tinysleepnet: error: {err}", file=sys.stderr)
         return 2
-    except OSError as err:  # a read-only or full disk, a file where a folder should be
-        print(f"tinysleepnet: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("tinysleepnet: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 if __name__ == "__main__":

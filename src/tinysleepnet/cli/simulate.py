@@ -1,14 +1,16 @@
-"""``tinysleepnet simulate``: write simulated Sleep-EDF-shaped nights (PSG + hypnogram EDFs)."""
+"""``tinysleepnet simulate``: write simulated nights (PSG + hypnogram EDFs), Sleep-EDF or MASS."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from ..data.datasets import DATASETS, dataset
 from ..data.resources import psg_name_for
 from ..data.simulate import simulate_cohort, simulate_night
+from ..data.simulate_mass import simulate_mass_cohort
 from ..data.sleep_edf import parse_subjects
-from ..errors import RecordingError
+from ..errors import RecordingError, TinySleepNetError
 
 EPILOG = """\
 examples:
@@ -24,9 +26,14 @@ examples:
   # one night following your own hypnogram file
   tinysleepnet simulate sim --hypnogram SC4001EC-Hypnogram.edf
 
+  # MASS-SS3's layout: '01-03-0001 PSG.edf' + '01-03-0001 Base.edf' per subject
+  tinysleepnet simulate sim-mass --layout mass-ss3 --subjects 1-4 --n-epochs 120
+
 The files are named as in Sleep-EDF (SC4ssNE0-PSG.edf, SC4ssNx?-Hypnogram.edf), so
 `tinysleepnet prepare` reads them like the real corpus. The cohort's last night is stored in
-60-s data records, like Sleep-EDF's SC4362F0.
+60-s data records, like Sleep-EDF's SC4362F0. With --layout mass-ssN the nights are laid out
+as MASS ships them: the first scored epoch a few seconds into the PSG, epochs of the subset's
+length (20 s for SS4 and SS5), EEG named "EEG F4-CLE" (odd subjects) or "EEG F4-LER" (even).
 """
 
 
@@ -43,9 +50,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("out", type=Path, help="folder to write the EDF files to")
     parser.add_argument(
+        "--layout",
+        choices=DATASETS,
+        default="sleep-edf",
+        help="file layout of a dataset: Sleep-EDF (default) or a MASS subset",
+    )
+    parser.add_argument(
         "--subjects",
-        default="0,1",
-        help="subject numbers and ranges, e.g. 0-19 or 0,3,5-7 (default: 0,1)",
+        help="subject numbers and ranges, e.g. 0-19 or 0,3,5-7 (default: 0,1; MASS 1,2)",
     )
     parser.add_argument(
         "--hypnogram",
@@ -60,7 +72,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="follow the packaged official hypnograms (subjects 0-7) at their real length",
     )
     parser.add_argument(
-        "--n-epochs", type=int, help="30-s epochs per simulated night (default: 2800)"
+        "--n-epochs",
+        type=int,
+        help="epochs per simulated night (default: 2800; MASS: 8 h of scored epochs)",
     )
     parser.add_argument(
         "--difficulty",
@@ -83,6 +97,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    subset = dataset(args.layout).subset
+    if subset is not None:
+        if args.hypnogram or args.official:
+            raise TinySleepNetError("--hypnogram and --official are for the sleep-edf layout")
+        mass = simulate_mass_cohort(
+            args.out,
+            subset,
+            parse_subjects(args.subjects or "1,2"),
+            n_epochs=args.n_epochs,
+            seed=args.seed,
+            difficulty=args.difficulty,
+            n_jobs=args.jobs,
+        )
+        print(mass[["psg", "base", "n_epochs", "offset_sec", "eeg_channel"]].to_string(index=False))
+        return 0
     if args.hypnogram:
         for i, path in enumerate(args.hypnogram):
             try:
@@ -102,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     cohort = simulate_cohort(
         args.out,
-        parse_subjects(args.subjects),
+        parse_subjects(args.subjects or "0,1"),
         from_official=args.official,
         n_epochs=args.n_epochs,
         record_sec=args.record_sec,

@@ -63,7 +63,7 @@ def sleep_statistics(
     stages: np.ndarray,
     epoch_sec: float = EPOCH_SEC,
     *,
-    min_awakening_sec: float = EPOCH_SEC,
+    min_awakening_sec: float | None = None,
     excluded: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Standard sleep statistics of one night.
@@ -100,8 +100,9 @@ def sleep_statistics(
         epochs count only in TIB and ``unscored_min``.
     epoch_sec : float
         Length of one epoch, in seconds.
-    min_awakening_sec : float
-        Shortest run of wake counted as an awakening, in seconds (default: one epoch).
+    min_awakening_sec : float or None
+        Shortest run of wake counted as an awakening, in seconds; None: one epoch (20 s for
+        a model of 20-s epochs).
     excluded : ndarray of bool, shape (n_epochs,) or None
         Epochs whose signal was unscorable (their stage must be ``UNSCORED``); they count
         in ``excluded_min`` instead of ``unscored_min``, and not in sleep efficiency.
@@ -153,7 +154,9 @@ def sleep_statistics(
             waso_min=float(np.sum(period == _WAKE) * epoch_min),
             sme_pct=100.0 * tst / spt,
             rem_latency_min=float((rem[0] - onset) * epoch_min) if rem.size else None,
-            n_awakenings=int(np.sum((stage == _WAKE) & (length * epoch_sec >= min_awakening_sec))),
+            n_awakenings=int(
+                np.sum((stage == _WAKE) & (length * epoch_sec >= (min_awakening_sec or epoch_sec)))
+            ),
         )
     for class_id, name in enumerate(STAGES):
         minutes = float(np.sum(stages == class_id) * epoch_min)
