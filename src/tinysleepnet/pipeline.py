@@ -98,6 +98,7 @@ def run_pipeline(
         prepared,
         channel=config.channel,
         sfreq=config.sfreq,
+        epoch_sec=config.epoch_sec,
         n_jobs=n_jobs,
         progress=progress,
     )

@@ -104,6 +104,9 @@ def test_fold_predicts_only_its_test_nights(two_fold_run):
         done = json.loads((folder / cv.DONE_FILE).read_text())
         assert done["scores"]["n_epochs"] == N_EPOCHS * sum(s in subjects for s, _ in NIGHTS)
         assert (folder / "best.pt").is_file() and (folder / "log.csv").is_file()
+        # the fold's summary says whether training stalled (random nights: it may well)
+        assert done["stalled_passes"] in ([], [1]) and done["restarted_after_pass"] is None
+        assert isinstance(done["best_predicts_one_stage"], bool)
 
 
 def test_done_fold_is_skipped(two_fold_run, data_dir, monkeypatch):
@@ -115,7 +118,6 @@ def test_done_fold_is_skipped(two_fold_run, data_dir, monkeypatch):
         raise AssertionError("a finished fold was trained again")
 
     monkeypatch.setattr(cv, "train", no_training)
-    monkeypatch.setattr(cv, "load_nights", no_training)
     cv.cross_validate(data_dir, run_dir, n_folds=2, config=TINY, progress=False)
     assert done.stat().st_mtime_ns == before
 
@@ -205,13 +207,43 @@ def test_parallel_folds_give_the_sequential_result(two_fold_run, data_dir, tmp_p
             np.testing.assert_array_equal(np.load(path)["proba"], np.load(twin)["proba"])
 
 
+def test_refused_request_leaves_nothing_behind(data_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    command = ["cv", str(data_dir), "--out", str(run), "--quiet", "--device", "cpu"]
+    assert main([*command, "--folds", "10"]) == 2  # 6 subjects cannot make 10 folds
+    assert "cannot make 10 folds of 6 subjects" in capsys.readouterr().err
+    assert not run.exists() or not any(run.iterdir())
+    assert main([*command, "--folds", "2", "--fold", "5"]) == 2
+    assert not run.exists() or not any(run.iterdir())
+
+
+def test_run_settings_carry_the_nights_channel_rate_and_epoch(data_dir, tmp_path):
+    cv.cross_validate(
+        data_dir, tmp_path, n_folds=2, config=TINY.replace(sfreq=256.0), folds=[0], progress=False
+    )
+    saved = Config.load(tmp_path / cv.CONFIG_FILE)
+    assert (saved.sfreq, saved.epoch_sec, saved.channel) == (100.0, 30.0, "EEG Fpz-Cz")
+    assert Config.load(cv.fold_dir(tmp_path, 0) / "config.json") == saved
+
+
+def test_cli_offers_no_flags_it_does_not_read(capsys):
+    for command in ("cv", "train"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        for flag in ("--wake-edge-min", "--sfreq", "--epoch-sec", "--channel"):
+            assert flag not in text, (command, flag)
+        assert "--on-stall" in text and "--monitor" in text
+
+
 def test_cli_rerun_without_settings_continues_the_run(data_dir, tmp_path):
     run = tmp_path / "run"
     tiny_flags = [
         "--n-filters", "4", "--lstm-units", "4", "--batch-nights", "4",
         "--seq-len", "4", "--epochs", "1", "--patience", "1", "--device", "cpu",
     ]  # fmt: skip
-    args = ["cv", str(data_dir), "--folds", "2", "--out", str(run), "--quiet"]
-    assert main([*args, "--fold", "0", *tiny_flags]) == 0
-    assert main([*args, "--fold", "1"]) == 0  # no flags: the run's own settings
+    args = ["cv", str(data_dir), "--out", str(run), "--quiet"]
+    assert main([*args, "--folds", "2", "--fold", "0", *tiny_flags]) == 0
+    # no flags, not even --folds: the run's own settings and number of folds
+    assert main([*args, "--fold", "1"]) == 0
     assert cv.is_done(run, 1)

@@ -128,3 +128,17 @@ def test_cli_names_missing_folds(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "**PARTIAL: folds 0, 2 missing**" in printed
     assert str(tmp_path / "evaluation" / "confusion.png") in printed
+
+
+def test_folds_whose_best_checkpoint_predicts_one_stage_are_listed(tmp_path, monkeypatch):
+    stalled = ([0, 1, 2, 2, 3, 4, 2, 2, 0, 2], [2] * 10)  # all N2: a saturated network
+    monkeypatch.setitem(globals(), "FOLD_STAGES", [FOLD_STAGES[0], stalled, FOLD_STAGES[2]])
+    write_fake_run(tmp_path, finished=[0, 1, 2])
+    result = evaluate_run(tmp_path)
+    assert result["one_stage_folds"] == [1]
+    assert [row["top_share"] for row in result["folds"]][1] == 1.0
+    report = (tmp_path / "evaluation" / "scores.md").read_text()
+    assert "Training stalled" in report and "fold 1 (100 % N2)" in report
+    assert json.loads((tmp_path / "evaluation" / "scores.json").read_text())["one_stage_folds"] == [
+        1
+    ]

@@ -36,6 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Automatic sleep staging from one raw EEG channel with TinySleepNet.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    volume = parser.add_mutually_exclusive_group()
+    volume.add_argument(
+        "-v", "--verbose", dest="log_level", action="store_const", const=logging.DEBUG,
+        default=logging.INFO, help="log details too (before the command: tinysleepnet -v cv ...)",
+    )  # fmt: skip
+    volume.add_argument(
+        "-q", "--quiet", dest="log_level", action="store_const", const=logging.WARNING,
+        help="log warnings and errors only (one INFO line per pass and per fold otherwise)",
+    )  # fmt: skip
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f".{name}", __name__).add_parser(subparsers)
@@ -52,11 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setFormatter(logging.Formatter("tinysleepnet: %(message)s"))
     logger.addHandler(handler)
     level = logger.level
-    logger.setLevel(logging.INFO)
+    logger.setLevel(args.log_level)
     try:
         return int(args.func(args))
     except TinySleepNetError as err:
         print(f"tinysleepnet: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a read-only or full disk, a file where a folder should be
+        print(f"tinysleepnet: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tinysleepnet: interrupted; rerun the same command to resume", file=sys.stderr)

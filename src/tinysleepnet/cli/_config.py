@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import typing
+from collections.abc import Collection
 
 from ..config import PRESETS, Config, preset
 
@@ -33,15 +34,19 @@ def _flag_options(hint: object) -> dict[str, object]:
     return {"type": hint if hint in (int, float) else str}
 
 
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--preset`` and one ``--field-name`` flag per Config field (default: the preset's)."""
+def add_config_arguments(parser: argparse.ArgumentParser, exclude: Collection[str] = ()) -> None:
+    """Add ``--preset`` and one ``--field-name`` flag per Config field (default: the preset's).
+
+    ``exclude`` names fields the command does not read, which then get no flag (training
+    takes :data:`~tinysleepnet.config.DATA_FIELDS` from the prepared nights).
+    """
     group = parser.add_argument_group("model and training settings (defaults: the paper's recipe)")
     group.add_argument(
         "--preset", choices=sorted(PRESETS), help="named set of settings (default: paper)"
     )
     hints = typing.get_type_hints(Config)
     for field in dataclasses.fields(Config):
-        if field.name == "extra":
+        if field.name == "extra" or field.name in exclude:
             continue
         flags = [f"--{field.name.replace('_', '-')}", *_ALIASES.get(field.name, [])]
         default = field.default if field.default is not dataclasses.MISSING else None

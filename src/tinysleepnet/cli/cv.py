@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..evaluation.cv import cross_validate, is_done
+from ..config import DATA_FIELDS
+from ..evaluation.cv import cross_validate, is_done, read_folds
 from ..evaluation.report import evaluate_run
 from ._config import add_config_arguments, config_if_given
 from .evaluate import print_report
@@ -38,7 +39,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("data", type=Path, help="prepared nights (tinysleepnet prepare)")
     parser.add_argument(
-        "--folds", type=int, default=20, help="number of folds (20: Sleep-EDF-20, 10: -78)"
+        "--folds",
+        type=int,
+        help="number of folds (20: Sleep-EDF-20, 10: -78; default: the run's own, "
+        "or 20 for a new run)",
     )
     parser.add_argument("--out", type=Path, required=True, help="run directory (RUN)")
     parser.add_argument(
@@ -57,7 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="train N folds at once, each in its own process (several fit on one GPU)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
-    add_config_arguments(parser)
+    add_config_arguments(parser, exclude=DATA_FIELDS)
     parser.set_defaults(func=run)
 
 
@@ -71,9 +75,10 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         n_parallel=args.parallel,
     )
-    pending = [i for i in range(args.folds) if not is_done(args.out, i)]
+    n_folds = read_folds(args.out)["n_folds"]
+    pending = [i for i in range(n_folds) if not is_done(args.out, i)]
     if pending:
-        print(f"{args.folds - len(pending)} of {args.folds} folds done; still to run: {pending}")
+        print(f"{n_folds - len(pending)} of {n_folds} folds done; still to run: {pending}")
     else:
         print_report(evaluate_run(args.out))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import Config
+from ..config import DATA_FIELDS, Config
 from ..data.nights import load_nights
 from ..errors import TinySleepNetError
 from ..evaluation.folds import sorted_subjects, split_validation
@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(default: a seeded --valid-frac share of the subjects)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_config_arguments(parser)
+    add_config_arguments(parser, exclude=DATA_FIELDS)
     parser.set_defaults(func=run)
 
 

@@ -21,7 +21,7 @@ checkpoint: the validation subjects do that.
 from __future__ import annotations
 
 import json
-import sys
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,19 +36,24 @@ from ..errors import TinySleepNetError
 from ..io.atomic import atomic_path, write_json
 from ..prediction.inference import predict_proba
 from ..training.checkpoint import load_model
-from ..training.loop import resolve_device, train
+from ..training.loop import data_settings, resolve_device, train
 from .calibration import calibrate_checkpoint
 from .folds import Fold, make_folds
 from .metrics import scores
+
+logger = logging.getLogger("tinysleepnet")
 
 FOLDS_FILE = "folds.json"
 CONFIG_FILE = "config.json"
 DONE_FILE = "DONE"
 PREDICTIONS_DIR = "predictions"
 
+#: Folds of a new run when none are asked for: Sleep-EDF-20's protocol.
+DEFAULT_FOLDS = 20
+
 #: Settings that may differ between the calls running the folds of one run: the device of
-#: each machine and free-form notes.
-_FREE_FIELDS = ("device", "extra")
+#: each machine, what to do on a stall, and free-form notes.
+_FREE_FIELDS = ("device", "extra", "on_stall")
 
 
 def fold_dir(run_dir: str | Path, index: int) -> Path:
@@ -111,7 +116,7 @@ def run_fold(
 def cross_validate(
     data_dir: str | Path,
     run_dir: str | Path,
-    n_folds: int = 20,
+    n_folds: int | None = None,
     config: Config | None = None,
     folds: Sequence[int] | None = None,
     progress: bool = True,
@@ -119,22 +124,26 @@ def cross_validate(
 ) -> list[Path]:
     """Run the folds of a subject-wise cross-validation that are not done yet.
 
+    Everything is checked (fold indices, the folds the subjects allow, the settings against
+    an existing run's) before anything is written, so a refused call leaves no trace.
+
     Parameters
     ----------
     data_dir : str or Path
         Prepared nights (the output of ``tinysleepnet prepare``).
     run_dir : str or Path
         Run directory shared by all folds; created if needed.
-    n_folds : int
+    n_folds : int or None
         Number of folds over the sorted subject ids (20 for Sleep-EDF-20, 10 for -78).
+        ``None``: the run's own, or :data:`DEFAULT_FOLDS` for a new run.
     config : Config or None
-        Settings of every fold. ``None`` reuses ``RUN/config.json``, or the paper's
-        defaults for a new run. Settings other than ``device`` and ``extra`` must
-        match the run's.
+        Settings of every fold; their channel, rate and epoch length are the nights'.
+        ``None`` reuses ``RUN/config.json``, or the paper's defaults for a new run.
+        Settings other than ``device``, ``extra`` and ``on_stall`` must match the run's.
     folds : sequence of int or None
         Indices (0-based) of the folds to run; ``None`` runs them all.
     progress : bool
-        Print one line per fold and show the training progress bars (on stderr).
+        Show the training progress bars (on stderr, when it is a terminal).
     n_parallel : int
         Folds trained at once, each in its own process on the configured device. The
         network is small, so one GPU can hold several folds and keep busy; on a CPU the
@@ -148,34 +157,39 @@ def cross_validate(
     Raises
     ------
     TinySleepNetError
-        If a fold index is out of range, or the run directory was made with another
-        data folder, number of folds, subjects or settings.
+        If a fold index is out of range, the subjects cannot make ``n_folds`` folds, the
+        nights differ in channel, rate or epoch length, or the run directory was made with
+        other nights, number of folds, subjects or settings.
     """
     run_dir = Path(run_dir)
+    stored = read_folds(run_dir) if (run_dir / FOLDS_FILE).is_file() else {}
+    n_folds = n_folds or stored.get("n_folds", DEFAULT_FOLDS)
     indices = list(range(n_folds)) if folds is None else list(dict.fromkeys(folds))
     if bad := [i for i in indices if not 0 <= i < n_folds]:
         raise TinySleepNetError(f"fold {bad[0]} out of range: folds are 0..{n_folds - 1}")
-    config = _run_config(run_dir, config)
-    plan = {"data": _data_identity(data_dir), "n_folds": n_folds}
+    nights = load_nights(data_dir)
+    config = _run_config(run_dir, config, data_settings(nights))
+    splits = make_folds(
+        {night.subject for night in nights}, n_folds, valid_frac=config.valid_frac, seed=config.seed
+    )
+    plan = {
+        "data": _data_identity(data_dir),
+        "n_folds": n_folds,
+        "valid_frac": config.valid_frac,
+        "seed": config.seed,
+        "folds": [_fold_to_dict(fold) for fold in splits],
+    }
     _check_plan(run_dir, plan)
+    if not (run_dir / CONFIG_FILE).is_file():
+        config.save(run_dir / CONFIG_FILE)
+    write_json(run_dir / FOLDS_FILE, plan)
     pending = [i for i in indices if not is_done(run_dir, i)]
-    if pending:
-        nights = load_nights(data_dir)
-        subjects = {night.subject for night in nights}
-        splits = make_folds(subjects, n_folds, valid_frac=config.valid_frac, seed=config.seed)
-        plan |= {
-            "valid_frac": config.valid_frac,
-            "seed": config.seed,
-            "folds": [_fold_to_dict(fold) for fold in splits],
-        }
-        _check_plan(run_dir, plan)
-        write_json(run_dir / FOLDS_FILE, plan)
-        if n_parallel > 1 and len(pending) > 1:
-            del nights  # each worker loads its own copy
-            _run_in_parallel(data_dir, run_dir, [splits[i] for i in pending], config, n_parallel)
-        else:
-            for i in pending:
-                _run_one_fold(nights, splits[i], config, fold_dir(run_dir, i), progress=progress)
+    if n_parallel > 1 and len(pending) > 1:
+        del nights  # each worker loads its own
+        _run_in_parallel(data_dir, run_dir, [splits[i] for i in pending], config, n_parallel)
+    else:
+        for i in pending:
+            _run_one_fold(nights, splits[i], config, fold_dir(run_dir, i), progress=progress)
     return [fold_dir(run_dir, i) for i in indices]
 
 
@@ -195,19 +209,18 @@ def _fold_worker(
 ) -> None:
     torch.set_num_threads(threads)
     _run_one_fold(load_nights(data_dir), fold, config, out_dir, progress=False)
-    print(f"fold {fold.index}: done", file=sys.stderr)
 
 
-def _run_config(run_dir: Path, config: Config | None) -> Config:
-    """The run's settings: written on first use, then required to stay the same."""
+def _run_config(run_dir: Path, config: Config | None, data: dict[str, Any]) -> Config:
+    """The run's settings with the nights' channel, rate and epoch length: those stored in
+    the run when there is one (``config`` must then agree with them), else ``config``."""
     path = run_dir / CONFIG_FILE
     if not path.is_file():
-        config = config if config is not None else Config()
-        config.save(path)
-        return config
+        return (config if config is not None else Config()).replace(**data)
     saved = Config.load(path)
     if config is None:
         return saved
+    config = config.replace(**data)
     if detail := config.differences(saved, ignore=_FREE_FIELDS):
         raise TinySleepNetError(
             f"{path}: settings differ from this run's: {detail}; "
@@ -267,8 +280,7 @@ def _run_one_fold(
         return [night for night in nights if night.subject in wanted]
 
     test = nights_of(fold.test_subjects)
-    if progress:
-        print(f"fold {fold.index}: test subjects {', '.join(fold.test_subjects)}", file=sys.stderr)
+    logger.info("fold %d: test subjects %s", fold.index, ", ".join(fold.test_subjects))
     result = train(
         nights_of(fold.train_subjects),
         nights_of(fold.valid_subjects),
@@ -286,11 +298,28 @@ def _run_one_fold(
         np.concatenate([night.stages for night in test]),
         np.concatenate([proba.argmax(axis=1) for proba in probas]),
     )
-    done = {**_fold_to_dict(fold), "best_pass": result.best_pass, "scores": fold_scores}
+    done = {
+        **_fold_to_dict(fold),
+        "best_pass": result.best_pass,
+        "scores": fold_scores,
+        "stalled_passes": result.stalled_passes,
+        "best_predicts_one_stage": result.best_predicts_one_stage,
+        "restarted_after_pass": result.restarted_after_pass,
+    }
     write_json(out_dir / DONE_FILE, done)
-    if progress:
-        print(
-            f"fold {fold.index}: ACC {fold_scores['acc']:.3f}  MF1 {fold_scores['mf1']:.3f}  "
-            f"kappa {fold_scores['kappa']:.3f}  ({fold_scores['n_epochs']} test epochs)",
-            file=sys.stderr,
+    logger.info(
+        "fold %d: ACC %.3f  MF1 %.3f  kappa %.3f  (%d test epochs)",
+        fold.index,
+        fold_scores["acc"],
+        fold_scores["mf1"],
+        fold_scores["kappa"],
+        fold_scores["n_epochs"],
+    )
+    if result.best_predicts_one_stage:
+        logger.warning(
+            "fold %d: its best checkpoint still predicts %.0f %% of the validation epochs "
+            "as %s; rerun the fold with --on-stall rescale or --preset fast",
+            fold.index,
+            100 * result.best_score["top_share"],
+            result.best_score["top_stage"],
         )

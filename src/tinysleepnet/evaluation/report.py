@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 from ..errors import TinySleepNetError
 from ..io.atomic import write_figure, write_json, write_text_atomic
 from ..stages import STAGES
+from ..training.stall import ONE_STAGE_SHARE, top_stage
 from .calibration import calibration_summary, checkpoint_temperature, plot_reliability
 from .cv import PREDICTIONS_DIR, fold_dir, is_done, read_folds
 from .metrics import scores
@@ -84,6 +85,9 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
             "reliability": str(out_dir / "reliability.png"),
         },
     }
+    result["one_stage_folds"] = [
+        row["fold"] for row in result["folds"] if row["top_share"] >= ONE_STAGE_SHARE
+    ]
     result["calibration"] = _calibration(run_dir, scored, result["paths"]["reliability"])
     write_json(result["paths"]["json"], result)
     write_text_atomic(result["paths"]["markdown"], summary_markdown(result))
@@ -101,6 +105,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
     lines = [f"# {_title(result)}", ""]
     if result["partial"]:
         lines += [f"**PARTIAL: {_missing_text(result['missing_folds'])}**", ""]
+    lines += _one_stage_lines(result)
     lines += [
         f"{pooled['n_epochs']} test epochs from {len(result['folds'])} of {result['n_folds']} "
         "folds, pooled in one confusion matrix.",
@@ -258,16 +263,34 @@ def _calibration_lines(calibration: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def _one_stage_lines(result: dict[str, Any]) -> list[str]:
+    """A warning naming the folds whose best checkpoint still stages nearly all one stage."""
+    rows = [row for row in result["folds"] if row["fold"] in result.get("one_stage_folds", [])]
+    if not rows:
+        return []
+    named = ", ".join(
+        f"fold {row['fold']} ({100 * row['top_share']:.0f} % {row['top_stage']})" for row in rows
+    )
+    return [
+        f"**Training stalled: the best checkpoint of {named} predicts one stage for nearly "
+        "every test epoch; rerun those folds with `--on-stall rescale` or `--preset fast`.**",
+        "",
+    ]
+
+
 def _fold_row(
     fold: dict[str, Any], expert: np.ndarray, predicted: np.ndarray, n_nights: int
 ) -> dict[str, Any]:
     """One line of the per-fold table: the fold's subjects and its own test scores."""
     fold_scores = scores(expert, predicted)
+    stage, share = top_stage(predicted)
     return {
         "fold": fold["fold"],
         "test_subjects": fold["test_subjects"],
         "n_nights": n_nights,
         **{k: fold_scores[k] for k in ("n_epochs", "acc", "mf1", "kappa")},
+        "top_stage": stage,
+        "top_share": share,
     }
 
 
