@@ -20,10 +20,11 @@ from tinysleepnet.training.checkpoint import save_checkpoint
 pytest.importorskip("onnxruntime")
 
 
-@pytest.fixture(scope="module")
-def network() -> TinySleepNet:
+@pytest.fixture(scope="module", params=[True, False], ids=["peephole-lstm", "fused-lstm"])
+def network(request) -> TinySleepNet:
+    """The paper's peephole LSTM (ONNX's LSTM operator with peepholes) and the fused one."""
     torch.manual_seed(2)
-    net = TinySleepNet(Config(n_filters=16, lstm_units=16))
+    net = TinySleepNet(Config(n_filters=16, lstm_units=16, peepholes=request.param))
     with torch.no_grad():  # scales and shifts away from the identity, as after training
         for p in net.parameters():
             p.add_(0.1 * torch.randn_like(p))

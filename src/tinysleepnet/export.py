@@ -59,8 +59,6 @@ def export_onnx(model: TinySleepNet, path: str | Path) -> Path:
     Path
         The written file.
     """
-    if model.config.peepholes:
-        raise TinySleepNetError("ONNX export supports the fused LSTM only (peepholes=False)")
     try:
         import onnx
     except ImportError as err:

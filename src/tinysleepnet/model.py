@@ -10,7 +10,7 @@ one epoch at a time.
 from __future__ import annotations
 
 import math
-from typing import cast
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -132,6 +132,8 @@ class PeepholeLSTM(nn.Module):
             self.input_proj.bias[hidden_size : 2 * hidden_size].fill_(1.0)
 
     def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        if torch.onnx.is_in_onnx_export():
+            return self._onnx(x, state)
         h, c = state[0][0], state[1][0]
         gates_x = self.input_proj(x)
         hidden_weight = self.hidden_proj.weight.t()
@@ -145,6 +147,60 @@ class PeepholeLSTM(nn.Module):
             h = torch.sigmoid(torch.addcmul(o, peep_output, c)) * torch.tanh(c)
             outputs.append(h)
         return torch.stack(outputs, dim=1), (h[None], c[None])
+
+    def _onnx(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """The same computation through :class:`_OnnxLSTM`, in ONNX's layout."""
+
+        def gates_ifgo_to_iofg(t: torch.Tensor) -> torch.Tensor:
+            i, f, g, o = t.chunk(4)
+            return torch.cat([i, o, f, g])[None]
+
+        w = gates_ifgo_to_iofg(self.input_proj.weight)
+        r = gates_ifgo_to_iofg(self.hidden_proj.weight)
+        bias = gates_ifgo_to_iofg(self.input_proj.bias)
+        b = torch.cat([bias, torch.zeros_like(bias)], dim=1)
+        p = torch.cat([self.peep[0], self.peep[2], self.peep[1]])[None]
+        y, h, c = _OnnxLSTM.apply(x.transpose(0, 1), w, r, b, p, state[0], state[1])
+        return y[:, 0].transpose(0, 1), (h, c)
+
+
+class _OnnxLSTM(torch.autograd.Function):
+    """ONNX's ``LSTM`` operator with peepholes, for exporting :class:`PeepholeLSTM`.
+
+    Tracing the Python time loop would fix the number of epochs at the example's; the ONNX
+    operator serves any number, and ONNX Runtime runs it as one kernel. Arguments follow the
+    operator (sequence-first ``x``, gates ordered input, output, forget, cell; peepholes
+    input, output, forget); :meth:`forward` computes the same, so the trace has its shapes.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        x: torch.Tensor,
+        w: torch.Tensor,
+        r: torch.Tensor,
+        b: torch.Tensor,
+        p: torch.Tensor,
+        h0: torch.Tensor,
+        c0: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        h, c = h0[0], c0[0]
+        w_b, r_b = b[0].chunk(2)
+        p_i, p_o, p_f = p[0].chunk(3)
+        outputs = []
+        for x_t in x:
+            i, o, f, g = (x_t @ w[0].T + w_b + h @ r[0].T + r_b).chunk(4, dim=-1)
+            c = torch.sigmoid(f + p_f * c) * c + torch.sigmoid(i + p_i * c) * torch.tanh(g)
+            h = torch.sigmoid(o + p_o * c) * torch.tanh(c)
+            outputs.append(h)
+        return torch.stack(outputs)[:, None], h[None], c[None]
+
+    @staticmethod
+    def symbolic(g, x, w, r, b, p, h0, c0):
+        no_lengths = g.op("prim::Constant")
+        no_lengths.setType(torch._C.OptionalType.ofTensor())
+        units = r.type().sizes()[-1]
+        return g.op("LSTM", x, w, r, b, no_lengths, h0, c0, p, hidden_size_i=units, outputs=3)
 
 
 def _truncated_normal_fan_in_(weight: torch.Tensor, fan_in: int) -> None:
