@@ -90,6 +90,12 @@ def test_mass_row_end_to_end_and_resumed(tmp_path, capsys):
     assert "# TinySleepNet vs the paper: MASS-SS3" in captured.out
     assert "[4/4] evaluating" in captured.err
     check_comparison(run, "mass-ss3")
+    # the trained model stages a MASS PSG on its own derived channel, in 30-s epochs
+    psg = str(data / "01-03-0002 PSG.edf")
+    model = str(run / "fold_00" / "best.pt")
+    assert main(["predict", psg, "--model", model, "--out", str(tmp_path / "staged")]) == 0
+    csv = (tmp_path / "staged" / "01-03-0002 PSG_hypnogram.csv").read_text().splitlines()
+    assert csv[1].startswith("0,30,")
 
 
 def test_mass_row_without_data_says_what_it_needs(tmp_path, capsys):
