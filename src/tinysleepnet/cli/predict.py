@@ -37,7 +37,8 @@ from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
 _ALIGN_TOLERANCE_SEC = 1.0
 
 _DESCRIPTION = """\
-Stage each recording (EDF, EDF+, BDF, FIF or any format MNE reads) in 30-s epochs and write,
+Stage each recording (EDF, EDF+, BDF, FIF or any format MNE reads) in epochs of the model's
+length (30 s; 20 s for a MASS-SS4/SS5 model) and write,
 into DIR, named after the recording: <name>_hypnogram.csv (stage and probabilities per
 epoch), <name>_hypnogram.edf (EDF+ annotations), <name>_hypnogram.png (hypnogram and
 hypnodensity), <name>_statistics.json/.txt (TST, sleep efficiency, latencies, WASO...) and,

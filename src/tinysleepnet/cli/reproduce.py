@@ -35,9 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "reproduce",
         help="run a row of the paper's table end to end and compare with it",
         description=(
-            "Download (Sleep-EDF), prepare with the row's channel, rate and epoch length, run "
-            "the row's subject-wise folds with the paper's recipe, evaluate, and compare "
-            "ACC, MF1, kappa, per-stage F1 and the pooled test-epoch count with the paper."
+            "Download (Sleep-EDF), prepare with the row's channel, rate and epoch length, run\n"
+            "the row's subject-wise folds with the paper's recipe, evaluate, and compare ACC,\n"
+            "MF1, kappa, per-stage F1 and the pooled test-epoch count with the paper."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

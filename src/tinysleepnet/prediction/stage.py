@@ -442,7 +442,8 @@ def stage(
     Returns
     -------
     StagingResult
-        One stage per whole 30-s epoch; a trailing partial epoch is not staged. The
+        One stage per whole epoch of the model's length (``config.epoch_sec``: 30 s, or
+        20 s for a model of MASS-SS4/SS5); a trailing partial epoch is not staged. The
         probabilities are calibrated by the model's temperature (1.0 when it has none;
         an ONNX graph carries none). Epochs that
         fail the quality checks get no stage (:attr:`StagingResult.quality` says why), and
