@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import shutil
 from pathlib import Path
 
@@ -238,6 +239,19 @@ def test_other_settings_need_another_folder(tmp_path):
     prepare(src, tmp_path / "out", progress=False)
     with pytest.raises(RecordingError, match="prepared with other settings"):
         prepare(src, tmp_path / "out", trim="deepsleepnet", progress=False)
+
+
+def test_folder_recorded_before_epoch_settings_is_still_resumed(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    write_night(src, "SC4001E0", SHORT_NIGHT, channels={"EEG Fpz-Cz": 100.0})
+    first = prepare(src, tmp_path / "out", progress=False)
+    settings = tmp_path / "out" / "prepare.json"
+    earlier = {"channel": "EEG Fpz-Cz", "sfreq": 100.0, "wake_edge_min": 30.0, "trim": "authors"}
+    settings.write_text(json.dumps(earlier))  # as written before epoch_sec was a setting
+    pd.testing.assert_frame_equal(prepare(src, tmp_path / "out", progress=False), first)
+    with pytest.raises(RecordingError, match="prepared with other settings"):
+        prepare(src, tmp_path / "out", epoch_sec=20.0, progress=False)
 
 
 def test_damaged_night_file_is_prepared_again(tmp_path):

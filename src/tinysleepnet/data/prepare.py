@@ -38,6 +38,9 @@ TRIM_RULES = ("authors", "deepsleepnet", "none")
 #: Settings of a prepared folder, kept so that a rerun never mixes nights prepared otherwise.
 SETTINGS = "prepare.json"
 
+#: What folders recorded before these settings existed were prepared with (Sleep-EDF epochs).
+_EARLIER = {"epoch_sec": EPOCH_SEC, "epochs_from": "signal"}
+
 _WAKE = STAGES.index("W")
 
 logger = logging.getLogger("tinysleepnet")
@@ -333,9 +336,13 @@ def _finite_only(epochs: np.ndarray, kept: np.ndarray, name: str, psg: str | Pat
 
 
 def _claim_folder(out: Path, settings: dict[str, Any]) -> None:
-    """Record the settings of ``out``; refuse a folder prepared with other settings."""
+    """Record the settings of ``out``; refuse a folder prepared with other settings.
+
+    A folder recorded before a setting existed was prepared with its :data:`_EARLIER`
+    value, so it is still taken for that value.
+    """
     path = out / SETTINGS
-    if path.is_file() and json.loads(path.read_text(encoding="utf-8")) != settings:
+    if path.is_file() and {**_EARLIER, **json.loads(path.read_text(encoding="utf-8"))} != settings:
         raise RecordingError(
             out,
             f"prepared with other settings ({path.read_text(encoding='utf-8').strip()}); "
