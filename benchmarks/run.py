@@ -18,7 +18,13 @@ Measures:
   carried): forward, class-weighted cross-entropy with padded positions at weight 0, L2 on
   the conv kernels, backward, clipping to global norm 5, Adam. Reported as epochs per second.
 * ``night``: staging a 1000-epoch night (probabilities of every epoch), seconds.
+* ``fast-peephole`` (train, night): the paper's peephole LSTM cell instead of the fused
+  ``nn.LSTM`` of the other rows; its cost over ``fast`` is printed below the table (the
+  issue's budget: a training step at most 15 % slower).
 * ``online``: staging one epoch with the state carried, as an online stager does, ms per epoch.
+* ``checks``: the signal checks staging adds before the network (per-epoch quality, the
+  amplitude against the training nights) on the same 1000-epoch night, seconds; printed
+  also as a share of ``night``/``fast`` (the issue's budget: under 5 %).
 
 Besides the wall-clock median, the table gives the median CPU time of one run (all threads,
 ``time.process_time``): on a machine shared with other work it is the steadier figure.
@@ -47,6 +53,7 @@ from plain import PlainTinySleepNet, copy_weights
 from plain import predict_proba as plain_predict_proba
 from tinysleepnet import model as model_module
 from tinysleepnet.config import Config
+from tinysleepnet.io.quality import epoch_quality, live_epochs, median_amplitude_uv
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.inference import predict_proba
 from tinysleepnet.stages import N_STAGES
@@ -56,19 +63,22 @@ RUNS = [
     ("train", "plain"),
     ("train", "fast"),
     ("train", "fast-bf16"),
+    ("train", "fast-peephole"),
     ("night", "plain"),
     ("night", "fast-ungrouped"),
     ("night", "fast"),
     ("night", "fast-bf16"),
+    ("night", "fast-peephole"),
     ("night", "onnx"),
     ("online", "plain"),
     ("online", "fast"),
     ("online", "onnx"),
+    ("checks", "quality"),
 ]
 NIGHT_EPOCHS = 1000
 #: Timed runs per measure (after a warm-up).
-REPEATS = {"train": 15, "night": 9, "online": 200}
-QUICK_REPEATS = {"train": 3, "night": 3, "online": 20}
+REPEATS = {"train": 15, "night": 9, "online": 200, "checks": 9}
+QUICK_REPEATS = {"train": 3, "night": 3, "online": 20, "checks": 3}
 
 
 def macs_per_epoch(config: Config) -> dict[str, int]:
@@ -86,13 +96,20 @@ def macs_per_epoch(config: Config) -> dict[str, int]:
     }
 
 
+def bench_config(impl: str) -> Config:
+    """The network measured: the paper's, with the fused LSTM of the plain port (whose
+    weights it shares) except in the ``*-peephole`` rows, which measure the paper's cell."""
+    return Config(peepholes=impl.endswith("peephole"))
+
+
 def _models(
     impl: str, config: Config, device: torch.device
 ) -> tuple[TinySleepNet, PlainTinySleepNet]:
     torch.manual_seed(0)
     fast = TinySleepNet(config).to(device)
-    plain = PlainTinySleepNet(config).to(device)
-    copy_weights(fast, plain)
+    plain = PlainTinySleepNet(config.replace(peepholes=False)).to(device)
+    if not config.peepholes:
+        copy_weights(fast, plain)
     return fast, plain
 
 
@@ -182,6 +199,18 @@ def _online(impl: str, config: Config, device: torch.device) -> Callable[[], Non
     return one_epoch
 
 
+def _checks(impl: str, config: Config, device: torch.device) -> Callable[[], None]:
+    """What :func:`~tinysleepnet.prediction.stage.stage` runs on a night besides the network."""
+    rng = np.random.default_rng(0)
+    night = rng.normal(0, 30, (NIGHT_EPOCHS, config.epoch_samples)).astype(np.float32)
+
+    def check() -> None:
+        median_amplitude_uv(night, live_epochs(night))
+        epoch_quality(night)
+
+    return check
+
+
 def _onnx_model(model: TinySleepNet) -> Any:
     from tinysleepnet.export import export_onnx
     from tinysleepnet.prediction.onnx_backend import OnnxModel
@@ -195,8 +224,8 @@ def measure(task: str, impl: str, repeats: int, threads: int, device_name: str) 
     """Times (s) of ``repeats`` warm runs of one measurement and its extra peak memory (MiB)."""
     torch.set_num_threads(threads)
     device = torch.device(device_name)
-    config = Config()
-    build = {"train": _train, "night": _night, "online": _online}[task]
+    config = bench_config(impl)
+    build = {"train": _train, "night": _night, "online": _online, "checks": _checks}[task]
     work = build(impl, config, device, repeats) if task == "train" else build(impl, config, device)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if device.type == "cuda":
@@ -226,7 +255,7 @@ def measure(task: str, impl: str, repeats: int, threads: int, device_name: str) 
 def _agreement(threads: int) -> dict[str, float]:
     """Stage agreement and largest probability gap of the bf16 and ONNX paths vs float32."""
     torch.set_num_threads(threads)
-    config = Config()
+    config = bench_config("fast")
     fast, _ = _models("fast", config, torch.device("cpu"))
     fast.eval()
     rng = np.random.default_rng(1)
@@ -259,12 +288,12 @@ def _row(result: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
     epochs = Config().batch_nights * Config().seq_len
     if task == "train":
         figure, unit, value = f"{epochs / seconds:,.0f}", "epochs/s", epochs / seconds
-    elif task == "night":
+    elif task in ("night", "checks"):
         figure, unit, value = f"{seconds:.3f}", f"s / {NIGHT_EPOCHS}-epoch night", 1 / seconds
     else:
         figure, unit, value = f"{seconds * 1e3:.2f}", "ms / epoch", 1 / seconds
     speedup = ""
-    if baseline is not None and "error" not in baseline:
+    if baseline is not None and "error" not in baseline and task != "checks":
         base = median(baseline["times"])
         base_value = (epochs if task == "train" else 1) / base
         speedup = f"{value / base_value:.2f}x"
@@ -279,12 +308,32 @@ def _print_table(rows: list[list[str]]) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
 
 
+def _print_peephole_cost(results: list[dict[str, Any]]) -> None:
+    """How much slower the paper's peephole cell is than the fused LSTM, per measure."""
+    times = {(r["task"], r["impl"]): median(r["times"]) for r in results if "error" not in r}
+    for task in ("train", "night"):
+        if (task, "fast-peephole") in times and (task, "fast") in times:
+            extra = times[task, "fast-peephole"] / times[task, "fast"] - 1
+            print(f"peephole LSTM vs fused, {task}: {100 * extra:+.1f} % time")
+
+
+def _print_checks_share(results: list[dict[str, Any]]) -> None:
+    """The signal checks' time as a share of staging a clean night with the fast path."""
+    times = {(r["task"], r["impl"]): median(r["times"]) for r in results if "error" not in r}
+    if ("checks", "quality") in times and ("night", "fast") in times:
+        share = times["checks", "quality"] / times["night", "fast"]
+        print(f"signal checks: {share:.1%} of staging a clean {NIGHT_EPOCHS}-epoch night")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.add_argument(
+        "--only", help="comma-separated measures to run (train, night, online, checks)"
+    )
     parser.add_argument("--worker", nargs=2, metavar=("MEASURE", "IMPL"), help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -303,6 +352,8 @@ def main() -> None:
         + f"; total {sum(macs.values()) / 1e6:.1f} M"
     )
     runs = [run for run in RUNS if args.device == "cpu" or run[1] != "onnx"]
+    if args.only:
+        runs = [run for run in runs if run[0] in args.only.split(",")]
     results, rows, baselines = [], [], {}
     for task, impl in runs:
         result = _run_worker(task, impl, args)
@@ -311,6 +362,8 @@ def main() -> None:
         results.append(result)
     print()
     _print_table(rows)
+    _print_checks_share(results)
+    _print_peephole_cost(results)
     agreement = _agreement(args.threads) if args.device == "cpu" else {}
     for name, value in agreement.items():
         print(f"{name}: {value:.4g}")
