@@ -108,6 +108,16 @@ def test_signal_is_cut_at_the_base_files_onsets(tmp_path):
     np.testing.assert_array_equal(stages, [0, 1])
 
 
+def test_base_file_starting_later_moves_the_onsets(tmp_path):
+    sfreq = 10.0
+    signal = np.arange(900, dtype=np.float32)  # 90 s
+    base = tmp_path / "01-03-0001 Base.edf"
+    write_annotations_edf(base, [(7.0, 30.0, "Sleep stage 2")], START + dt.timedelta(seconds=2))
+    recording = Recording(signal, sfreq, "EEG", START, tmp_path / "01-03-0001 PSG.edf")
+    epochs, _ = read_annotated_epochs(recording, base, 30.0)
+    assert epochs[0, 0] == 90  # 7 s after a start 2 s into the recording
+
+
 @pytest.mark.parametrize(("subset", "epoch_sec"), [(3, 30.0), (5, 20.0)])
 def test_simulated_mass_cohort_prepares_at_256_hz(tmp_path, subset, epoch_sec):
     cohort = simulate_mass_cohort(tmp_path / "rec", subset, [1, 2], n_epochs=60)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import RecordingError
 from ..io.hypnogram import read_hypnogram
-from ..io.recordings import Recording
+from ..io.recordings import Recording, edf_start
 from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
 
 logger = logging.getLogger("tinysleepnet")
@@ -153,8 +153,8 @@ def read_annotated_epochs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The epochs of ``recording`` its Base file scores, and their stages.
 
-    Onsets are taken from the recording's start: when the Base file's start differs, its
-    onsets are moved by the difference (whole seconds; EDF headers keep no finer time).
+    Onsets count from the Base file's start: when it differs from the recording's (both
+    read from their EDF headers), the onsets are moved by the difference.
 
     Returns
     -------
@@ -164,12 +164,10 @@ def read_annotated_epochs(
         Class ids 0..4, :data:`~tinysleepnet.stages.UNSCORED` for ``?``.
     """
     annotations = read_hypnogram(base)
+    base_start = edf_start(base)
     shift_sec = 0.0
-    if annotations.orig_time is not None and recording.start is not None:
-        delta = annotations.orig_time.replace(microsecond=0) - recording.start.replace(
-            microsecond=0, tzinfo=annotations.orig_time.tzinfo
-        )
-        shift_sec = delta.total_seconds()
+    if base_start is not None and recording.start is not None:
+        shift_sec = (base_start - recording.start.replace(tzinfo=None)).total_seconds()
     shifted = mne.Annotations(
         annotations.onset + shift_sec, annotations.duration, annotations.description
     )
