@@ -75,7 +75,9 @@ def test_mass_row_end_to_end_and_resumed(tmp_path, capsys):
     simulate_mass_cohort(data, 3, [1, 2, 3, 4], n_epochs=50)
     args = ["reproduce", "mass-ss3", "--data", str(data), "--out", str(run), "--epochs", "1"]
     args += ["--n-folds", "2", "--device", "cpu"]
-    # one fold, as one job of a cluster array: no comparison yet
+    # prepared once, then one fold, as one job of a cluster array: no comparison yet
+    assert main([*args, "--prepare-only"]) == 0
+    assert (run / "prepared" / "manifest.csv").is_file() and not list(run.glob("fold_*"))
     assert main([*args, "--fold", "1"]) == 0
     assert is_done(run, 1) and not is_done(run, 0)
     assert not (run / "evaluation").exists()

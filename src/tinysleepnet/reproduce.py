@@ -77,8 +77,9 @@ def reproduce(
         Folder with the recordings. Sleep-EDF nights missing from it are downloaded into it
         (None: ``out/recordings``). Required for MASS.
     folds : sequence of int or None
-        Run only these folds (0-based; e.g. one per job of a cluster array). The comparison
-        is written once every fold is done.
+        Run only these folds (0-based; e.g. one per job of a cluster array); an empty
+        sequence runs none (download and prepare only, before a cluster array). The
+        comparison is written once every fold is done.
     n_parallel : int
         Folds trained at once (see :func:`~tinysleepnet.evaluation.cv.cross_validate`).
     max_passes : int or None

@@ -21,7 +21,9 @@ examples:
   # MASS-SS3 from your copy of MASS (credentialed), 31 folds, 4 at once on one GPU
   tinysleepnet reproduce mass-ss3 --data /data/MASS/SS3 --out runs/ss3 --parallel 4
 
-  # one fold per job of a cluster array (all jobs share --out); rerun once to compare
+  # a cluster array: download and prepare once, then one fold per job (all share --out);
+  # the job that finishes the last fold writes the comparison
+  tinysleepnet reproduce sleep-edf-78 --data data/sleep-edf --out runs/edf78 --prepare-only
   tinysleepnet reproduce sleep-edf-78 --data data/sleep-edf --out runs/edf78 --fold $I
 
 Each stage resumes: a rerun continues where the last one stopped. The comparison is written
@@ -59,6 +61,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="run only fold I (0-based; repeatable), e.g. one per job of a cluster array",
     )
     parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="download and prepare, train no fold (once, before a cluster array)",
+    )
+    parser.add_argument(
         "--parallel", type=int, default=1, metavar="N", help="folds trained at once (on a GPU)"
     )
     parser.add_argument(
@@ -86,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         args.row,
         args.out,
         args.data,
-        folds=args.fold,
+        folds=[] if args.prepare_only else args.fold,
         n_parallel=args.parallel,
         max_passes=args.epochs,
         n_folds=args.n_folds,
