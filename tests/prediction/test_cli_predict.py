@@ -17,7 +17,10 @@ from tinysleepnet.io.edf_writer import write_annotations_edf
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.stage import stage
 
-OUTPUTS = ("hypnogram.csv", "hypnogram.edf", "hypnogram.png", "statistics.json", "statistics.txt")
+OUTPUTS = (
+    "hypnogram.csv", "hypnogram.edf", "hypnogram.png", "statistics.json", "statistics.txt",
+    "events.tsv", "events.json",
+)  # fmt: skip
 
 
 def outputs_of(out: Path, name: str) -> list[Path]:
@@ -95,7 +98,7 @@ def test_batch_with_a_bad_file(
     code = main(["predict", str(folder / "*.edf"), "--model", str(checkpoint), "--out", str(out)])
     assert code == 1
     assert all(path.is_file() for name in "ab" for path in outputs_of(out, name))
-    assert sorted(p.name.split("_")[0] for p in out.iterdir()) == ["a"] * 5 + ["b"] * 5
+    assert sorted(p.name.split("_")[0] for p in out.iterdir()) == ["a"] * 7 + ["b"] * 7
     errors = [line for line in capsys.readouterr().err.splitlines() if "tinysleepnet:" in line]
     assert any("c_volts.edf" in line and "volts" in line for line in errors)
     assert any("d_broken.edf" in line and "not a readable recording" in line for line in errors)

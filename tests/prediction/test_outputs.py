@@ -109,7 +109,7 @@ def test_save_writes_every_output(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         f"night_{kind}" for kind in (
             "hypnogram.csv", "hypnogram.edf", "hypnogram.png", "statistics.json",
-            "statistics.txt", "agreement.json", "agreement.txt",
+            "statistics.txt", "agreement.json", "agreement.txt", "events.tsv", "events.json",
         )
     )  # fmt: skip
     assert json.loads(paths["statistics"].read_text()) == result.statistics()
