@@ -59,13 +59,13 @@ def test_thresholds_are_settings() -> None:
 
 
 def test_live_epochs_and_median_leave_out_flat_and_nan() -> None:
-    epochs = eeg_like(4)
+    epochs = eeg_like(40)
     epochs[0] = 0.0
     epochs[1, 3] = np.nan
-    assert live_epochs(epochs).tolist() == [False, False, True, True]
+    assert live_epochs(epochs).tolist() == [False, False] + [True] * 38
     scorable = epoch_quality(epochs) == "ok"
-    expected = np.median(np.abs(epochs[2:]))
-    assert median_amplitude_uv(epochs, scorable) == pytest.approx(expected)
+    expected = np.median(np.abs(epochs[2:]))  # estimated on every 11th sample
+    assert median_amplitude_uv(epochs, scorable) == pytest.approx(expected, rel=0.03)
 
 
 @pytest.mark.parametrize(("factor", "word"), [(10.0, "larger"), (0.1, "smaller")])

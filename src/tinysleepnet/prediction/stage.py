@@ -392,7 +392,8 @@ def read_recording(
             f"sampled at {recording.sfreq:g} Hz, the model needs {config.sfreq:g} Hz",
         )
     epochs = recording.epochs(model.epoch_samples)
-    check_microvolts(epochs[live_epochs(epochs)], recording.path)
+    live = live_epochs(epochs)
+    check_microvolts(epochs if live.all() else epochs[live], recording.path)
     return recording
 
 
@@ -472,15 +473,16 @@ def stage(
         model_file = model
     recording = read_recording(source, channel, network, allow_truncated=allow_truncated)
     epochs = recording.epochs(network.epoch_samples)
-    warnings = _amplitude_warnings(network, epochs, recording.path, quality)
     epoch_ok = epoch_quality(epochs, quality)
+    warnings = _amplitude_warnings(network, epochs, epoch_ok, recording.path, quality)
     scorable = epoch_ok == OK
     if not scorable.any():
         reasons = ", ".join(f"{n} {r}" for r, n in Counter(epoch_ok.tolist()).most_common())
         raise RecordingError(recording.path, f"no scorable epoch ({reasons})")
     proba = np.full((len(epochs), N_STAGES), np.nan, dtype=np.float32)
     # Only scorable epochs reach the network: the LSTM state goes from one to the next.
-    (proba[scorable],) = predict_proba(network, [epochs[scorable]], precision=precision)
+    staged = epochs if scorable.all() else epochs[scorable]  # no copy of a clean night
+    (proba[scorable],) = predict_proba(network, [staged], precision=precision)
     proba = apply_temperature(proba, float(getattr(network, "temperature", 1.0)))
     return StagingResult(
         proba,
@@ -509,20 +511,21 @@ def provenance(recording: Recording, model_file: str | Path | None) -> dict[str,
 def _amplitude_warnings(
     network: TinySleepNet | OnnxModel,
     epochs: np.ndarray,
+    epoch_ok: np.ndarray,
     path: Path,
     quality: QualitySettings | None,
 ) -> list[str]:
     """Warnings about the recording's amplitude against the model's training nights
     (none when the checkpoint does not store theirs); logged as well.
 
-    The median is taken over the live epochs (:func:`~tinysleepnet.io.quality.live_epochs`),
+    The median is taken over every epoch that holds a signal (not non-finite, not flat),
     not only the scorable ones: with a gain error of 50 every epoch fails the amplitude
     check, and the gain is the problem to report.
     """
     reference = float(getattr(network, "reference_amplitude_uv", math.nan))
     if math.isnan(reference):
         return []
-    median = median_amplitude_uv(epochs, live_epochs(epochs))
+    median = median_amplitude_uv(epochs, ~np.isin(epoch_ok, ("nonfinite", "flat")))
     warning = compare_amplitude(median, reference, path, quality)
     if warning is None:
         return []
