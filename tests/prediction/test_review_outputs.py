@@ -13,7 +13,8 @@ import pytest
 from tinysleepnet.cli import main
 from tinysleepnet.evaluation.calibration import apply_temperature
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.prediction.stage import stage
+from tinysleepnet.prediction.online import replay
+from tinysleepnet.prediction.stage import as_model, read_recording, stage
 from tinysleepnet.training.checkpoint import load_checkpoint, load_model, save_checkpoint
 
 
@@ -67,3 +68,14 @@ def test_predict_review_option(recording: Path, checkpoint: Path, tmp_path: Path
     with pytest.raises(SystemExit):
         main([*argv, "--review", "lots"])
     assert "review rule 'lots'" in capsys.readouterr().err
+
+
+def test_online_staging_is_calibrated_like_whole_night_staging(
+    recording: Path, checkpoint: Path, tmp_path: Path
+):
+    network = load_model(checkpoint)
+    hot = tmp_path / "calibrated.pt"
+    save_checkpoint(hot, network, network.config, temperature=0.5)
+    calibrated = as_model(hot)
+    online = replay(read_recording(recording, None, calibrated), calibrated)
+    np.testing.assert_allclose(online.proba, stage(recording, model=hot).proba, atol=1e-5)

@@ -51,6 +51,7 @@ class Stager:
         backend: str = "torch",
     ) -> None:
         self.model = as_model(model, backend)
+        self._temperature = float(getattr(self.model, "temperature", 1.0))
         self.start = start
         self.chunk_epochs = chunk_epochs
         self.reset()
@@ -86,7 +87,8 @@ class Stager:
         -------
         list of (int, int, ndarray)
             For each epoch completed by these samples: its index from the start of the
-            night, its stage (class id) and its five stage probabilities. An epoch that
+            night, its stage (class id) and its five stage probabilities (calibrated by the
+            model's temperature, as by :func:`~.stage.stage`). An epoch that
             fails the quality checks (:func:`~tinysleepnet.io.quality.epoch_quality`) gets
             :data:`~tinysleepnet.stages.UNSCORED` and NaN probabilities, and the LSTM state
             is carried across it untouched.
@@ -109,7 +111,7 @@ class Stager:
             proba = np.full((len(block), N_STAGES), np.nan, dtype=np.float32)
             if (scorable := quality == OK).any():
                 proba[scorable] = self._stage_epochs(block[scorable])
-            self._proba.extend(proba)
+            self._proba.extend(apply_temperature(proba, self._temperature))
             self._quality.extend(quality.tolist())
         return [
             (i, int(p.argmax()) if q == OK else UNSCORED, p)
@@ -121,7 +123,6 @@ class Stager:
     def result(self) -> StagingResult:
         """The staging of every epoch pushed so far."""
         proba = np.array(self._proba, dtype=np.float32).reshape(-1, N_STAGES)
-        proba = apply_temperature(proba, float(getattr(self.model, "temperature", 1.0)))
         return StagingResult(
             proba, self.start, self.model.config.epoch_sec, quality=np.array(self._quality)
         )
