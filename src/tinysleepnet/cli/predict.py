@@ -42,7 +42,9 @@ length (30 s; 20 s for a MASS-SS4/SS5 model) and write,
 into DIR, named after the recording: <name>_hypnogram.csv (stage and probabilities per
 epoch), <name>_hypnogram.edf (EDF+ annotations), <name>_hypnogram.png (hypnogram and
 hypnodensity), <name>_statistics.json/.txt (TST, sleep efficiency, latencies, WASO...) and,
-with --hypnogram, <name>_agreement.json/.txt (accuracy, macro-F1, kappa, confusion).
+with --hypnogram, <name>_agreement.json/.txt (accuracy, macro-F1, kappa, confusion); also
+<name>_events.tsv/.json, the BIDS events table and its sidecar. Probabilities are calibrated
+by the model's temperature; --review flags the least confident epochs in every output.
 A recording that cannot be staged is reported and skipped; the exit status is then 1.
 
 A cohort: --manifest CSV (a 'recording' column, optional 'hypnogram' and 'channel' columns,

@@ -420,8 +420,9 @@ def stage(
         model's rate are resampled; below it they are refused.
     channel : str or None
         EEG channel to stage; None takes the one the model was trained on.
-    model : TinySleepNet, OnnxModel or path
-        A loaded network, a checkpoint file or an exported ONNX graph.
+    model : TinySleepNet, OnnxModel, path, name or None
+        A loaded network, a checkpoint file, an exported ONNX graph, a released model's
+        folder, an installed model's name, or None: the default installed model.
     start : datetime or None
         Clock time of the recording's start; None takes the file's (if any).
     backend : {"torch", "onnx"}
