@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
 import matplotlib
 import pytest
 import torch
@@ -21,3 +25,22 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def killed_write():
+    """``killed_write(path)``: write ``path`` atomically in another process that is killed
+    (SIGKILL, as by ``kill -9``) before the rename, so no cleanup of it runs."""
+
+    def write(path) -> None:
+        code = (
+            "import os, signal, sys\n"
+            "from tinysleepnet.io.atomic import atomic_path\n"
+            "with atomic_path(sys.argv[1]) as tmp:\n"
+            "    tmp.write_text('half')\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        )
+        done = subprocess.run([sys.executable, "-c", code, str(path)], check=False)
+        assert done.returncode == -signal.SIGKILL
+
+    return write

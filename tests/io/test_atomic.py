@@ -10,7 +10,13 @@ import stat
 import numpy as np
 import pytest
 
-from tinysleepnet.io.atomic import atomic_path, partial_path, write_json, write_text_atomic
+from tinysleepnet.io.atomic import (
+    atomic_path,
+    partials,
+    stale_partials,
+    write_json,
+    write_text_atomic,
+)
 
 
 def test_write_json_is_indented_and_writes_nan_as_null(tmp_path):
@@ -46,13 +52,26 @@ def test_files_get_the_permissions_of_the_umask(tmp_path, umask_022):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
 
 
-def test_a_killed_write_leaves_a_visible_file_the_next_write_replaces(tmp_path, umask_022):
+def test_a_killed_write_leaves_a_visible_file_the_next_write_removes(
+    tmp_path, umask_022, killed_write
+):
     path = tmp_path / "night.csv"
-    # what a write killed before its rename leaves (kill -9 runs no cleanup)
-    partial_path(path).write_text("half", encoding="utf-8")
-    os.chmod(partial_path(path), 0o600)
-    assert not partial_path(path).name.startswith(".")
+    killed_write(path)
+    (left,) = tmp_path.iterdir()
+    assert left.name.startswith("night.partial-") and left.suffix == ".csv"
+    assert partials(path) == stale_partials(path) == [left]
     write_text_atomic(path, "whole")
     assert [p.name for p in tmp_path.iterdir()] == ["night.csv"]
     assert path.read_text(encoding="utf-8") == "whole"
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_temporary_files_of_running_writers_are_left_alone(tmp_path):
+    path = tmp_path / "folds.json"
+    with atomic_path(path) as first:
+        first.write_text("{}")
+        with atomic_path(path) as second:  # another job writing the same file meanwhile
+            assert second != first and stale_partials(path) == []
+            second.write_text("{}")
+        assert first.is_file()  # still there to be renamed
+    assert path.read_text() == "{}" and list(tmp_path.iterdir()) == [path]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
+import secrets
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,20 +16,49 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+#: This machine's name as temporary names carry it (no dots: the suffix follows).
+_HOST = socket.gethostname().split(".")[0] or "host"
 
-#: Infix of the temporary name :func:`atomic_path` writes to before renaming.
+
+#: Infix of the temporary names :func:`atomic_path` writes to before renaming.
 PARTIAL = ".partial"
 
 
 def partial_path(path: str | Path) -> Path:
-    """The temporary file :func:`atomic_path` writes ``path`` through.
+    """A temporary file for one write of ``path``, unique to this host, process and call.
 
-    ``night.csv`` -> ``night.partial.csv``: visible (not a dot file) and always the same
-    name, so a write killed before its rename leaves a file people can see and that the
-    next write of ``path`` replaces, instead of a hidden one nothing ever removes.
+    ``night.csv`` -> ``night.partial-<host>-<pid>-<token>.csv``: visible (not a dot file),
+    so a write killed before its rename leaves a file people can see, and naming its
+    writer, so the next write of ``path`` on this host removes it once that process is gone
+    (:func:`stale_partials`). Unique, so that several jobs writing the same file at once
+    (cluster folds writing one ``folds.json``) never share a temporary file.
     """
     path = Path(path)
-    return path.with_name(f"{path.stem}{PARTIAL}{path.suffix}")
+    token = secrets.token_hex(3)
+    return path.with_name(f"{path.stem}{PARTIAL}-{_HOST}-{os.getpid()}-{token}{path.suffix}")
+
+
+def partials(path: str | Path) -> list[Path]:
+    """Every temporary file of ``path`` on disk (:func:`partial_path`), from any writer."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    return sorted(path.parent.glob(f"{glob.escape(path.stem)}{PARTIAL}-*{path.suffix}"))
+
+
+def stale_partials(path: str | Path) -> list[Path]:
+    """The temporary files of ``path`` left by writers that are gone: processes of this
+    host that no longer run (a ``kill -9``, a crash). Files of other hosts sharing the
+    folder are left to them, as their processes cannot be looked up from here."""
+    path = Path(path)
+    prefix = f"{path.stem}{PARTIAL}-"
+    stale = []
+    for partial in partials(path):
+        writer = partial.name[len(prefix) : len(partial.name) - len(path.suffix)]
+        host, _, pid = writer.rpartition("-")[0].rpartition("-")
+        if host == _HOST and pid.isdigit() and not _running(int(pid)):
+            stale.append(partial)
+    return stale
 
 
 @contextmanager
@@ -38,10 +70,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     it gets the permissions of the user's umask (0644 under umask 022), as a file written
     directly would (a pre-created ``mkstemp`` file is 0600, which breaks shared folders).
     If the body raises, the temporary file is removed and ``path`` is left untouched.
-    The temporary name keeps ``path``'s suffix, so writers that choose a format from the
-    extension (numpy, matplotlib, MNE) behave as for the final name. Two writers of the
-    same ``path`` at the same moment share the temporary name: callers write each path
-    from one place at a time.
+    Temporary files of ``path`` that a killed run left are removed
+    (:func:`stale_partials`). The temporary name keeps ``path``'s suffix, so writers that
+    choose a format from the extension (numpy, matplotlib, MNE) behave as for the final
+    name.
 
     Examples
     --------
@@ -50,13 +82,27 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in stale_partials(path):
+        stale.unlink(missing_ok=True)
     tmp = partial_path(path)
-    tmp.unlink(missing_ok=True)  # left by a killed run: its mode must not carry over
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (assumed so where that cannot be asked)."""
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

@@ -15,7 +15,7 @@ import mne
 import numpy as np
 import pandas as pd
 
-from ..io.atomic import atomic_path, partial_path
+from ..io.atomic import atomic_path, stale_partials
 from ..io.edf_writer import write_annotations_edf
 from ..io.quality import OK
 from ..stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED, stage_names
@@ -49,9 +49,9 @@ def output_paths(out_dir: str | Path, name: str) -> dict[str, Path]:
 
 def existing_outputs(out_dir: str | Path, name: str) -> list[Path]:
     """The files of an earlier staging of ``name`` in ``out_dir``, with temporary files
-    a killed run left (:func:`~tinysleepnet.io.atomic.partial_path`)."""
+    a killed run left (:func:`~tinysleepnet.io.atomic.stale_partials`)."""
     paths = output_paths(out_dir, name).values()
-    return [p for path in paths for p in (path, partial_path(path)) if p.is_file()]
+    return [p for path in paths for p in (path, *stale_partials(path)) if p.is_file()]
 
 
 def remove_stale_outputs(out_dir: str | Path, name: str, keep: Iterable[Path]) -> list[Path]:
