@@ -162,3 +162,20 @@ def test_clean_night_has_no_warning_and_records_its_provenance(
     assert len(provenance["model_sha256"]) == 64
     assert provenance["input"] == str(recording) and provenance["channel"] == "EEG Fpz-Cz"
     assert provenance["staged_at"].endswith("+00:00")
+
+
+def test_interrupted_save_leaves_no_complete_looking_set(
+    recording: Path, model: TinySleepNet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = stage(recording, model=model)
+    result.save(tmp_path, "night")
+    assert (tmp_path / "night_statistics.json").is_file()
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # the run stops while writing the figure
+
+    monkeypatch.setattr("tinysleepnet.prediction.stage.write_figure", killed)
+    with pytest.raises(KeyboardInterrupt):
+        result.save(tmp_path, "night")
+    # the statistics, which say what produced the set, go first and come back last
+    assert not (tmp_path / "night_statistics.json").exists()

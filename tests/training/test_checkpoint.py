@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 import pytest
 import torch
@@ -121,3 +124,12 @@ def test_checkpoint_without_checksum_or_reference_amplitude_loads(tmp_path, tiny
     assert torch.isnan(load_model(tmp_path / "old.pt").reference_amplitude_uv)
     save_checkpoint(tmp_path / "new.pt", model, tiny_config, reference_amplitude_uv=13.5)
     assert float(load_model(tmp_path / "new.pt").reference_amplitude_uv) == 13.5
+
+
+def test_checkpoint_gets_the_umask_permissions(tmp_path, tiny_config):
+    previous = os.umask(0o022)
+    try:
+        save_checkpoint(tmp_path / "net.pt", TinySleepNet(tiny_config), tiny_config)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "net.pt").stat().st_mode) == 0o644
