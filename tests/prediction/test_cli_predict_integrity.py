@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import PIL.Image
 import pytest
 
 from tinysleepnet.cli import main
@@ -96,6 +97,9 @@ def test_restaging_replaces_the_whole_set(
     provenance = json.loads((out / "night_statistics.json").read_text())["provenance"]
     assert provenance["input"] == str(night) and provenance["model"] == str(checkpoint)
     assert len(provenance["model_sha256"]) == 64 and provenance["channel"] == "EEG Fpz-Cz"
+    png_text = PIL.Image.open(out / "night_hypnogram.png").text  # PNG text chunks
+    assert png_text["model_sha256"] == provenance["model_sha256"]
+    assert png_text["input"] == str(night)
 
 
 def test_outputs_get_the_umask_permissions(night: Path, checkpoint: Path, tmp_path: Path) -> None:

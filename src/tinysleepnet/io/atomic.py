@@ -117,10 +117,16 @@ def write_json(path: str | Path, values: dict[str, Any]) -> None:
     write_text_atomic(path, text + "\n")
 
 
-def write_figure(path: str | Path, figure: Figure, dpi: int = 120) -> None:
-    """Save a matplotlib figure (format from the suffix, e.g. ``.png``), atomically."""
+def write_figure(
+    path: str | Path, figure: Figure, dpi: int = 120, metadata: dict[str, str] | None = None
+) -> None:
+    """Save a matplotlib figure (format from the suffix, e.g. ``.png``), atomically.
+
+    ``metadata`` is stored in the file as the format allows (PNG text chunks such as
+    ``Software`` or ``Source``; see :meth:`matplotlib.figure.Figure.savefig`).
+    """
     with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=dpi)
+        figure.savefig(tmp, dpi=dpi, metadata=metadata)
 
 
 def _nan_to_none(value: Any) -> Any:

@@ -247,7 +247,8 @@ class StagingResult:
         paths["statistics"].unlink(missing_ok=True)
         self.to_csv(paths["csv"])
         self.to_edf(paths["edf"])
-        write_figure(paths["png"], self.plot())
+        provenance = {key: str(value) for key, value in self.provenance.items()}
+        write_figure(paths["png"], self.plot(), metadata={"Software": "tinysleepnet", **provenance})
         stats = self.statistics()
         table = statistics_table(stats)
         if self.review is not None:
