@@ -11,6 +11,7 @@ import pytest
 
 from tinysleepnet.errors import RecordingError
 from tinysleepnet.io.edf_writer import write_annotations_edf
+from tinysleepnet.io.quality import epoch_quality
 from tinysleepnet.io.recordings import (
     check_complete,
     is_annotation_only,
@@ -180,3 +181,11 @@ def test_nan_survives_resampling_in_place(tmp_path):
     nan = np.flatnonzero(np.isnan(recording.signal_uv))
     assert nan.min() == 100 * 40 and nan.max() == 100 * 41 - 1
     assert np.isfinite(recording.signal_uv[: 100 * 40]).all()
+
+
+def test_clipped_plateaus_survive_resampling():
+    t = np.arange(256 * 60) / 256.0
+    signal = np.clip(400 * np.sin(2 * np.pi * 0.5 * t), -250, 250) * 1e-6  # clipped at +-250 uV
+    raw = mne.io.RawArray(signal[None], mne.create_info(["EEG"], 256.0, "eeg"), verbose="error")
+    recording = recording_from_raw(raw, "EEG", sfreq=100.0)
+    assert epoch_quality(recording.epochs(3000)).tolist() == ["clipped", "clipped"]

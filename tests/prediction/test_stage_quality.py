@@ -171,7 +171,7 @@ def test_interrupted_save_leaves_no_complete_looking_set(
     result.save(tmp_path, "night")
     assert (tmp_path / "night_statistics.json").is_file()
 
-    def killed(*args: object) -> None:
+    def killed(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # the run stops while writing the figure
 
     monkeypatch.setattr("tinysleepnet.prediction.stage.write_figure", killed)

@@ -28,6 +28,10 @@ _INCLUDE_SUFFIXES = frozenset({".edf", ".bdf", ".gdf", ".rec"})
 
 logger = logging.getLogger("tinysleepnet")
 
+#: Times the signal's largest (smallest) value must occur to be taken as a rail it was
+#: clipped at, and kept through resampling; a continuous signal peaks once.
+_RAIL_REPEATS = 3
+
 #: Labels of the signal that holds an EDF+ (BDF+) file's annotations.
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
 
@@ -173,18 +177,28 @@ def recording_from_raw(
 
 
 def _resample(signal: np.ndarray, sfreq: float, file_sfreq: float) -> np.ndarray:
-    """``signal`` from ``file_sfreq`` to ``sfreq`` Hz, non-finite samples kept in place.
+    """``signal`` from ``file_sfreq`` to ``sfreq`` Hz, with what the quality checks look for
+    kept in place.
 
-    FFT resampling spreads one NaN over the whole signal, so non-finite samples are zeroed
-    for it and set back to NaN at their new positions, where the quality check finds them.
+    FFT resampling spreads one NaN over the whole signal and turns a clipped plateau into
+    ringing, so non-finite samples are zeroed for it and set back to NaN at their new
+    positions, and samples at the signal's extremes, when these repeat (a rail the
+    amplifier or the file's range clipped at), are set back to that value.
     """
-    bad = np.flatnonzero(~np.isfinite(signal))
-    if bad.size:
-        signal = np.where(np.isfinite(signal), signal, 0.0)
+    finite = np.isfinite(signal)
+    clean = signal if finite.all() else np.where(finite, signal, 0.0)
     # the defaults of Raw.resample, applied to this one channel only
-    resampled = mne.filter.resample(signal, up=sfreq, down=file_sfreq, npad="auto")
-    if bad.size:
-        resampled[np.minimum((bad * sfreq / file_sfreq).astype(int), resampled.size - 1)] = np.nan
+    resampled = mne.filter.resample(clean, up=sfreq, down=file_sfreq, npad="auto")
+
+    def moved(samples: np.ndarray) -> np.ndarray:
+        return np.minimum((samples * sfreq / file_sfreq).astype(int), resampled.size - 1)
+
+    if finite.any():
+        for rail in (clean[finite].max(), clean[finite].min()):
+            at_rail = np.flatnonzero(clean == rail)
+            if at_rail.size >= _RAIL_REPEATS:
+                resampled[moved(at_rail)] = rail
+    resampled[moved(np.flatnonzero(~finite))] = np.nan
     return resampled
 
 
