@@ -26,8 +26,8 @@ from ..prediction.cohort import Shard, parse_shard, read_cohort, record_outcome,
 from ..prediction.inference import PRECISIONS
 from ..prediction.online import replay
 from ..prediction.onnx_backend import OnnxModel
-from ..prediction.outputs import existing_outputs
-from ..prediction.review import ReviewRule
+from ..prediction.outputs import UNSCORABLE_TEXT, existing_outputs
+from ..prediction.review import REVIEW_ANNOTATION, ReviewRule
 from ..prediction.stage import BACKENDS, StagingResult, as_model, read_recording, stage
 from ..release.store import resolve_model
 from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
@@ -368,7 +368,7 @@ def expert_labels(
     unknown = Counter(
         text.strip()
         for text in annotations.description
-        if stage_from_annotation(text) == UNSCORED and text.strip() not in UNSCORED_TEXTS
+        if stage_from_annotation(text) == UNSCORED and not _known_unscored(text.strip())
     )
     if unknown:
         counts = ", ".join(f"{text!r} x{n}" for text, n in unknown.most_common())
@@ -385,6 +385,12 @@ def expert_labels(
     if np.all(labels == UNSCORED):
         raise RecordingError(hypnogram, "scores no epoch of the recording")
     return labels, notes
+
+
+def _known_unscored(text: str) -> bool:
+    """Whether ``text`` is an annotation that scores no stage on purpose: ``?``, Movement,
+    or one this tool writes (unscorable signal, review flags) in its own hypnograms."""
+    return text in (*UNSCORED_TEXTS, REVIEW_ANNOTATION) or text.startswith(UNSCORABLE_TEXT)
 
 
 def _start_shift(
