@@ -39,12 +39,14 @@ def test_writes_its_files_with_the_nights_channel_rate_and_epoch(tmp_path, tiny_
     config = tiny_config.replace(max_passes=3, patience=3, sfreq=256.0, epoch_sec=30.0)
     result = train(*pz_oz, config, tmp_path, progress=False)
     # the data's settings, not the config's, go with the weights
-    expected = config.replace(sfreq=100.0, epoch_sec=3.0, channel="EEG Pz-Oz")
+    expected = config.replace(
+        sfreq=100.0, epoch_sec=3.0, channel="EEG Pz-Oz", extra={"world_size": 1}
+    )
     assert Config.load(tmp_path / "config.json") == expected == result.config
     assert result.log["pass"].tolist() == [1, 2, 3]
     assert list(result.log.columns) == [
         "pass", "train_loss", "train_acc", "train_mf1", "valid_loss", "valid_acc",
-        "valid_mf1", "valid_top_share", "stalled", "lr", "seconds",
+        "valid_mf1", "valid_top_share", "stalled", "world_size", "lr", "seconds",
     ]  # fmt: skip
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "log.csv"), result.log)
     best = load_checkpoint(result.best_path)

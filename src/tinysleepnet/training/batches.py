@@ -140,7 +140,10 @@ def augment_night(
 
 
 def iterate_chunks(
-    signals: Sequence[np.ndarray], stages: Sequence[np.ndarray], seq_len: int
+    signals: Sequence[np.ndarray],
+    stages: Sequence[np.ndarray],
+    seq_len: int,
+    n_chunks: int | None = None,
 ) -> Iterator[Chunk]:
     """Cut a group of nights, side by side, into chunks of ``seq_len`` consecutive epochs.
 
@@ -156,6 +159,8 @@ def iterate_chunks(
         The nights' stages.
     seq_len : int
         Epochs per chunk.
+    n_chunks : int or None
+        Chunks to yield (default: enough for the longest night); more pad with weight 0.
 
     Yields
     ------
@@ -164,7 +169,8 @@ def iterate_chunks(
     """
     lengths = np.array([len(s) for s in stages])
     samples = signals[0].shape[1]
-    n_chunks = -(-int(lengths.max(initial=0)) // seq_len)
+    if n_chunks is None:
+        n_chunks = -(-int(lengths.max(initial=0)) // seq_len)
     for index in range(n_chunks):
         start = index * seq_len
         x = np.zeros((len(signals), seq_len, samples), dtype=np.float32)
@@ -183,19 +189,32 @@ def iterate_pass(
     plan: PassPlan,
     batch_nights: int,
     seq_len: int,
+    *,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> Iterator[Chunk]:
     """All chunks of one pass: nights in ``plan.order``, augmented, ``batch_nights`` at a time.
 
     Yields the chunks of :func:`iterate_chunks` for each group of nights in turn. Once a
     group is done, the pages of its memory-mapped signals leave this process's resident
     memory (:func:`~tinysleepnet.data.nights.release_pages`), so memory does not grow
-    with the cohort.
+    with the cohort. With ``world_size`` processes (data-parallel training), the nights of
+    each group are dealt out (the k-th to process ``k % world_size``) and process ``rank``
+    yields its share;
+    every process yields as many chunks as the whole group needs, so all of them take the
+    same steps, and one left without a night of a group feeds padding of weight 0.
     """
+    lengths = plan.lengths([len(s) for s in stages])
     for first in range(0, len(plan.order), batch_nights):
-        visited = plan.order[first : first + batch_nights]
-        group = [augment_night(signals[i], stages[i], plan.skip[i], plan.shift[i]) for i in visited]
-        yield from iterate_chunks([s for s, _ in group], [y for _, y in group], seq_len)
-        for i in visited:
+        longest = int(lengths[first : first + batch_nights].max())
+        mine = plan.order[first : first + batch_nights][rank::world_size]
+        group = [augment_night(signals[i], stages[i], plan.skip[i], plan.shift[i]) for i in mine]
+        if not group:
+            group = [(np.zeros((0, signals[0].shape[1]), np.float32), np.zeros(0, np.int64))]
+        yield from iterate_chunks(
+            [s for s, _ in group], [y for _, y in group], seq_len, -(-longest // seq_len)
+        )
+        for i in mine:
             release_pages(signals[i])
 
 

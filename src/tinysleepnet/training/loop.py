@@ -33,13 +33,14 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import OneCycleLR
 from tqdm.auto import tqdm
 
@@ -52,6 +53,7 @@ from ..model import TinySleepNet
 from ..prediction.inference import PRECISIONS, predict_proba
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
 from .checkpoint import load_checkpoint, save_checkpoint
+from .distributed import World, current_world, local_device
 from .stall import ONE_STAGE_SHARE, RESTART_AFTER_PASSES, stall_reason, top_stage
 
 logger = logging.getLogger("tinysleepnet")
@@ -199,7 +201,10 @@ def train(
             restarted,
             _remedy_text(),
         )
-        _set_aside(out_dir)
+        world = current_world(resolve_device(local_device(config.device)))
+        if world.is_main:
+            _set_aside(out_dir)
+        world.barrier()  # no process may resume the stalled attempt's files
         config = _remedied(config, restarted)
         result = _fit(train_nights, valid_nights, config, out_dir, start, progress)
     result.restarted_after_pass = restarted
@@ -288,9 +293,15 @@ def _fit(
 ) -> TrainResult:
     """The training run itself (see :func:`train`), resumed from ``last.pt`` if present."""
     best_path, last_path = out_dir / "best.pt", out_dir / "last.pt"
-    amplitude = start.amplitude
-    device = resolve_device(config.device)
+    device = resolve_device(local_device(config.device))
     precision = resolve_precision(config.precision, device)
+    world = current_world(device)
+    if config.batch_nights < world.size:
+        raise TinySleepNetError(
+            f"{world.size} processes need at least as many nights per minibatch "
+            f"(batch_nights is {config.batch_nights})"
+        )
+    config = config.replace(extra={**config.extra, "world_size": world.size})
     torch.manual_seed(config.seed)
     model = TinySleepNet(config).to(device)
     if start.init_weights is not None:
@@ -307,14 +318,20 @@ def _fit(
     segments = split_nights(train_nights, config.segment_epochs)
     scheduler = _make_scheduler(optimizer, config, [len(n.stages) for n in segments])
     state = _resume(last_path, config, nights, model, optimizer, scheduler)
-    config.save(out_dir / "config.json")
+    if world.is_main:
+        config.save(out_dir / "config.json")
+    step_model: nn.Module = model
+    if world.size > 1:  # all-reduces the gradients of every step over the processes
+        ids = [device] if device.type == "cuda" else None
+        step_model = DistributedDataParallel(model, device_ids=ids)
+        logger.info("%s: training on %d processes", out_dir.name, world.size)
 
     passes = tqdm(
         total=config.max_passes,
         initial=state.passes_done,
         desc="training",
         unit="pass",
-        disable=None if progress else True,  # None: only on a terminal
+        disable=None if progress and world.is_main else True,  # None: only on a terminal
     )
     with passes:
         while (
@@ -325,7 +342,8 @@ def _fit(
             pass_number = state.passes_done + 1
             started = time.perf_counter()
             fit = _train_one_pass(
-                model,
+                step_model,
+                world,
                 optimizer,
                 scheduler,
                 segments,
@@ -346,6 +364,7 @@ def _fit(
                 **{f"train_{k}": v for k, v in fit.items()},
                 **{f"valid_{k}": valid[k] for k in ("loss", "acc", "mf1", "top_share")},
                 "stalled": int(bool(stall)),
+                "world_size": world.size,
                 "lr": optimizer.param_groups[0]["lr"],
                 "seconds": time.perf_counter() - started,
             }
@@ -354,28 +373,11 @@ def _fit(
             kept = keeps(valid, state.best_score, config.monitor)
             if kept:
                 state.best_pass, state.best_score, state.bad_passes = pass_number, valid, 0
-                save_checkpoint(
-                    best_path,
-                    model,
-                    config,
-                    pass_number=pass_number,
-                    scores=valid,
-                    reference_amplitude_uv=amplitude,
-                )
             else:
                 state.bad_passes += 1
-            save_checkpoint(
-                last_path,
-                model,
-                config,
-                optimizer=optimizer.state_dict(),
-                scheduler=scheduler.state_dict() if scheduler else None,
-                progress=dataclasses.asdict(state),
-                nights=nights,
-                reference_amplitude_uv=amplitude,
-            )
-            _write_log(out_dir / "log.csv", state.log)
-            _log_pass(out_dir.name, row, config, kept, stall)
+            if world.is_main:
+                _save_pass(out_dir, model, optimizer, scheduler, config, state, nights, kept, start)
+                _log_pass(out_dir.name, row, config, kept, stall)
             passes.update()
 
     assert state.best_score is not None  # at least one pass ran, now or before
@@ -388,6 +390,40 @@ def _fit(
         stopped_early=state.bad_passes > config.patience,
         config=config,
     )
+
+
+def _save_pass(
+    out_dir: Path,
+    model: TinySleepNet,
+    optimizer: torch.optim.Optimizer,
+    scheduler: OneCycleLR | None,
+    config: Config,
+    state: _Progress,
+    nights: dict[str, list[str]],
+    kept: bool,
+    start: _Start,
+) -> None:
+    """Write ``best.pt`` (when the pass is kept), ``last.pt`` and ``log.csv`` after a pass."""
+    if kept:
+        save_checkpoint(
+            out_dir / "best.pt",
+            model,
+            config,
+            pass_number=state.passes_done,
+            scores=state.best_score,
+            reference_amplitude_uv=start.amplitude,
+        )
+    save_checkpoint(
+        out_dir / "last.pt",
+        model,
+        config,
+        optimizer=optimizer.state_dict(),
+        scheduler=scheduler.state_dict() if scheduler else None,
+        progress=dataclasses.asdict(state),
+        nights=nights,
+        reference_amplitude_uv=start.amplitude,
+    )
+    _write_log(out_dir / "log.csv", state.log)
 
 
 def _log_pass(run: str, row: dict[str, float], config: Config, kept: bool, stall: str) -> None:
@@ -580,7 +616,8 @@ def _make_scheduler(
 
 
 def _train_one_pass(
-    model: TinySleepNet,
+    model: nn.Module,
+    world: World,
     optimizer: torch.optim.Optimizer,
     scheduler: OneCycleLR | None,
     nights: Sequence[Night],
@@ -590,48 +627,66 @@ def _train_one_pass(
     precision: Literal["float32", "bfloat16"],
     progress: bool,
 ) -> dict[str, float]:
-    """One pass over the training nights; returns its loss, accuracy and macro-F1."""
+    """One pass over the training nights; returns its loss, accuracy and macro-F1.
+
+    ``model`` is the network, or its ``DistributedDataParallel`` wrapper when ``world``
+    has several processes: each then feeds its share of every minibatch, and its loss is
+    scaled so that the all-reduced (averaged) gradients equal one process's on the whole
+    minibatch.
+    """
     rng = _pass_rng(config, pass_number)
     plan = _plan(config, len(nights), rng)
-    torch.manual_seed(int(rng.integers(2**63 - 1)))  # dropout
+    torch.manual_seed(int(rng.integers(2**63 - 1)) + world.rank)  # dropout
     n_steps = count_steps(
         plan.lengths([len(n.stages) for n in nights]), config.batch_nights, config.seq_len
     )
     class_weights = torch.tensor(config.class_weights, device=device)
+    network = cast(TinySleepNet, getattr(model, "module", model))
     loss_sum = torch.zeros((), device=device)
     outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
     model.train()
     state = None
     signals, stages = [n.signal_uv for n in nights], [n.stages for n in nights]
-    chunks = iterate_pass(signals, stages, plan, config.batch_nights, config.seq_len)
+    chunks = iterate_pass(
+        signals,
+        stages,
+        plan,
+        config.batch_nights,
+        config.seq_len,
+        rank=world.rank,
+        world_size=world.size,
+    )
     bar = tqdm(
         chunks,
         total=n_steps,
         desc=f"pass {pass_number}",
         unit="step",
         leave=False,
-        disable=None if progress else True,
+        disable=None if progress and world.is_main else True,
     )
     for x, y, weight, is_first in bar:
         x, y, weight = (_to_device(t, device) for t in (x, y, weight))
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
             logits, state = model(x, None if is_first else state)
         state = (state[0].detach(), state[1].detach())  # truncated backpropagation through time
-        loss = _loss(logits, y, weight, class_weights)
+        n_real = world.all_sum(weight.sum())  # over the whole minibatch
+        loss = _loss(logits, y, weight, class_weights, n_real)
         optimizer.zero_grad(set_to_none=True)
-        (loss + _l2_penalty(model, config.l2_weight)).backward()
+        (world.size * loss + _l2_penalty(network, config.l2_weight)).backward()
         nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
         # Kept on the device: reading values back every step would stall a GPU.
-        loss_sum += loss.detach() * weight.sum()
+        loss_sum += loss.detach() * n_real
         outputs.append((logits.detach().argmax(-1).flatten(), y.flatten(), weight.flatten() > 0))
     predicted, expert, real = (
-        torch.cat(parts).cpu().numpy() for parts in zip(*outputs, strict=True)
+        np.concatenate(world.gather(torch.cat(parts).cpu().numpy()))
+        for parts in zip(*outputs, strict=True)
     )
     fit = scores(expert[real], predicted[real])
-    return {"loss": float(loss_sum) / int(real.sum()), "acc": fit["acc"], "mf1": fit["mf1"]}
+    loss_total = float(world.all_sum(loss_sum))
+    return {"loss": loss_total / int(real.sum()), "acc": fit["acc"], "mf1": fit["mf1"]}
 
 
 def _validate(
@@ -658,16 +713,22 @@ def _validate(
 
 
 def _loss(
-    logits: torch.Tensor, stages: torch.Tensor, weight: torch.Tensor, class_weights: torch.Tensor
+    logits: torch.Tensor,
+    stages: torch.Tensor,
+    weight: torch.Tensor,
+    class_weights: torch.Tensor,
+    n_real: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Cross-entropy weighted by class and by position, normalised by the position weights.
 
     As in the authors' code: padded positions weigh 0, and the sum is divided by the number
-    of real epochs (not by the sum of the class weights, as ``F.cross_entropy`` would).
+    of real epochs (not by the sum of the class weights, as ``F.cross_entropy`` would):
+    ``n_real``, those of the whole minibatch when this process holds a share of it.
     """
     stages = stages.flatten()
     per_epoch = F.cross_entropy(logits.flatten(0, 1).float(), stages, reduction="none")
-    return (per_epoch * weight.flatten() * class_weights[stages]).sum() / weight.sum()
+    total = (per_epoch * weight.flatten() * class_weights[stages]).sum()
+    return total / (weight.sum() if n_real is None else n_real)
 
 
 def _l2_penalty(model: TinySleepNet, l2_weight: float) -> torch.Tensor:
