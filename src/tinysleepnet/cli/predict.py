@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import glob
+import logging
 import sys
 from collections import Counter
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd
 import torch
 from joblib import Parallel, delayed
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from ..errors import RecordingError, TinySleepNetError
 from ..io.channels import ChannelSpec
@@ -186,17 +188,20 @@ def run(args: argparse.Namespace) -> int:
     if jobs > 1:  # one core per recording beats several cores fighting over each
         torch.set_num_threads(1)
     try:
-        outcomes = Parallel(n_jobs=jobs, prefer="threads", return_as="generator_unordered")(
-            delayed(_predict_member)(rec, hyp, channel, network, args)
-            for rec, hyp, channel in zip(recordings, hypnograms, channels, strict=True)
-        )
-        failed = 0
-        for path, ok, message in tqdm(outcomes, total=len(recordings), unit="recording"):
-            failed += not ok
-            if shard is not None:  # for `tinysleepnet merge`
-                error = None if ok else message.removeprefix("tinysleepnet: skipped ")
-                record_outcome(args.out, path.stem, path, shard, error)
-            tqdm.write(message, file=sys.stdout if ok else sys.stderr)
+        # Warnings logged while the bar runs (a recording's amplitude, a truncated file) go
+        # through tqdm, so they print whole above the bar instead of under its redraws.
+        with logging_redirect_tqdm([logging.getLogger("tinysleepnet")]):
+            outcomes = Parallel(n_jobs=jobs, prefer="threads", return_as="generator_unordered")(
+                delayed(_predict_member)(rec, hyp, channel, network, args)
+                for rec, hyp, channel in zip(recordings, hypnograms, channels, strict=True)
+            )
+            failed = 0
+            for path, ok, message in tqdm(outcomes, total=len(recordings), unit="recording"):
+                failed += not ok
+                if shard is not None:  # for `tinysleepnet merge`
+                    error = None if ok else message.removeprefix("tinysleepnet: skipped ")
+                    record_outcome(args.out, path.stem, path, shard, error)
+                tqdm.write(message, file=sys.stdout if ok else sys.stderr)
     finally:
         torch.set_num_threads(torch_threads)
     if failed:
