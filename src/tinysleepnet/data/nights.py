@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import logging
 import mmap
-import os
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,18 +186,14 @@ def _move_signal_out(path: Path, night: Night) -> bool:
     """Rewrite a night of the earlier layout with its signal in ``<name>.npy``.
 
     Several processes may convert the same night at once (jobs of a cluster starting on one
-    folder), so each writes the night under a name of its own first and then renames both
-    files into place, signal first: whichever rename lands, the file is complete.
-    Returns False, keeping the signal in memory, if the folder cannot be written.
+    folder): each file is written under a temporary name of the writer's own and renamed
+    (:func:`~tinysleepnet.io.atomic.atomic_path`), the signal first, so whichever rename
+    lands, the file in place is complete. Returns False, keeping the signal in memory, if
+    the folder cannot be written.
     """
-    private = path.with_name(f"{path.stem}.converting-{os.getpid()}-{threading.get_ident()}.npz")
     try:
-        save_night(private, night)
-        os.replace(signal_path(private), signal_path(path))
-        os.replace(private, path)
+        save_night(path, night)
     except OSError as err:
-        for leftover in (private, signal_path(private)):
-            leftover.unlink(missing_ok=True)
         logger.warning(
             "%s: signal kept in memory, cannot write %s (%s)", path, signal_path(path).name, err
         )
