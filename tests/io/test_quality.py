@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -32,6 +34,16 @@ def test_clean_eeg_and_pure_rhythms_pass() -> None:
     ]
     quality = epoch_quality(np.vstack([eeg_like(20), rhythms]))
     assert set(quality) == {"ok"}
+
+
+def test_real_n3_epoch_passes() -> None:
+    # 30 s of frontal N3 EEG at 100 Hz (YASA, see tests/fixtures/real-eeg/README.md)
+    path = (
+        Path(__file__).parents[1] / "fixtures" / "real-eeg" / "data_N3_no-spindles_30sec_100Hz.txt"
+    )
+    epoch = np.loadtxt(path)[None]
+    assert epoch_quality(epoch).tolist() == ["ok"]
+    assert epoch_quality(epoch * 0.01).tolist() == ["flat"]  # at 1 %: SD about 0.2 uV
 
 
 def test_each_failure_is_named() -> None:
