@@ -74,6 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("tinysleepnet: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
     finally:
+        # Leave torchrun's process group, if this command trained and so joined one (the
+        # module is looked up, not imported: commands that never train need no torch).
+        distributed = sys.modules.get("tinysleepnet.training.distributed")
+        if distributed is not None:
+            distributed.shutdown()
         logger.removeHandler(handler)
         logger.setLevel(level)
 

@@ -36,6 +36,7 @@ from ..errors import TinySleepNetError
 from ..io.atomic import atomic_path, write_json
 from ..prediction.inference import predict_proba
 from ..training.checkpoint import load_model
+from ..training.distributed import is_main_process
 from ..training.loop import data_settings, resolve_device, train
 from .calibration import calibrate_checkpoint
 from .folds import Fold, make_folds
@@ -180,9 +181,10 @@ def cross_validate(
         "folds": [_fold_to_dict(fold) for fold in splits],
     }
     _check_plan(run_dir, plan)
-    if not (run_dir / CONFIG_FILE).is_file():
-        config.save(run_dir / CONFIG_FILE)
-    write_json(run_dir / FOLDS_FILE, plan)
+    if is_main_process():  # under torchrun, process 0 writes the run's files
+        if not (run_dir / CONFIG_FILE).is_file():
+            config.save(run_dir / CONFIG_FILE)
+        write_json(run_dir / FOLDS_FILE, plan)
     pending = [i for i in indices if not is_done(run_dir, i)]
     if n_parallel > 1 and len(pending) > 1:
         del nights  # each worker loads its own
@@ -288,6 +290,8 @@ def _run_one_fold(
         out_dir,
         progress=progress,
     )
+    if not is_main_process():  # the other torchrun processes only helped to train
+        return
     device = resolve_device(config.device)
     calibrate_checkpoint(result.best_path, nights_of(fold.valid_subjects), device)
     model = load_model(result.best_path, device=device)
