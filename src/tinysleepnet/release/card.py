@@ -124,8 +124,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         "## Scores on unseen subjects",
         "",
-        *_scores_section(card.get("cross_validation")),
-        *_fine_tuning_section(card.get("fine_tuning")),
+        *_scores_section(card.get("cross_validation"), card.get("fine_tuning")),
         "## Validation scores",
         "",
         f"On the validation subjects ({', '.join(data['valid_subjects'])}), which chose the "
@@ -164,26 +163,15 @@ def card_markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _scores_section(cv: dict[str, Any] | None) -> list[str]:
+def _scores_section(cv: dict[str, Any] | None, fine_tuning: dict[str, Any] | None) -> list[str]:
+    """The cross-validated scores; for a fine-tuned model, its parent's beside them."""
     if cv is None:
         return [NOT_CROSS_VALIDATED, ""]
-    return [
-        f"{cv['description']}",
-        "",
-        *scores_table([("cross-validation", cv)]),
-        "",
-    ]
-
-
-def _fine_tuning_section(fine_tuning: dict[str, Any] | None) -> list[str]:
     if fine_tuning is None:
-        return []
+        return [cv["description"], "", *scores_table([("cross-validation", cv)]), ""]
     return [
-        "## Fine-tuning",
-        "",
-        f"The parent and the fine-tuned model on the same held-out subjects "
-        f"({fine_tuning['n_folds']} folds; trained: {fine_tuning['trainable']}, "
-        f"learning rate {fine_tuning['lr']:g}):",
+        f"{cv['description']} Trained: {fine_tuning['trainable']}, learning rate "
+        f"{fine_tuning['lr']:g}.",
         "",
         *scores_table(
             [("parent", fine_tuning["parent"]), ("fine-tuned", fine_tuning["fine_tuned"])]

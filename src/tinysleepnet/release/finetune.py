@@ -177,9 +177,8 @@ def finetune(
                 **comparison["fine_tuned"],
                 "description": (
                     f"Fine-tuned subject-wise on these nights ({len(folds)} folds over "
-                    f"{len(subjects)} subjects, test epochs pooled); the parent scored "
-                    f"ACC {100 * comparison['parent']['acc']:.1f}, MF1 "
-                    f"{100 * comparison['parent']['mf1']:.1f} on the same epochs."
+                    f"{len(subjects)} subjects, test epochs pooled), beside the parent on "
+                    "the same epochs."
                 ),
             },
         },
