@@ -5,7 +5,8 @@ to ``logits`` (nights, epochs, 5), ``hn`` and ``cn``; nights and epochs are dyna
 therefore serves whole-night staging and online staging one epoch at a time alike, in any
 ONNX runtime (see :class:`~tinysleepnet.prediction.onnx_backend.OnnxModel`). The model's
 :class:`~tinysleepnet.config.Config` travels in the graph's metadata (key :data:`CONFIG_KEY`,
-JSON), so the file alone says which sampling rate and channel it expects.
+JSON), so the file alone says which sampling rate and channel it expects, and so does its
+calibration temperature (key :data:`TEMPERATURE_KEY`), which staging applies.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ OUTPUT_NAMES = ("logits", "hn", "cn")
 OPSET = 17
 #: Metadata key of the model's configuration (JSON) in the exported graph.
 CONFIG_KEY = "tinysleepnet_config"
+#: Metadata key of the calibration temperature (see :mod:`tinysleepnet.evaluation.calibration`).
+TEMPERATURE_KEY = "tinysleepnet_temperature"
 
 
 class _ExplicitState(nn.Module):
@@ -88,6 +91,10 @@ def export_onnx(model: TinySleepNet, path: str | Path) -> Path:
             dynamo=False,
         )
         graph_proto = onnx.load(tmp)
-        onnx.helper.set_model_props(graph_proto, {CONFIG_KEY: json.dumps(model.config.to_dict())})
+        temperature = float(getattr(model, "temperature", 1.0))
+        onnx.helper.set_model_props(
+            graph_proto,
+            {CONFIG_KEY: json.dumps(model.config.to_dict()), TEMPERATURE_KEY: repr(temperature)},
+        )
         onnx.save(graph_proto, tmp)
     return path

@@ -79,3 +79,13 @@ def test_online_staging_is_calibrated_like_whole_night_staging(
     calibrated = as_model(hot)
     online = replay(read_recording(recording, None, calibrated), calibrated)
     np.testing.assert_allclose(online.proba, stage(recording, model=hot).proba, atol=1e-5)
+
+
+def test_onnx_staging_keeps_the_temperature(recording: Path, checkpoint: Path, tmp_path: Path):
+    pytest.importorskip("onnxruntime")
+    network = load_model(checkpoint)
+    hot = tmp_path / "calibrated.pt"
+    save_checkpoint(hot, network, network.config, temperature=2.0)
+    torch_result = stage(recording, model=hot)
+    onnx_result = stage(recording, model=hot, backend="onnx")
+    np.testing.assert_allclose(onnx_result.proba, torch_result.proba, atol=1e-4)

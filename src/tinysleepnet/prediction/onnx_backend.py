@@ -16,7 +16,7 @@ import torch
 
 from ..config import Config
 from ..errors import RecordingError, TinySleepNetError
-from ..export import CONFIG_KEY
+from ..export import CONFIG_KEY, TEMPERATURE_KEY
 from ..model import State, zero_state
 
 
@@ -63,6 +63,8 @@ class OnnxModel:
         if CONFIG_KEY not in metadata:
             raise RecordingError(path, "not a tinysleepnet ONNX export (no configuration)")
         self.config = Config.from_dict(json.loads(metadata[CONFIG_KEY]))
+        #: Calibration temperature that staging applies (1.0 for exports without one).
+        self.temperature = float(metadata.get(TEMPERATURE_KEY, 1.0))
         self.epoch_samples = self.config.epoch_samples
         self.lstm_units = self.config.lstm_units
 

@@ -447,8 +447,8 @@ def stage(
     StagingResult
         One stage per whole epoch of the model's length (``config.epoch_sec``: 30 s, or
         20 s for a model of MASS-SS4/SS5); a trailing partial epoch is not staged. The
-        probabilities are calibrated by the model's temperature (1.0 when it has none;
-        an ONNX graph carries none). Epochs that
+        probabilities are calibrated by the model's temperature (1.0 when it has none).
+        Epochs that
         fail the quality checks get no stage (:attr:`StagingResult.quality` says why), and
         the network runs over the others with the LSTM state carried across the gaps.
         A recording whose amplitude is more than ``amplitude_warn_factor`` away from the
