@@ -109,8 +109,9 @@ class Config:
     precision: Literal["auto", "float32", "bfloat16"] = "float32"
     """Arithmetic of the CNN in training and validation (the LSTM and classifier always run
     in float32): ``"float32"``, as the authors trained, ``"bfloat16"`` autocast, or
-    ``"auto"``: bfloat16 on CUDA, float32 on CPU. On a CPU without native bfloat16 instructions, ``"bfloat16"`` falls back
-    to float32 with a warning (emulated bfloat16 is slower)."""
+    ``"auto"``: bfloat16 on CUDA, float32 on CPU. On a CPU without native bfloat16
+    instructions, ``"bfloat16"`` falls back to float32 with a warning (emulated bfloat16 is
+    slower)."""
 
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form notes kept with the run (preset name, command line)."""
@@ -129,13 +130,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
-        """Build from a dict, ignoring unknown keys (settings of other versions).
-
-        The boolean ``amp`` of earlier versions maps to :attr:`precision` (``True``:
-        ``"auto"``, ``False``: ``"float32"``) unless ``precision`` is given.
-        """
-        if "amp" in values and "precision" not in values:
-            values = {**values, "precision": "auto" if values["amp"] else "float32"}
+        """Build from a dict, ignoring unknown keys (settings of other versions)."""
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in values.items() if k in names}
         if "class_weights" in values:

@@ -71,7 +71,7 @@ def two_fold_run(data_dir, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("run")
     plans = []
     for fold in (1, 0):
-        cv.run_fold(data_dir, run_dir, fold, TINY, n_folds=2, progress=False)
+        cv.cross_validate(data_dir, run_dir, 2, TINY, folds=[fold], progress=False)
         plans.append((run_dir / cv.FOLDS_FILE).read_bytes())
     return run_dir, plans
 
@@ -175,13 +175,13 @@ def test_interrupted_fold_resumes_without_retraining(data_dir, tmp_path, monkeyp
     with monkeypatch.context() as patch:
         patch.setattr(cv, "predict_proba", interrupted)
         with pytest.raises(KeyboardInterrupt):
-            cv.run_fold(data_dir, tmp_path, 0, TINY, n_folds=2, progress=False)
+            cv.cross_validate(data_dir, tmp_path, 2, TINY, folds=[0], progress=False)
     assert not cv.is_done(tmp_path, 0)
 
     log = cv.fold_dir(tmp_path, 0) / "log.csv"
     trained = log.read_bytes()
     # no settings given: the run's own config.json applies
-    cv.run_fold(data_dir, tmp_path, 0, None, n_folds=2, progress=False)
+    cv.cross_validate(data_dir, tmp_path, 2, None, folds=[0], progress=False)
     assert cv.is_done(tmp_path, 0)
     assert log.read_bytes() == trained
 
@@ -223,7 +223,8 @@ def test_run_settings_carry_the_nights_channel_rate_and_epoch(data_dir, tmp_path
     )
     saved = Config.load(tmp_path / cv.CONFIG_FILE)
     assert (saved.sfreq, saved.epoch_sec, saved.channel) == (100.0, 30.0, "EEG Fpz-Cz")
-    assert Config.load(cv.fold_dir(tmp_path, 0) / "config.json") == saved
+    fold = Config.load(cv.fold_dir(tmp_path, 0) / "config.json")
+    assert fold == saved.replace(extra={**saved.extra, "world_size": 1})
 
 
 def test_cli_offers_no_flags_it_does_not_read(capsys):

@@ -183,7 +183,11 @@ def test_peephole_cell_is_tf_s_lstm_cell_with_peepholes():
     x = torch.randn(3, 1, net.n_features)
     h0, c0 = torch.randn(1, 3, 16), torch.randn(1, 3, 16)
     out, (h, c) = lstm(x, (h0, c0))
-    gates = x[:, 0] @ lstm.input_proj.weight.T + lstm.input_proj.bias + h0[0] @ lstm.hidden_proj.weight.T
+    gates = (
+        x[:, 0] @ lstm.input_proj.weight.T
+        + lstm.input_proj.bias
+        + h0[0] @ lstm.hidden_proj.weight.T
+    )
     i, f, g, o = gates.chunk(4, dim=-1)
     w_i, w_f, w_o = lstm.peep
     c_new = torch.sigmoid(f + w_f * c0[0]) * c0[0] + torch.sigmoid(i + w_i * c0[0]) * torch.tanh(g)

@@ -93,27 +93,6 @@ def save_predictions(path: str | Path, night: Night, proba: np.ndarray) -> None:
         )
 
 
-def run_fold(
-    data_dir: str | Path,
-    run_dir: str | Path,
-    fold: int,
-    config: Config | None,
-    *,
-    n_folds: int,
-    progress: bool = True,
-) -> Path:
-    """Train, stage and score one fold; see :func:`cross_validate`.
-
-    Returns
-    -------
-    Path
-        The fold's folder, holding its ``DONE`` marker.
-    """
-    return cross_validate(
-        data_dir, run_dir, n_folds=n_folds, config=config, folds=[fold], progress=progress
-    )[0]
-
-
 def cross_validate(
     data_dir: str | Path,
     run_dir: str | Path,
