@@ -57,10 +57,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from run import _train_step
 from tinysleepnet.config import Config
-from tinysleepnet.data.nights import MANIFEST, Night, load_nights, save_night
+from tinysleepnet.core.inference import predict_proba
+from tinysleepnet.data.nights import MANIFEST, Night, load_nights, save_night, signal_path
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction import inference
-from tinysleepnet.prediction.inference import predict_proba
 from tinysleepnet.stages import N_STAGES
 from tinysleepnet.training import batches
 from tinysleepnet.training.batches import iterate_pass, plan_pass
@@ -107,8 +107,11 @@ def measure(folder: Path, layout: str, steps: int, threads: int) -> dict[str, An
         batches.release_pages = inference.release_pages = lambda signal: None
     start = time.perf_counter()
     nights = load_nights(folder)
-    if layout == "in-memory":
-        nights = [dataclasses.replace(n, signal_uv=np.array(n.signal_uv)) for n in nights]
+    if layout == "in-memory":  # read each .npy whole, without touching its map's pages
+        nights = [
+            dataclasses.replace(n, signal_uv=np.load(signal_path(folder / f"{n.name}.npz")))
+            for n in nights
+        ]
     load_s = time.perf_counter() - start
     rss_loaded = _rss_mib()
 
@@ -193,6 +196,7 @@ def main() -> None:
     parser.add_argument("--nights", type=int, nargs="+", default=[16, 160], help="cohort sizes")
     parser.add_argument("--epochs", type=int, default=1000, help="epochs per night")
     parser.add_argument("--steps", type=int, default=10, help="optimizer steps per run")
+    parser.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=LAYOUTS, help="layouts")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--work", type=Path, help="folder for the cohorts (kept if given)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -207,7 +211,7 @@ def main() -> None:
         for n_nights in args.nights:
             folder = work / f"{n_nights}x{args.epochs}"
             write_cohort(folder, n_nights, args.epochs, Config())
-            for layout in LAYOUTS:
+            for layout in args.layouts:
                 results.append(_run_worker(folder, layout, args))
                 print(results[-1], file=sys.stderr)
     finally:
