@@ -11,7 +11,7 @@ from tinysleepnet import reproduce as reproduce_module
 from tinysleepnet.cli import main
 from tinysleepnet.data.datasets import protocol
 from tinysleepnet.data.simulate import simulate_cohort
-from tinysleepnet.data.simulate_mass import simulate_mass_cohort
+from tinysleepnet.data.simulate.mass import simulate_mass_cohort
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation.cv import is_done
 from tinysleepnet.prediction.stage import stage

@@ -8,7 +8,7 @@ import torch
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
-from tinysleepnet.data.simulate_mass import simulate_mass_cohort
+from tinysleepnet.data.simulate.mass import simulate_mass_cohort
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.training.checkpoint import save_checkpoint
 

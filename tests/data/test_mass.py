@@ -11,7 +11,7 @@ import pytest
 from tinysleepnet.data.mass import annotated_epochs, find_mass_pairs, read_annotated_epochs
 from tinysleepnet.data.nights import load_nights
 from tinysleepnet.data.prepare import prepare
-from tinysleepnet.data.simulate_mass import simulate_mass_cohort
+from tinysleepnet.data.simulate.mass import simulate_mass_cohort
 from tinysleepnet.errors import RecordingError
 from tinysleepnet.io.edf_writer import write_annotations_edf
 from tinysleepnet.io.recordings import Recording

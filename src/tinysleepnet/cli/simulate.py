@@ -8,7 +8,7 @@ from pathlib import Path
 from ..data.datasets import DATASETS, dataset
 from ..data.resources import psg_name_for
 from ..data.simulate import simulate_cohort, simulate_night
-from ..data.simulate_mass import simulate_mass_cohort
+from ..data.simulate.mass import simulate_mass_cohort
 from ..data.sleep_edf import parse_subjects
 from ..errors import RecordingError, TinySleepNetError
 

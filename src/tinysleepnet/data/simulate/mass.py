@@ -6,7 +6,7 @@ and ``01-0S-NNNN Base.edf``, an annotation-only EDF+ with one annotation per sco
 (20 or 30 s, as the subset is scored). As in MASS, the first scored epoch starts some
 seconds after the PSG's first sample, the EEG electrodes are named with their reference
 ("CLE" for odd subjects, "LER" for even ones, so a cohort has both), and the last scored
-epoch runs past the end of the signal. The EEG comes from :mod:`tinysleepnet.data.simulate`
+epoch runs past the end of the signal. The EEG comes from :mod:`tinysleepnet.data.simulate.eeg`
 (the Fpz-Cz model stands in for F4, the Pz-Oz one for C4, sharing the same brain sources).
 """
 
@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from ..errors import TinySleepNetError
-from ..io.edf_writer import EdfChannel, write_annotations_edf, write_edf
-from ..stages import EPOCH_SEC, UNSCORED_TEXTS, stage_from_annotation
-from .datasets import dataset
-from .mass import base_name, psg_name
-from .simulate import _EEG_RANGE_UV, SeedLike, _simulate_eeg, simulate_hypnogram
+from ...errors import TinySleepNetError
+from ...io.edf_writer import EdfChannel, write_annotations_edf, write_edf
+from ...stages import EPOCH_SEC, UNSCORED_TEXTS, stage_from_annotation
+from ..datasets import dataset
+from ..mass import base_name, psg_name
+from .eeg import EEG_RANGE_UV, simulate_derivations
+from .hypnogram import SeedLike, simulate_hypnogram
 
 #: Recordings start in the evening (MASS's dates are anonymised).
 DEFAULT_START = dt.datetime(2000, 1, 1, 22, 30)
@@ -124,14 +125,14 @@ def simulate_mass_night(
     if subset in _AASM_SUBSETS:
         scoring = np.where(scoring == "Sleep stage 4", "Sleep stage 3", scoring)
     stages = np.array([stage_from_annotation(text) for text in scoring])
-    signals, _ = _simulate_eeg(stages, sfreq, rng, difficulty, list(_SOURCES.values()))
+    signals, _ = simulate_derivations(stages, sfreq, rng, difficulty, list(_SOURCES.values()))
     channels = [
         EdfChannel(
             f"{label}-{reference}" if label.startswith("EEG") else label,
-            np.clip(signals[source][: round(seconds * sfreq)], *_EEG_RANGE_UV),
+            np.clip(signals[source][: round(seconds * sfreq)], *EEG_RANGE_UV),
             sfreq,
             "uV",
-            _EEG_RANGE_UV,
+            EEG_RANGE_UV,
         )
         for label, source in _SOURCES.items()
     ]
