@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from tinysleepnet.data.nights import load_nights
-from tinysleepnet.training.checkpoint import load_model
+from tinysleepnet.core.checkpoint import load_model
 
 #: Epochs between two readings of the cell state.
 STRIDE = 100

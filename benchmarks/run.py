@@ -55,7 +55,7 @@ from tinysleepnet import model as model_module
 from tinysleepnet.config import Config
 from tinysleepnet.io.quality import epoch_quality, live_epochs, median_amplitude_uv
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.prediction.inference import predict_proba
+from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.stages import N_STAGES
 
 #: (measure, implementation) pairs, in table order; the first of each measure is the baseline.

@@ -10,4 +10,5 @@ python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -c constraints.txt -e ".[dev]"
 ruff check src tests benchmarks
 mypy
+lint-imports  # the layers contract in pyproject.toml
 pytest "$@"

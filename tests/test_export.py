@@ -13,9 +13,9 @@ from tinysleepnet.config import Config
 from tinysleepnet.errors import RecordingError
 from tinysleepnet.export import export_onnx
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.prediction.inference import predict_proba
+from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.prediction.onnx_backend import OnnxModel
-from tinysleepnet.training.checkpoint import save_checkpoint
+from tinysleepnet.core.checkpoint import save_checkpoint
 
 pytest.importorskip("onnxruntime")
 

@@ -15,7 +15,7 @@ from tinysleepnet.data.simulate.mass import simulate_mass_cohort
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation.cv import is_done
 from tinysleepnet.prediction.stage import stage
-from tinysleepnet.prediction.statistics import sleep_statistics
+from tinysleepnet.core.statistics import sleep_statistics
 from tinysleepnet.reproduce import compare_with_paper, paper_config, reproduce
 from tinysleepnet.stages import STAGES
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # ``X as X``: an explicit re-export
     from .prediction.online import Stager as Stager
     from .prediction.stage import StagingResult as StagingResult
     from .prediction.stage import stage as stage
-    from .training.checkpoint import load_model as load_model
+    from .core.checkpoint import load_model as load_model
     from .training.loop import train as train
 
 __version__ = "0.1.0"
@@ -47,7 +47,7 @@ _HOMES = {
     "Stager": "prediction.online",
     "StagingResult": "prediction.stage",
     "stage": "prediction.stage",
-    "load_model": "training.checkpoint",
+    "load_model": "core.checkpoint",
     "train": "training.loop",
 }
 

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from tinysleepnet.data import nights
-from tinysleepnet.data.nights import Night, load_night, load_nights, release_pages, save_night
+from tinysleepnet.data.nights import Night, load_night, load_nights, save_night
 from tinysleepnet.errors import RecordingError, TinySleepNetError
+from tinysleepnet.io.mapped import release_pages
 
 
 def _night(name: str, n_epochs: int = 4) -> Night:

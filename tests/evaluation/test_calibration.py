@@ -19,7 +19,7 @@ from tinysleepnet.evaluation.calibration import (
     reliability_table,
 )
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.training.checkpoint import load_model, save_checkpoint
+from tinysleepnet.core.checkpoint import load_model, save_checkpoint
 
 
 def over_confident_cohort(n_epochs: int, sharpen: float, seed: int):

@@ -13,7 +13,7 @@ import torch
 from tinysleepnet.config import Config
 from tinysleepnet.io.edf_writer import EdfChannel, write_edf
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.training.checkpoint import save_checkpoint
+from tinysleepnet.core.checkpoint import save_checkpoint
 
 #: Start written into every fixture recording.
 START = dt.datetime(2024, 3, 1, 23, 15, 0)

@@ -23,7 +23,7 @@ from tinysleepnet.prediction.cohort import (
     record_outcome,
     shard_of,
 )
-from tinysleepnet.prediction.statistics import sleep_statistics
+from tinysleepnet.core.statistics import sleep_statistics
 
 
 def write_manifest(path: Path, text: str) -> Path:

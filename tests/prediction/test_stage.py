@@ -10,7 +10,7 @@ import pytest
 
 from tinysleepnet.errors import RecordingError, TinySleepNetError
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.prediction.inference import predict_proba
+from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.prediction.stage import check_microvolts, stage
 from tinysleepnet.stages import N_STAGES
 

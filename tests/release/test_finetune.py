@@ -10,7 +10,7 @@ import torch
 from tinysleepnet.cli import main
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.release.finetune import CNN_MODULES, finetune
-from tinysleepnet.training.checkpoint import file_checksum, load_model
+from tinysleepnet.core.checkpoint import file_checksum, load_model
 
 from .conftest import write_cohort
 

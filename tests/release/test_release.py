@@ -14,7 +14,7 @@ from tinysleepnet.evaluation.cv import cross_validate
 from tinysleepnet.evaluation.report import evaluate_run
 from tinysleepnet.release.build import release
 from tinysleepnet.release.card import NOT_CROSS_VALIDATED, content_hash
-from tinysleepnet.training.checkpoint import file_checksum
+from tinysleepnet.core.checkpoint import file_checksum
 
 from .conftest import TINY
 

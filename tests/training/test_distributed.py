@@ -18,7 +18,7 @@ from tinysleepnet.cli import main
 from tinysleepnet.config import Config
 from tinysleepnet.data.nights import MANIFEST, save_night
 from tinysleepnet.training.batches import iterate_pass, plan_pass
-from tinysleepnet.training.checkpoint import load_checkpoint
+from tinysleepnet.core.checkpoint import load_checkpoint
 
 from .conftest import toy_night
 

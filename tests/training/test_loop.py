@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import platform
-import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,11 +10,12 @@ import pytest
 import torch
 
 from tinysleepnet.config import Config
+from tinysleepnet.core import device as device_module
+from tinysleepnet.core.checkpoint import load_checkpoint
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.training import loop
-from tinysleepnet.training.checkpoint import load_checkpoint
-from tinysleepnet.training.loop import resolve_precision, train
+from tinysleepnet.training.loop import train
 
 
 def weights(path) -> dict[str, torch.Tensor]:
@@ -148,46 +146,9 @@ def test_onecycle_schedule_runs_its_exact_length_and_resumes(
         train(*toy_nights, config.replace(max_passes=4), tmp_path / "resumed", progress=False)
 
 
-@pytest.mark.parametrize(
-    ("setting", "device", "expected"),
-    [
-        ("auto", "cpu", "float32"),  # the paper's recipe stays in float32 on CPUs
-        ("auto", "cuda", "bfloat16"),
-        ("float32", "cpu", "float32"),
-        ("float32", "cuda", "float32"),
-        ("bfloat16", "cuda", "bfloat16"),
-    ],
-)
-def test_precision_of_each_setting(setting, device, expected):
-    assert resolve_precision(setting, torch.device(device)) == expected
-
-
-def test_bfloat16_on_a_cpu_needs_bfloat16_instructions(monkeypatch):
-    cpu = torch.device("cpu")
-    monkeypatch.setattr(loop, "_cpu_has_native_bfloat16", lambda: True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert resolve_precision("bfloat16", cpu) == "bfloat16"
-    monkeypatch.setattr(loop, "_cpu_has_native_bfloat16", lambda: False)
-    with pytest.warns(RuntimeWarning, match="no bfloat16 instructions"):
-        assert resolve_precision("bfloat16", cpu) == "float32"
-    with pytest.raises(TinySleepNetError, match=r"precision.*'half'"):
-        resolve_precision("half", cpu)
-
-
-@pytest.mark.skipif(
-    platform.machine() != "x86_64" or not Path("/proc/cpuinfo").is_file(),
-    reason="reads the x86 CPU flags of Linux",
-)
-def test_native_bfloat16_matches_the_cpu_flags():
-    flags = Path("/proc/cpuinfo").read_text().split()
-    native = "avx512_bf16" in flags or "amx_bf16" in flags
-    assert loop._cpu_has_native_bfloat16() == (native and torch.backends.mkldnn.is_available())
-
-
 def test_bfloat16_run_computes_in_bfloat16(tmp_path, tiny_config, toy_nights, monkeypatch):
     # Forced on, so that the bfloat16 path runs (emulated) on CPUs without the instructions.
-    monkeypatch.setattr(loop, "_cpu_has_native_bfloat16", lambda: True)
+    monkeypatch.setattr(device_module, "_cpu_has_native_bfloat16", lambda: True)
     autocast: dict[bool, set[tuple[bool, torch.dtype]]] = {True: set(), False: set()}
     forward = TinySleepNet.forward
 
@@ -206,7 +167,7 @@ def test_bfloat16_run_computes_in_bfloat16(tmp_path, tiny_config, toy_nights, mo
 
 
 def test_resume_refuses_another_precision(tmp_path, tiny_config, toy_nights, monkeypatch):
-    monkeypatch.setattr(loop, "_cpu_has_native_bfloat16", lambda: True)
+    monkeypatch.setattr(device_module, "_cpu_has_native_bfloat16", lambda: True)
     config = tiny_config.replace(precision="float32", max_passes=1)
     train(*toy_nights, config, tmp_path, progress=False)
     with pytest.raises(TinySleepNetError, match=r"last\.pt.*precision='bfloat16'"):

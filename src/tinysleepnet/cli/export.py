@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..export import export_onnx
-from ..training.checkpoint import load_model
+from ..core.checkpoint import load_model
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -25,7 +25,7 @@ from ..io.hypnogram import epoch_labels, read_hypnogram
 from ..io.recordings import edf_start, is_annotation_only
 from ..model import TinySleepNet
 from ..prediction.cohort import Shard, parse_shard, read_cohort, record_outcome, shard_of
-from ..prediction.inference import PRECISIONS
+from ..core.inference import PRECISIONS
 from ..prediction.online import replay
 from ..prediction.onnx_backend import OnnxModel
 from ..prediction.outputs import UNSCORABLE_TEXT, existing_outputs

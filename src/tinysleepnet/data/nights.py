@@ -2,7 +2,8 @@
 
 ``<name>.npz`` holds a night's stages and identity, ``<name>.npy`` its signal, which is read
 through a read-only memory map: the operating system reads a night's pages when a minibatch
-needs them, and :func:`release_pages` drops them from the process's resident memory once the
+needs them, and :func:`~tinysleepnet.io.mapped.release_pages` drops them from the
+process's resident memory once the
 minibatch is built, so a process can train on a cohort larger than its memory. Nights
 prepared before the signal had its own file (signal inside the ``.npz``) are converted the
 first time they are read.
@@ -11,7 +12,6 @@ first time they are read.
 from __future__ import annotations
 
 import logging
-import mmap
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,21 +131,6 @@ def load_night(path: str | Path) -> Night:
         return night
     night.signal_uv = _map_signal(signal_path(path), night.n_epochs)
     return night
-
-
-def release_pages(signal: np.ndarray) -> None:
-    """Drop the pages of a read-only memory-mapped signal from this process's resident memory.
-
-    The pages stay in the operating system's file cache, so reading them again costs a page
-    fault, not a disk read. Without this, every page a pass touched would count in the
-    process's resident memory (and in a batch system's accounting of it) until the end.
-    Arrays in memory, and writable maps (whose pages may hold changes), are left alone.
-    """
-    base: object = signal
-    while base is not None and not isinstance(base, mmap.mmap):
-        base = getattr(base, "base", None)
-    if base is not None and not signal.flags.writeable and hasattr(mmap, "MADV_DONTNEED"):
-        base.madvise(mmap.MADV_DONTNEED)
 
 
 def load_nights(prepared_dir: str | Path) -> list[Night]:

@@ -25,8 +25,8 @@ from scipy.special import log_softmax
 
 from ..data.nights import Night
 from ..io.atomic import write_figure
-from ..prediction.inference import predict_proba
-from ..training.checkpoint import load_checkpoint, load_model, save_checkpoint
+from ..core.inference import predict_proba
+from ..core.checkpoint import load_checkpoint, load_model, save_checkpoint
 
 #: Range searched for the temperature: from 10x sharper to 100x softer.
 TEMPERATURE_BOUNDS = (0.1, 100.0)
@@ -201,7 +201,7 @@ def calibrate_checkpoint(
     """Fit the temperature of a checkpoint on validation nights and store it in the file.
 
     The file is rewritten (atomically) with the same weights, settings and state plus
-    ``temperature``; :func:`~tinysleepnet.training.checkpoint.load_model` then gives a
+    ``temperature``; :func:`~tinysleepnet.core.checkpoint.load_model` then gives a
     network whose staging (:func:`~tinysleepnet.prediction.stage.stage`) is calibrated.
     This is the step a cross-validation fold or a release runs after training.
 

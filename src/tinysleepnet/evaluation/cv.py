@@ -31,16 +31,17 @@ import torch
 from joblib import Parallel, delayed
 
 from ..config import Config
+from ..core.checkpoint import load_model
+from ..core.device import resolve_device
+from ..core.inference import predict_proba
+from ..core.metrics import scores
 from ..data.nights import Night, load_nights, read_manifest
 from ..errors import TinySleepNetError
 from ..io.atomic import atomic_path, write_json
-from ..prediction.inference import predict_proba
-from ..training.checkpoint import load_model
 from ..training.distributed import is_main_process
-from ..training.loop import data_settings, resolve_device, train
+from ..training.loop import data_settings, train
 from .calibration import calibrate_checkpoint
 from .folds import Fold, make_folds
-from .metrics import scores
 
 logger = logging.getLogger("tinysleepnet")
 

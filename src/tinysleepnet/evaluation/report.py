@@ -22,7 +22,7 @@ from ..stages import STAGES
 from ..training.stall import ONE_STAGE_SHARE, top_stage
 from .calibration import calibration_summary, checkpoint_temperature, plot_reliability
 from .cv import PREDICTIONS_DIR, fold_dir, is_done, read_folds
-from .metrics import scores
+from ..core.metrics import scores
 
 EVALUATION_DIR = "evaluation"
 
@@ -42,7 +42,7 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
     -------
     dict
         ``pooled`` (the scores of all test epochs of all scored folds, see
-        :func:`~tinysleepnet.evaluation.metrics.scores`), ``folds`` (one row per scored fold:
+        :func:`~tinysleepnet.core.metrics.scores`), ``folds`` (one row per scored fold:
         ``fold``, ``test_subjects``, ``n_nights``, ``n_epochs``, ``acc``, ``mf1``,
         ``kappa``), ``n_folds``, ``missing_folds``, ``partial`` and ``paths`` (the files
         written: ``json``, ``markdown``, ``figure``).

@@ -17,7 +17,7 @@ from ..io.quality import OK, epoch_quality
 from ..io.recordings import Recording
 from ..model import State
 from ..stages import N_STAGES, UNSCORED
-from .inference import model_device, proba_step
+from ..core.inference import model_device, proba_step
 from .stage import ModelLike, StagingResult, as_model, read_recording
 
 

@@ -2,7 +2,7 @@
 
 :class:`OnnxModel` is called like :class:`~tinysleepnet.model.TinySleepNet`
 (``model(x, state) -> (logits, state)`` on torch tensors), so
-:func:`~tinysleepnet.prediction.inference.predict_proba` and online staging accept either.
+:func:`~tinysleepnet.core.inference.predict_proba` and online staging accept either.
 It needs the optional ``onnxruntime`` package (``pip install tinysleepnet[onnx]``).
 """
 

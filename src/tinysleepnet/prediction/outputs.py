@@ -20,7 +20,7 @@ from ..io.edf_writer import write_annotations_edf
 from ..io.quality import OK
 from ..stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED, stage_names
 from .review import review_annotations
-from .statistics import stage_runs
+from ..core.statistics import stage_runs
 
 #: Start written in EDF headers when the recording's is unknown: the EDF+ convention for an
 #: anonymised start date (1 January 1985).
@@ -180,7 +180,7 @@ def write_hypnogram_edf(
 
 
 def agreement_table(scores: dict[str, Any]) -> str:
-    """A plain-text summary of :func:`~tinysleepnet.evaluation.metrics.scores`.
+    """A plain-text summary of :func:`~tinysleepnet.core.metrics.scores`.
 
     Accuracy, macro-F1 and kappa, per-stage F1, then the confusion matrix (rows: expert,
     columns: predicted).

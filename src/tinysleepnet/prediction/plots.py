@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from ..io.quality import OK
 from ..stages import EPOCH_SEC, STAGES, UNSCORED
-from .statistics import stage_runs
+from ..core.statistics import stage_runs
 
 #: Stages from top to bottom, the conventional hypnogram order.
 HYPNOGRAM_ORDER = ("W", "REM", "N1", "N2", "N3")

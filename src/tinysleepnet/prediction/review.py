@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import TinySleepNetError
 from ..stages import STAGES, UNSCORED
-from .statistics import stage_runs
+from ..core.statistics import stage_runs
 
 #: Text of the EDF+ annotations that mark flagged epochs.
 REVIEW_ANNOTATION = "Review"

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from .. import __version__
 from ..errors import RecordingError, TinySleepNetError
 from ..evaluation.calibration import apply_temperature
-from ..evaluation.metrics import scores
+from ..core.metrics import scores
 from ..export import export_onnx
 from ..io.atomic import write_figure, write_json, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel, recording_from_spec
@@ -45,10 +45,10 @@ from ..model import TinySleepNet
 from ..release.card import CARD_FILE, read_card
 from ..release.store import resolve_model
 from ..stages import EPOCH_SEC, N_STAGES, UNSCORED, stage_names
-from ..training.checkpoint import file_checksum, load_model
+from ..core.checkpoint import file_checksum, load_model
 from . import outputs
 from .bids import events_frame, events_sidecar, write_events
-from .inference import predict_proba
+from ..core.inference import predict_proba
 from .onnx_backend import OnnxModel
 from .plots import plot_hypnogram
 from .review import (
@@ -58,7 +58,7 @@ from .review import (
     review_statistics,
     review_table,
 )
-from .statistics import sleep_statistics, statistics_table
+from ..core.statistics import sleep_statistics, statistics_table
 
 #: What :func:`stage` accepts as the model: a loaded network or a checkpoint file.
 #: Engines that can run the network.
@@ -195,7 +195,7 @@ class StagingResult:
         Returns
         -------
         dict
-            :func:`~tinysleepnet.evaluation.metrics.scores` plus ``n_unscored`` and, with a
+            :func:`~tinysleepnet.core.metrics.scores` plus ``n_unscored`` and, with a
             :attr:`review_rule`, ``review`` (:func:`.review.review_agreement`: accuracy on
             the unflagged epochs and once the flagged ones are corrected).
 
@@ -430,7 +430,7 @@ def stage(
         Run a checkpoint with PyTorch or ONNX Runtime (see :func:`as_model`).
     precision : {"float32", "bfloat16"}
         Arithmetic of the CNN with PyTorch (see
-        :func:`~tinysleepnet.prediction.inference.predict_proba`).
+        :func:`~tinysleepnet.core.inference.predict_proba`).
     quality : QualitySettings or None
         Thresholds of the signal checks; None takes the defaults.
     model_file : str or Path or None

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
+from ..core.checkpoint import file_checksum
+from ..core.device import resolve_device
 from ..data.nights import Night, load_nights
 from ..errors import TinySleepNetError
 from ..evaluation.calibration import calibrate_checkpoint
@@ -22,8 +24,7 @@ from ..evaluation.cv import CONFIG_FILE, read_folds
 from ..evaluation.folds import split_validation
 from ..evaluation.report import evaluate_run
 from ..io.atomic import atomic_path
-from ..training.checkpoint import file_checksum
-from ..training.loop import resolve_device, train
+from ..training.loop import train
 from .card import MODEL_FILE, data_summary, headline, now_utc, versions, write_card
 
 logger = logging.getLogger("tinysleepnet")

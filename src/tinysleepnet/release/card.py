@@ -201,7 +201,7 @@ def scores_table(rows: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
 
 
 def headline(scores: dict[str, Any]) -> dict[str, Any]:
-    """The card's view of :func:`~tinysleepnet.evaluation.metrics.scores`: ``acc``, ``mf1``,
+    """The card's view of :func:`~tinysleepnet.core.metrics.scores`: ``acc``, ``mf1``,
     ``kappa``, ``n_epochs`` and ``per_stage_f1`` (stage -> F1)."""
     return {
         "acc": scores["acc"],

@@ -27,14 +27,15 @@ from typing import Any, Literal
 import numpy as np
 
 from ..config import Config
+from ..core.checkpoint import file_checksum, load_checkpoint, load_model
+from ..core.device import resolve_device
+from ..core.inference import predict_proba
+from ..core.metrics import scores
 from ..data.nights import Night, load_nights
 from ..errors import TinySleepNetError
 from ..evaluation.folds import make_folds, sorted_subjects
-from ..evaluation.metrics import scores
 from ..io.atomic import write_json, write_text_atomic
-from ..prediction.inference import predict_proba
-from ..training.checkpoint import file_checksum, load_checkpoint, load_model
-from ..training.loop import resolve_device, train
+from ..training.loop import train
 from .build import release_nights
 from .card import CARD_FILE, headline, read_card, scores_table
 from .store import resolve_model

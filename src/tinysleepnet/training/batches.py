@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..data.nights import Night, release_pages
+from ..data.nights import Night
+from ..io.mapped import release_pages
 
 #: One training step's data: epochs (nights, seq_len, samples) float32, stages
 #: (nights, seq_len) int64, weights (nights, seq_len) float32 (0 on padding), and whether
@@ -197,7 +198,7 @@ def iterate_pass(
 
     Yields the chunks of :func:`iterate_chunks` for each group of nights in turn. Once a
     group is done, the pages of its memory-mapped signals leave this process's resident
-    memory (:func:`~tinysleepnet.data.nights.release_pages`), so memory does not grow
+    memory (:func:`~tinysleepnet.io.mapped.release_pages`), so memory does not grow
     with the cohort. With ``world_size`` processes (data-parallel training), the nights of
     each group are dealt out (the k-th to process ``k % world_size``) and process ``rank``
     yields its share;

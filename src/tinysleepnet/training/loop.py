@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import platform
 import shutil
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,14 +43,15 @@ from torch.optim.lr_scheduler import OneCycleLR
 from tqdm.auto import tqdm
 
 from ..config import DATA_FIELDS, STALL_REMEDY, Config
+from ..core.checkpoint import load_checkpoint, save_checkpoint
+from ..core.device import resolve_device, resolve_precision
+from ..core.inference import predict_proba
+from ..core.metrics import scores
 from ..data.nights import Night
 from ..errors import RecordingError, TinySleepNetError
-from ..evaluation.metrics import scores
 from ..io.atomic import atomic_path
 from ..model import TinySleepNet
-from ..prediction.inference import PRECISIONS, predict_proba
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
-from .checkpoint import load_checkpoint, save_checkpoint
 from .distributed import World, current_world, local_device
 from .stall import ONE_STAGE_SHARE, RESTART_AFTER_PASSES, stall_reason, top_stage
 
@@ -79,7 +78,7 @@ class TrainResult:
     best_pass : int
         Pass (1-based) that produced ``best.pt``.
     best_score : dict
-        Validation scores of that pass (:func:`~tinysleepnet.evaluation.metrics.scores`,
+        Validation scores of that pass (:func:`~tinysleepnet.core.metrics.scores`,
         plus ``loss``).
     log : pandas.DataFrame
         One row per pass, as in ``log.csv``.
@@ -492,67 +491,6 @@ def _set_aside(out_dir: Path) -> None:
     for name in ("config.json", "log.csv", "best.pt", "last.pt"):
         if (out_dir / name).exists():
             shutil.move(out_dir / name, aside / name)
-
-
-def resolve_device(name: str) -> torch.device:
-    """The torch device of a :attr:`Config.device` setting (``"auto"``: CUDA when present)."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def resolve_precision(
-    precision: Literal["auto", "float32", "bfloat16"], device: torch.device
-) -> Literal["float32", "bfloat16"]:
-    """The arithmetic of the CNN for a :attr:`Config.precision` setting on a device.
-
-    Parameters
-    ----------
-    precision : {"auto", "float32", "bfloat16"}
-        ``"auto"``: bfloat16 on CUDA, float32 elsewhere (so the paper's recipe runs in
-        float32 on CPUs, as the authors trained it).
-    device : torch.device
-        Device the model runs on.
-
-    Returns
-    -------
-    {"float32", "bfloat16"}
-        The ``precision`` of :func:`~tinysleepnet.prediction.inference.predict_proba`.
-        ``"bfloat16"`` on a CPU without bfloat16 instructions gives ``"float32"`` with a
-        warning: emulated bfloat16 is slower than float32.
-
-    Raises
-    ------
-    TinySleepNetError
-        If ``precision`` is none of the above.
-    """
-    if precision not in ("auto", *PRECISIONS):
-        raise TinySleepNetError(
-            f"precision must be one of 'auto', {', '.join(map(repr, PRECISIONS))}; "
-            f"got {precision!r}"
-        )
-    if precision == "auto":
-        return "bfloat16" if device.type == "cuda" else "float32"
-    if precision == "bfloat16" and device.type == "cpu" and not _cpu_has_native_bfloat16():
-        warnings.warn(
-            "this CPU has no bfloat16 instructions (AVX512-BF16, AMX or ARM BF16); "
-            "training in float32 instead",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return "float32"
-    return precision
-
-
-def _cpu_has_native_bfloat16() -> bool:
-    """Whether the CPU computes in bfloat16 natively rather than by emulation."""
-    if not torch.backends.mkldnn.is_available():
-        return False
-    if platform.machine().lower() in ("x86_64", "amd64"):
-        # oneDNN's own check (torch.ops.mkldnn._is_mkldnn_bf16_supported) also accepts
-        # plain AVX-512, where bfloat16 is emulated and slower than float32.
-        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())  # ARM: the BF16 extension
 
 
 def _resume(

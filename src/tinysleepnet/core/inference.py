@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 import numpy as np
 import torch
 
-from ..data.nights import release_pages
+from ..io.mapped import release_pages
 from ..model import State
 from ..stages import N_STAGES
 
@@ -61,7 +61,7 @@ def predict_proba(
     Parameters
     ----------
     model : TinySleepNet or OnnxModel
-        In evaluation mode (:func:`~tinysleepnet.training.checkpoint.load_model` returns it so).
+        In evaluation mode (:func:`~tinysleepnet.core.checkpoint.load_model` returns it so).
     signals : sequence of ndarray, shape (n_epochs, epoch_samples)
         Each night's EEG in microvolts, cut into epochs.
     batch_nights : int

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from tinysleepnet.prediction.statistics import (
+from tinysleepnet.core.statistics import (
     sleep_statistics,
     stage_runs,
     statistics_table,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinysleepnet.evaluation.metrics import scores
+from tinysleepnet.core.metrics import scores
 from tinysleepnet.stages import STAGES
 
 

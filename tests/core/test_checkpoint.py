@@ -10,15 +10,15 @@ import pytest
 import torch
 
 from tinysleepnet.config import Config
-from tinysleepnet.errors import RecordingError
-from tinysleepnet.model import TinySleepNet
-from tinysleepnet.training.checkpoint import (
+from tinysleepnet.core.checkpoint import (
     CHECKSUM_KEY,
     load_checkpoint,
     load_model,
     save_checkpoint,
     weights_checksum,
 )
+from tinysleepnet.errors import RecordingError
+from tinysleepnet.model import TinySleepNet
 
 
 def test_round_trip_gives_the_same_network(tmp_path, tiny_config):

@@ -11,34 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED
-
-_WAKE = STAGES.index("W")
-_REM = STAGES.index("REM")
-
-
-def stage_runs(stages: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Runs of consecutive epochs with the same stage.
-
-    Parameters
-    ----------
-    stages : ndarray of int, shape (n_epochs,)
-        Class ids, :data:`~tinysleepnet.stages.UNSCORED` allowed.
-
-    Returns
-    -------
-    first : ndarray of int
-        Index of the first epoch of each run.
-    length : ndarray of int
-        Epochs in each run.
-    stage : ndarray of int
-        Stage of each run.
-    """
-    stages = np.asarray(stages)
-    change = np.flatnonzero(np.diff(stages)) + 1
-    first = np.r_[0, change] if stages.size else np.zeros(0, dtype=int)
-    stop = np.r_[change, stages.size] if stages.size else np.zeros(0, dtype=int)
-    return first, stop - first, stages[first]
+from ..stages import EPOCH_SEC, N_STAGES, REM, STAGES, UNSCORED, WAKE, stage_runs
 
 
 def transition_matrix(stages: np.ndarray) -> np.ndarray:
@@ -121,7 +94,7 @@ def sleep_statistics(
     stages = np.asarray(stages, dtype=int)
     excluded = np.zeros(stages.size, bool) if excluded is None else np.asarray(excluded, bool)
     epoch_min = epoch_sec / 60.0
-    asleep = (stages > _WAKE) & (stages != UNSCORED)
+    asleep = (stages > WAKE) & (stages != UNSCORED)
     sleep_epochs = np.flatnonzero(asleep)
     tst = float(asleep.sum() * epoch_min)
     tib = float(stages.size * epoch_min)
@@ -147,21 +120,21 @@ def sleep_statistics(
         period = stages[onset : last + 1]
         spt = float(period.size * epoch_min)
         _, length, stage = stage_runs(period)
-        rem = np.flatnonzero(stages == _REM)
+        rem = np.flatnonzero(stages == REM)
         stats.update(
             sol_min=float(onset * epoch_min),
             spt_min=spt,
-            waso_min=float(np.sum(period == _WAKE) * epoch_min),
+            waso_min=float(np.sum(period == WAKE) * epoch_min),
             sme_pct=100.0 * tst / spt,
             rem_latency_min=float((rem[0] - onset) * epoch_min) if rem.size else None,
             n_awakenings=int(
-                np.sum((stage == _WAKE) & (length * epoch_sec >= (min_awakening_sec or epoch_sec)))
+                np.sum((stage == WAKE) & (length * epoch_sec >= (min_awakening_sec or epoch_sec)))
             ),
         )
     for class_id, name in enumerate(STAGES):
         minutes = float(np.sum(stages == class_id) * epoch_min)
         stats[f"{name.lower()}_min"] = minutes
-        if class_id != _WAKE:
+        if class_id != WAKE:
             stats[f"{name.lower()}_pct"] = 100.0 * minutes / tst if tst else None
     stats["unscored_min"] = float(np.sum((stages == UNSCORED) & ~excluded) * epoch_min)
     transitions = transition_matrix(stages)

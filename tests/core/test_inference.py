@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from tinysleepnet.config import Config
+from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.data.simulate import simulate_eeg, simulate_hypnogram
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.prediction.inference import predict_proba
 from tinysleepnet.stages import stage_from_annotation
 
 

@@ -1,0 +1,53 @@
+"""Device and precision settings: float32 unless bfloat16 is asked for and runs natively."""
+
+from __future__ import annotations
+
+import platform
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+
+from tinysleepnet.core import device as device_module
+from tinysleepnet.core.device import resolve_precision
+from tinysleepnet.errors import TinySleepNetError
+
+
+@pytest.mark.parametrize(
+    ("setting", "device", "expected"),
+    [
+        ("auto", "cpu", "float32"),  # the paper's recipe stays in float32 on CPUs
+        ("auto", "cuda", "bfloat16"),
+        ("float32", "cpu", "float32"),
+        ("float32", "cuda", "float32"),
+        ("bfloat16", "cuda", "bfloat16"),
+    ],
+)
+def test_precision_of_each_setting(setting, device, expected):
+    assert resolve_precision(setting, torch.device(device)) == expected
+
+
+def test_bfloat16_on_a_cpu_needs_bfloat16_instructions(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(device_module, "_cpu_has_native_bfloat16", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_precision("bfloat16", cpu) == "bfloat16"
+    monkeypatch.setattr(device_module, "_cpu_has_native_bfloat16", lambda: False)
+    with pytest.warns(RuntimeWarning, match="no bfloat16 instructions"):
+        assert resolve_precision("bfloat16", cpu) == "float32"
+    with pytest.raises(TinySleepNetError, match=r"precision.*'half'"):
+        resolve_precision("half", cpu)
+
+
+@pytest.mark.skipif(
+    platform.machine() != "x86_64" or not Path("/proc/cpuinfo").is_file(),
+    reason="reads the x86 CPU flags of Linux",
+)
+def test_native_bfloat16_matches_the_cpu_flags():
+    flags = Path("/proc/cpuinfo").read_text().split()
+    native = "avx512_bf16" in flags or "amx_bf16" in flags
+    assert device_module._cpu_has_native_bfloat16() == (
+        native and torch.backends.mkldnn.is_available()
+    )
