@@ -53,9 +53,9 @@ from plain import PlainTinySleepNet, copy_weights
 from plain import predict_proba as plain_predict_proba
 from tinysleepnet import model as model_module
 from tinysleepnet.config import Config
+from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.io.quality import epoch_quality, live_epochs, median_amplitude_uv
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.stages import N_STAGES
 
 #: (measure, implementation) pairs, in table order; the first of each measure is the baseline.

@@ -10,12 +10,12 @@ import torch
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
+from tinysleepnet.core.checkpoint import save_checkpoint
+from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.errors import RecordingError
 from tinysleepnet.export import export_onnx
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.prediction.onnx_backend import OnnxModel
-from tinysleepnet.core.checkpoint import save_checkpoint
 
 pytest.importorskip("onnxruntime")
 

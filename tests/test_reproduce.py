@@ -9,13 +9,13 @@ import pytest
 
 from tinysleepnet import reproduce as reproduce_module
 from tinysleepnet.cli import main
+from tinysleepnet.core.statistics import sleep_statistics
 from tinysleepnet.data.datasets import protocol
 from tinysleepnet.data.simulate import simulate_cohort
 from tinysleepnet.data.simulate.mass import simulate_mass_cohort
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation.cv import is_done
 from tinysleepnet.prediction.stage import stage
-from tinysleepnet.core.statistics import sleep_statistics
 from tinysleepnet.reproduce import compare_with_paper, paper_config, reproduce
 from tinysleepnet.stages import STAGES
 

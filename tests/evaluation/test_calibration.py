@@ -8,6 +8,7 @@ import torch
 from scipy.special import softmax
 
 from tinysleepnet.config import Config
+from tinysleepnet.core.checkpoint import load_model, save_checkpoint
 from tinysleepnet.data.nights import Night
 from tinysleepnet.evaluation.calibration import (
     apply_temperature,
@@ -19,7 +20,6 @@ from tinysleepnet.evaluation.calibration import (
     reliability_table,
 )
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.core.checkpoint import load_model, save_checkpoint
 
 
 def over_confident_cohort(n_epochs: int, sharpen: float, seed: int):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tinysleepnet.core.statistics import sleep_statistics
 from tinysleepnet.errors import RecordingError, TinySleepNetError
 from tinysleepnet.io.atomic import write_json
 from tinysleepnet.prediction.cohort import (
@@ -23,7 +24,6 @@ from tinysleepnet.prediction.cohort import (
     record_outcome,
     shard_of,
 )
-from tinysleepnet.core.statistics import sleep_statistics
 
 
 def write_manifest(path: Path, text: str) -> Path:

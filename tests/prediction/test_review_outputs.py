@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from tinysleepnet.cli import main
+from tinysleepnet.core.checkpoint import load_checkpoint, load_model, save_checkpoint
 from tinysleepnet.evaluation.calibration import apply_temperature
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.online import replay
 from tinysleepnet.prediction.stage import as_model, read_recording, stage
-from tinysleepnet.core.checkpoint import load_checkpoint, load_model, save_checkpoint
 
 
 def test_review_flags_reach_every_output(recording: Path, model: TinySleepNet, tmp_path: Path):

@@ -8,9 +8,9 @@ import mne
 import numpy as np
 import pytest
 
+from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.errors import RecordingError, TinySleepNetError
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.prediction.stage import check_microvolts, stage
 from tinysleepnet.stages import N_STAGES
 

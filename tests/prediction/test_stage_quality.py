@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tinysleepnet.core.checkpoint import save_checkpoint
+from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.errors import RecordingError
 from tinysleepnet.io.edf_writer import EdfChannel, write_edf
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.prediction.online import replay
 from tinysleepnet.prediction.stage import read_recording, stage
 from tinysleepnet.stages import UNSCORED
-from tinysleepnet.core.checkpoint import save_checkpoint
 
 from .conftest import START
 

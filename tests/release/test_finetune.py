@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from tinysleepnet.cli import main
+from tinysleepnet.core.checkpoint import file_checksum, load_model
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.release.finetune import CNN_MODULES, finetune
-from tinysleepnet.core.checkpoint import file_checksum, load_model
 
 from .conftest import write_cohort
 

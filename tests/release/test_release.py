@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tinysleepnet.cli import main
+from tinysleepnet.core.checkpoint import file_checksum
 from tinysleepnet.data.nights import load_nights
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation.calibration import checkpoint_temperature
@@ -14,7 +15,6 @@ from tinysleepnet.evaluation.cv import cross_validate
 from tinysleepnet.evaluation.report import evaluate_run
 from tinysleepnet.release.build import release
 from tinysleepnet.release.card import NOT_CROSS_VALIDATED, content_hash
-from tinysleepnet.core.checkpoint import file_checksum
 
 from .conftest import TINY
 

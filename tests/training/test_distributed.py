@@ -16,9 +16,9 @@ import torch
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
+from tinysleepnet.core.checkpoint import load_checkpoint
 from tinysleepnet.data.nights import MANIFEST, save_night
 from tinysleepnet.training.batches import iterate_pass, plan_pass
-from tinysleepnet.core.checkpoint import load_checkpoint
 
 from .conftest import toy_night
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..export import export_onnx
 from ..core.checkpoint import load_model
+from ..export import export_onnx
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

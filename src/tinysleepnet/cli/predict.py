@@ -19,13 +19,13 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from ..core.inference import PRECISIONS
 from ..errors import RecordingError, TinySleepNetError
 from ..io.channels import ChannelSpec
 from ..io.hypnogram import epoch_labels, read_hypnogram
 from ..io.recordings import edf_start, is_annotation_only
 from ..model import TinySleepNet
 from ..prediction.cohort import Shard, parse_shard, read_cohort, record_outcome, shard_of
-from ..core.inference import PRECISIONS
 from ..prediction.online import replay
 from ..prediction.onnx_backend import OnnxModel
 from ..prediction.outputs import UNSCORABLE_TEXT, existing_outputs

@@ -23,10 +23,10 @@ from matplotlib.figure import Figure
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 
+from ..core.checkpoint import load_checkpoint, load_model, save_checkpoint
+from ..core.inference import predict_proba
 from ..data.nights import Night
 from ..io.atomic import write_figure
-from ..core.inference import predict_proba
-from ..core.checkpoint import load_checkpoint, load_model, save_checkpoint
 
 #: Range searched for the temperature: from 10x sharper to 100x softer.
 TEMPERATURE_BOUNDS = (0.1, 100.0)

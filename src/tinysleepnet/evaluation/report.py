@@ -16,13 +16,13 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
+from ..core.metrics import scores
 from ..errors import TinySleepNetError
 from ..io.atomic import write_figure, write_json, write_text_atomic
 from ..stages import STAGES
 from ..training.stall import ONE_STAGE_SHARE, top_stage
 from .calibration import calibration_summary, checkpoint_temperature, plot_reliability
 from .cv import PREDICTIONS_DIR, fold_dir, is_done, read_folds
-from ..core.metrics import scores
 
 EVALUATION_DIR = "evaluation"
 

@@ -12,12 +12,12 @@ import datetime as dt
 import numpy as np
 import torch
 
+from ..core.inference import model_device, proba_step
 from ..evaluation.calibration import apply_temperature
 from ..io.quality import OK, epoch_quality
 from ..io.recordings import Recording
 from ..model import State
 from ..stages import N_STAGES, UNSCORED
-from ..core.inference import model_device, proba_step
 from .stage import ModelLike, StagingResult, as_model, read_recording
 
 

@@ -26,9 +26,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import __version__
+from ..core.checkpoint import file_checksum, load_model
+from ..core.inference import predict_proba
+from ..core.metrics import scores
+from ..core.statistics import sleep_statistics, statistics_table
 from ..errors import RecordingError, TinySleepNetError
 from ..evaluation.calibration import apply_temperature
-from ..core.metrics import scores
 from ..export import export_onnx
 from ..io.atomic import write_figure, write_json, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel, recording_from_spec
@@ -45,10 +48,8 @@ from ..model import TinySleepNet
 from ..release.card import CARD_FILE, read_card
 from ..release.store import resolve_model
 from ..stages import EPOCH_SEC, N_STAGES, UNSCORED, stage_names
-from ..core.checkpoint import file_checksum, load_model
 from . import outputs
 from .bids import events_frame, events_sidecar, write_events
-from ..core.inference import predict_proba
 from .onnx_backend import OnnxModel
 from .plots import plot_hypnogram
 from .review import (
@@ -58,7 +59,6 @@ from .review import (
     review_statistics,
     review_table,
 )
-from ..core.statistics import sleep_statistics, statistics_table
 
 #: What :func:`stage` accepts as the model: a loaded network or a checkpoint file.
 #: Engines that can run the network.
