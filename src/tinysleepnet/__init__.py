@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # ``X as X``: an explicit re-export
     from .config import Config as Config
     from .config import preset as preset
+    from .core.checkpoint import load_model as load_model
     from .data.nights import Night as Night
     from .data.nights import load_nights as load_nights
     from .data.prepare import prepare as prepare
@@ -25,7 +26,6 @@ if TYPE_CHECKING:  # ``X as X``: an explicit re-export
     from .prediction.online import Stager as Stager
     from .prediction.stage import StagingResult as StagingResult
     from .prediction.stage import stage as stage
-    from .core.checkpoint import load_model as load_model
     from .training.loop import train as train
 
 __version__ = "0.1.0"
