@@ -1,0 +1,22 @@
+# The package's top-level names and their homes. ``__init__.py`` hands this file to
+# lazy_loader, which imports each name from its home on first use; type checkers read it
+# as the package's interface.
+
+from .config import Config as Config
+from .config import preset as preset
+from .core.checkpoint import load_model as load_model
+from .data.nights import Night as Night
+from .data.nights import load_nights as load_nights
+from .data.prepare import prepare as prepare
+from .data.simulate import simulate_cohort as simulate_cohort
+from .data.simulate import simulate_night as simulate_night
+from .evaluation.cv import cross_validate as cross_validate
+from .evaluation.report import evaluate_run as evaluate_run
+from .model import TinySleepNet as TinySleepNet
+from .prediction.online import Stager as Stager
+from .prediction.stage import StagingResult as StagingResult
+from .prediction.stage import stage as stage
+from .training.loop import train as train
+
+__version__: str
+__all__: list[str]
