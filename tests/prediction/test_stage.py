@@ -43,7 +43,7 @@ def test_checkpoint_path_raw_and_array_give_the_same_staging(
 
 def test_other_channel_and_start(recording: Path, model: TinySleepNet) -> None:
     start = dt.datetime(2020, 1, 1, 22, 0)
-    result = stage(recording, "EEG Pz-Oz", model=model, start=start)
+    result = stage(recording, model, channel="EEG Pz-Oz", start=start)
     assert result.start == start
     assert not np.allclose(result.proba, stage(recording, model=model).proba)
 
@@ -97,11 +97,11 @@ def test_flat_signal_is_refused() -> None:
 
 def test_missing_channel_lists_eeg_channels(recording: Path, model: TinySleepNet) -> None:
     with pytest.raises(RecordingError, match="'EEG C4-A1' not found") as info:
-        stage(recording, "EEG C4-A1", model=model)
+        stage(recording, model, channel="EEG C4-A1")
     assert "'EEG Fpz-Cz', 'EEG Pz-Oz'" in str(info.value)
     raw = mne.io.read_raw_edf(recording, verbose="error")
     with pytest.raises(RecordingError, match="EEG Pz-Oz"):
-        stage(raw, "EEG C4-A1", model=model)
+        stage(raw, model, channel="EEG C4-A1")
 
 
 def test_partial_last_epoch_is_dropped_and_short_signal_refused(model: TinySleepNet) -> None:
@@ -114,3 +114,8 @@ def test_partial_last_epoch_is_dropped_and_short_signal_refused(model: TinySleep
 def test_model_is_required(recording: Path) -> None:
     with pytest.raises(TinySleepNetError, match="no model"):
         stage(recording)
+
+
+def test_options_are_keyword_only(recording, model):
+    with pytest.raises(TypeError):
+        stage(recording, model, "EEG Fpz-Cz")

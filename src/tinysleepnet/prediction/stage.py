@@ -400,10 +400,10 @@ def read_recording(
 
 def stage(
     source: Source,
-    channel: str | None = None,
     model: ModelLike | None = None,
-    start: dt.datetime | None = None,
     *,
+    channel: str | None = None,
+    start: dt.datetime | None = None,
     backend: str = "torch",
     precision: Literal["float32", "bfloat16"] = "float32",
     quality: QualitySettings | None = None,
@@ -419,11 +419,11 @@ def stage(
         The recording: a file in any format MNE reads (EDF, EDF+, BDF, FIF, ...), a ``Raw``,
         or a 1-D signal in microvolts with its sampling rate in Hz. Signals sampled above the
         model's rate are resampled; below it they are refused.
-    channel : str or None
-        EEG channel to stage; None takes the one the model was trained on.
     model : TinySleepNet, OnnxModel, path, name or None
         A loaded network, a checkpoint file, an exported ONNX graph, a released model's
         folder, an installed model's name, or None: the default installed model.
+    channel : str or None
+        EEG channel to stage; None takes the one the model was trained on.
     start : datetime or None
         Clock time of the recording's start; None takes the file's (if any).
     backend : {"torch", "onnx"}
