@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import Config
+from ..config import DATA_FIELDS, Config
 from ..evaluation.cv import CONFIG_FILE
 from ..release.build import release
 from ..release.card import CARD_MARKDOWN
@@ -39,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--name", help="name of the model (default: MODEL_DIR's name)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_config_arguments(parser)
+    add_config_arguments(parser, exclude=DATA_FIELDS)
     parser.set_defaults(func=run)
 
 
