@@ -196,7 +196,12 @@ def run(args: argparse.Namespace) -> int:
                 for rec, hyp, channel in zip(recordings, hypnograms, channels, strict=True)
             )
             failed = 0
-            for path, ok, message in tqdm(outcomes, total=len(recordings), unit="recording"):
+            for path, ok, message in tqdm(
+                outcomes,
+                total=len(recordings),
+                unit="recording",
+                disable=None,  # a terminal only
+            ):
                 failed += not ok
                 if shard is not None:  # for `tinysleepnet merge`
                     error = None if ok else message.removeprefix("tinysleepnet: skipped ")
