@@ -72,7 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=Path("finetune-benchmark"))
     parser.add_argument(
-        "--long", action="store_true", help="600-epoch nights and 8 passes (4x the time)"
+        "--long", action="store_true", help="600-epoch nights and 8 passes (about 3x the time)"
     )
     args = parser.parse_args()
     n_epochs, passes = (600, 8) if args.long else (300, 4)

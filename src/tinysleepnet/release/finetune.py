@@ -89,16 +89,17 @@ def finetune(
         LSTM and classifier: fewer weights to fit on few nights, but the CNN's features
         stay those of the parent's recordings, so it cannot adapt to another amplifier's
         spectrum or amplitude: in ``benchmarks/finetune.py`` (EEG at half the amplitude and
-        with more overlap between stages) it raised the parent's MF1 from 26 to 32 where
+        with more overlap between stages) it raised a weak parent's MF1 from 26 to 32 where
         ``"all"`` reached 48. Use it when the recordings resemble the parent's and the
         scored nights are few.
     lr : float or None
         Learning rate; default :data:`LR_SHARE` times the parent's. Starting from trained
         weights, the parent's rate moves them as far as from a random start and can undo
         on a few nights what the parent learned on many; a tenth keeps the fine-tuned model
-        near the parent while it adapts. In ``benchmarks/finetune.py`` a tenth gave ACC
-        72.8 and kappa 0.61 against 68.0 and 0.55 at the parent's rate (MF1 47.8 against
-        49.4), both from the parent's 51.4 and 0.30.
+        near the parent while it adapts. In ``benchmarks/finetune.py --long`` a good parent
+        (ACC 71.2, kappa 0.61 on the new cohort) fell to 62.1 and 0.48 when fine-tuned at
+        its own rate and kept 71.0 and 0.61 at a tenth; from a weak parent (ACC 51.4, the
+        default run) both rates gained, a tenth reaching ACC 72.8 against 68.0.
     n_folds : int or None
         Folds over the subjects; default one per subject up to :data:`MAX_FOLDS`.
     max_passes, patience : int or None
