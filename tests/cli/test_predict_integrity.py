@@ -17,7 +17,7 @@ import pytest
 from tinysleepnet.cli import main
 from tinysleepnet.io.edf_writer import write_annotations_edf
 
-from .conftest import START
+from ..prediction.conftest import START
 
 #: The 16-epoch recording's expert scoring, as (R&K text, epochs) runs.
 RUNS = [("W", 4), ("1", 2), ("2", 4), ("3", 2), ("R", 4)]
