@@ -24,6 +24,7 @@ from typing import Any
 from .config import Config, preset
 from .data.datasets import Protocol, protocol
 from .data.mass import MASS_SOURCE
+from .data.naming import SleepEdfName
 from .data.prepare import prepare
 from .data.resources import psg_lengths
 from .data.sleep_edf import download_sleep_edf
@@ -333,10 +334,11 @@ def _missing_sleep_edf_subjects(spec: Protocol, folder: Path) -> list[int]:
     """The row's Sleep-EDF subjects with a night that ``folder`` lacks (by PSG file name)."""
     present = {path.name for path in folder.rglob("*-PSG.edf")} if folder.is_dir() else set()
     wanted = set(spec.subjects or ())
+    nights = map(SleepEdfName.parse, psg_lengths()["psg_file"])
     missing = {
-        int(name[3:5])
-        for name in psg_lengths()["psg_file"]
-        if int(name[3:5]) in wanted and name not in present
+        night.subject
+        for night in nights
+        if night.subject in wanted and night.psg_file not in present
     }
     return sorted(missing)
 

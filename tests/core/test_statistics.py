@@ -7,7 +7,6 @@ import pytest
 
 from tinysleepnet.core.statistics import (
     sleep_statistics,
-    stage_runs,
     statistics_table,
     transition_matrix,
 )
@@ -89,13 +88,6 @@ def test_unscored_epochs_count_only_in_time_in_bed() -> None:
     assert stats["rem_latency_min"] is None
     # Only W -> N1: pairs touching an unscored epoch are left out.
     assert stats["n_transitions"] == 1
-
-
-def test_stage_runs() -> None:
-    first, length, stage = stage_runs(np.array([0, 0, 2, 2, 2, 4]))
-    np.testing.assert_array_equal(first, [0, 2, 5])
-    np.testing.assert_array_equal(length, [2, 3, 1])
-    np.testing.assert_array_equal(stage, [0, 2, 4])
 
 
 def test_statistics_table_lists_values() -> None:

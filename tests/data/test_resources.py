@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import tinysleepnet
+from tinysleepnet.data.naming import SleepEdfName
 from tinysleepnet.data.resources import (
     official_hypnograms,
     official_n_epochs,
     psg_lengths,
-    psg_name_for,
     resource_dir,
 )
-from tinysleepnet.errors import RecordingError
 from tinysleepnet.io.hypnogram import epoch_labels, read_hypnogram
 from tinysleepnet.stages import UNSCORED
 
@@ -47,24 +44,7 @@ def test_psg_lengths_table_covers_the_sleep_cassette_study():
 def test_every_official_hypnogram_has_its_psg_in_the_table():
     table = psg_lengths().set_index("hypnogram_file")["psg_file"]
     for path in official_hypnograms():
-        assert table[path.name] == psg_name_for(path)
-
-
-@pytest.mark.parametrize(
-    ("name", "psg"),
-    [
-        ("SC4001EC-Hypnogram.edf", "SC4001E0-PSG.edf"),
-        (Path("data/SC4362FC-Hypnogram.edf"), "SC4362F0-PSG.edf"),
-        ("ST7011JP-Hypnogram.edf", "ST7011J0-PSG.edf"),
-    ],
-)
-def test_psg_name_for_a_hypnogram(name, psg):
-    assert psg_name_for(name) == psg
-
-
-def test_psg_name_for_a_foreign_file_names_it():
-    with pytest.raises(RecordingError, match=r"night\.edf: not a Sleep-EDF hypnogram name"):
-        psg_name_for("night.edf")
+        assert table[path.name] == SleepEdfName.parse(path).psg_file
 
 
 def test_official_lengths_by_psg_or_hypnogram_name():

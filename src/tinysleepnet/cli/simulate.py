@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..data.datasets import DATASETS, dataset
-from ..data.resources import psg_name_for
+from ..data.naming import SleepEdfName
 from ..data.simulate import simulate_cohort, simulate_night
 from ..data.simulate.mass import simulate_mass_cohort
 from ..data.sleep_edf import parse_subjects
@@ -115,9 +115,9 @@ def run(args: argparse.Namespace) -> int:
     if args.hypnogram:
         for i, path in enumerate(args.hypnogram):
             try:
-                name = psg_name_for(path).removesuffix("-PSG.edf")
+                name = SleepEdfName.parse(path).night_name
             except RecordingError:  # not named like Sleep-EDF: number the nights
-                name = f"SC4{i:02d}1E0"
+                name = SleepEdfName("SC", i, 1).night_name
             night = simulate_night(
                 args.out,
                 name,

@@ -1,7 +1,8 @@
 """MASS (Montreal Archive of Sleep Studies): file naming, pairing, and epochs cut where scored.
 
-MASS ships each night as two EDF files side by side: ``SS-NN-NNNN PSG.edf`` (the signals)
-and ``SS-NN-NNNN Base.edf`` (EDF+ holding only annotations, one per scored epoch:
+MASS ships each night as two EDF files side by side (named as
+:class:`~tinysleepnet.data.naming.MassName` parses them): ``CC-SS-NNNN PSG.edf`` (the signals)
+and ``CC-SS-NNNN Base.edf`` (EDF+ holding only annotations, one per scored epoch:
 "Sleep stage W", "1", "2", "3", "4", "R" or "?"). In ``01-03-0012``, ``03`` is the subset
 (SS3) and ``0012`` the subject; every subject has one night. Subsets SS1 and SS3 are scored
 in 30-s epochs per AASM, SS2, SS4 and SS5 per R&K, SS4 and SS5 in 20-s epochs.
@@ -14,7 +15,6 @@ length from the PSG's first sample (a first epoch at 7.3 s gives epochs at 7.3 s
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import mne
@@ -22,26 +22,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RecordingError
-from ..io.hypnogram import read_hypnogram
+from ..io.hypnogram import read_hypnogram, scoring_annotations
 from ..io.recordings import Recording, edf_start
-from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
+from ..stages import stage_from_annotation
+from .naming import PAIR_COLUMNS, MassName, pair_row
 
 logger = logging.getLogger("tinysleepnet")
 
-_PSG_NAME = re.compile(r"(?P<record>\d\d-(?P<subset>\d\d)-(?P<subject>\d{4})) PSG\.edf")
-
 #: Where MASS comes from, for messages about missing files.
 MASS_SOURCE = "http://ceams-carsm.ca/mass/ (credentialed access; CEAMS, Montreal)"
-
-
-def psg_name(subset: int, subject: int) -> str:
-    """File name of a MASS night's signals, e.g. ``"01-03-0001 PSG.edf"``."""
-    return f"01-{subset:02d}-{subject:04d} PSG.edf"
-
-
-def base_name(psg: str | Path) -> str:
-    """File name of the annotations beside a MASS PSG (``"01-03-0001 Base.edf"``)."""
-    return Path(psg).name.replace(" PSG.edf", " Base.edf")
 
 
 def find_mass_pairs(folder: str | Path, subset: int) -> pd.DataFrame:
@@ -67,24 +56,19 @@ def find_mass_pairs(folder: str | Path, subset: int) -> pd.DataFrame:
     """
     rows = []
     for psg in sorted(Path(folder).rglob("* PSG.edf")):
-        match = _PSG_NAME.fullmatch(psg.name)
-        if match is None or int(match["subset"]) != subset:
+        try:
+            name = MassName.parse(psg)
+        except RecordingError:
+            continue  # not a MASS recording
+        if name.subset != subset:
             continue
-        base = psg.with_name(base_name(psg))
+        base = psg.with_name(name.base_file)
         if not base.is_file():
             raise RecordingError(
                 psg, f"no annotation file {base.name!r} beside it; MASS scores each night there"
             )
-        rows.append(
-            {
-                "name": match["record"],
-                "subject": match["subject"],
-                "night": 1,
-                "psg": psg,
-                "hypnogram": base,
-            }
-        )
-    return pd.DataFrame(rows, columns=["name", "subject", "night", "psg", "hypnogram"])
+        rows.append(pair_row(name, psg, base))
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
 
 
 def annotated_epochs(
@@ -183,18 +167,17 @@ def _epoch_onsets(
     annotations: mne.Annotations, epoch_sec: float, path: str | Path
 ) -> tuple[np.ndarray, np.ndarray]:
     """Onset (s) and stage of every epoch the stage annotations cover, in file order."""
+    scoring = scoring_annotations(annotations)
     onsets, stages = [], []
     for onset, duration, text in zip(
-        annotations.onset, annotations.duration, annotations.description, strict=True
+        scoring.onset, scoring.duration, scoring.description, strict=True
     ):
         stage = stage_from_annotation(text)
-        if stage == UNSCORED and text.strip() not in UNSCORED_TEXTS:
-            continue  # not a stage: arousals, lights, ...
         n_epochs = round(duration / epoch_sec)
         if n_epochs < 1 or abs(duration - n_epochs * epoch_sec) > 1e-3:
             raise RecordingError(
                 path,
-                f"stage annotation {text.strip()!r} at {onset:g} s lasts {duration:g} s, not "
+                f"stage annotation {text!r} at {onset:g} s lasts {duration:g} s, not "
                 f"a whole number of {epoch_sec:g}-s epochs; is the night scored in "
                 f"{duration:g}-s epochs?",
             )

@@ -26,7 +26,7 @@ from ..errors import RecordingError, TinySleepNetError
 from ..io.atomic import atomic_path, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel
 from ..io.hypnogram import read_epoch_labels
-from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED
+from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED, WAKE
 from .datasets import dataset as dataset_named
 from .mass import read_annotated_epochs
 from .nights import MANIFEST, Night, load_night, save_night
@@ -40,8 +40,6 @@ SETTINGS = "prepare.json"
 
 #: What folders recorded before these settings existed were prepared with (Sleep-EDF epochs).
 _EARLIER = {"epoch_sec": EPOCH_SEC, "epochs_from": "signal"}
-
-_WAKE = STAGES.index("W")
 
 logger = logging.getLogger("tinysleepnet")
 
@@ -71,7 +69,7 @@ def trim_wake(labels: np.ndarray, edge_epochs: int, rule: str = "authors") -> np
         Increasing indices into ``labels``; empty when no epoch is scored as sleep.
     """
     _check_rule(rule)
-    if not np.any((labels != _WAKE) & (labels != UNSCORED)):
+    if not np.any((labels != WAKE) & (labels != UNSCORED)):
         return np.array([], dtype=np.int64)
     if rule == "none":
         return np.flatnonzero(labels != UNSCORED)
@@ -79,7 +77,7 @@ def trim_wake(labels: np.ndarray, edge_epochs: int, rule: str = "authors") -> np
         candidates = np.arange(len(labels))
     else:
         candidates = np.flatnonzero(labels != UNSCORED)
-    not_wake = np.flatnonzero(labels[candidates] != _WAKE)
+    not_wake = np.flatnonzero(labels[candidates] != WAKE)
     window = candidates[max(not_wake[0] - edge_epochs, 0) : not_wake[-1] + edge_epochs + 1]
     return window[labels[window] != UNSCORED]
 

@@ -3,25 +3,19 @@
 The package ships the 16 official hypnograms of Sleep-EDF Expanded subjects 0-7 (both nights)
 and the length of every sleep-cassette PSG, so that simulated nights can follow real expert
 scoring at the real length (see ``resources/sleep_edf/README.md``; ODC-By 1.0, cite Kemp et
-al. 2000 and Goldberger et al. 2000).
-
-Sleep-EDF names a PSG ``SC4ssNE0-PSG.edf`` and its hypnogram ``SC4ssNx?-Hypnogram.edf``
-(``ss`` subject, ``N`` night, the last letter names the scorer): they share their first 7
-characters.
+al. 2000 and Goldberger et al. 2000). File names are those of
+:class:`~tinysleepnet.data.naming.SleepEdfName`.
 """
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import RecordingError
-
-_HYPNOGRAM_NAME = re.compile(r"(?P<record>S[CT]\d{4}[A-Z])[A-Z0-9]-Hypnogram\.edf")
+from .naming import SleepEdfName
 
 
 def resource_dir() -> Path:
@@ -61,30 +55,6 @@ def _psg_lengths() -> pd.DataFrame:
     return pd.read_csv(resource_dir() / "sc-psg-lengths.csv")
 
 
-def psg_name_for(hypnogram: str | Path) -> str:
-    """Name of the PSG file a Sleep-EDF hypnogram scores.
-
-    Parameters
-    ----------
-    hypnogram : str or Path
-        A hypnogram file name or path, e.g. ``"SC4001EC-Hypnogram.edf"``.
-
-    Returns
-    -------
-    str
-        E.g. ``"SC4001E0-PSG.edf"``: the first 7 characters, then ``"0-PSG.edf"``.
-
-    Raises
-    ------
-    RecordingError
-        If the name is not shaped like a Sleep-EDF hypnogram's.
-    """
-    match = _HYPNOGRAM_NAME.fullmatch(Path(hypnogram).name)
-    if match is None:
-        raise RecordingError(hypnogram, "not a Sleep-EDF hypnogram name (SC4ssNx?-Hypnogram.edf)")
-    return f"{match['record']}0-PSG.edf"
-
-
 def official_n_epochs(name: str | Path) -> int | None:
     """Official number of 30-s epochs of signal of a Sleep-EDF night.
 
@@ -103,10 +73,9 @@ def official_n_epochs(name: str | Path) -> int | None:
     Raises
     ------
     RecordingError
-        If a hypnogram name is not shaped like Sleep-EDF's.
+        If the name is not shaped like Sleep-EDF's.
     """
-    name = Path(name).name
-    psg = name if name.endswith("-PSG.edf") else psg_name_for(name)
+    psg = SleepEdfName.parse(name).psg_file
     lengths = _psg_lengths()
     rows = lengths.loc[lengths["psg_file"] == psg, "epochs_30s"]
     return int(rows.iloc[0]) if len(rows) else None

@@ -1,9 +1,8 @@
-"""Sleep-EDF Expanded: file naming, pairing PSGs with hypnograms, downloading.
+"""Sleep-EDF Expanded: pairing PSGs with hypnograms, downloading.
 
-Sleep cassette files are named ``SC4ssNE0-PSG.edf`` and ``SC4ssNx?-Hypnogram.edf`` (``ss``
-subject, ``N`` night, the hypnogram's last letter names the scorer); sleep telemetry files
-``ST7ssNJ0-PSG.edf`` and ``ST7ssNJ?-Hypnogram.edf``. A PSG and its hypnogram share their
-first 7 characters.
+Files are named as :class:`~tinysleepnet.data.naming.SleepEdfName` parses them: a PSG
+``SC4ssNE0-PSG.edf`` (sleep telemetry ``ST7ssNJ0-PSG.edf``) and its hypnogram
+``SC4ssNEx-Hypnogram.edf``, ``x`` the scorer's letter.
 """
 
 from __future__ import annotations
@@ -16,8 +15,7 @@ import pandas as pd
 from mne.datasets.sleep_physionet import age as sleep_physionet_age
 
 from ..errors import RecordingError, TinySleepNetError
-
-_PSG_NAME = re.compile(r"(?P<study>SC4|ST7)(?P<subject>\d\d)(?P<night>\d)\w0-PSG\.edf")
+from .naming import PAIR_COLUMNS, SleepEdfName, pair_row
 
 
 def find_sleep_edf_pairs(folder: str | Path) -> pd.DataFrame:
@@ -43,26 +41,18 @@ def find_sleep_edf_pairs(folder: str | Path) -> pd.DataFrame:
     """
     rows = []
     for psg in sorted(Path(folder).rglob("*-PSG.edf")):
-        match = _PSG_NAME.fullmatch(psg.name)
-        if match is None:
-            continue
-        hypnograms = sorted(psg.parent.glob(f"{psg.name[:7]}?-Hypnogram.edf"))
+        try:
+            name = SleepEdfName.parse(psg)
+        except RecordingError:
+            continue  # not a Sleep-EDF recording
+        hypnograms = sorted(psg.parent.glob(name.hypnogram_glob))
         if len(hypnograms) != 1:
             found = "none" if not hypnograms else ", ".join(h.name for h in hypnograms)
             raise RecordingError(
-                psg, f"needs exactly one {psg.name[:7]}?-Hypnogram.edf beside it, found {found}"
+                psg, f"needs exactly one {name.hypnogram_glob} beside it, found {found}"
             )
-        study_prefix = "" if match["study"] == "SC4" else "ST"
-        rows.append(
-            {
-                "name": psg.name.removesuffix("-PSG.edf"),
-                "subject": study_prefix + match["subject"],
-                "night": int(match["night"]),
-                "psg": psg,
-                "hypnogram": hypnograms[0],
-            }
-        )
-    return pd.DataFrame(rows, columns=["name", "subject", "night", "psg", "hypnogram"])
+        rows.append(pair_row(name, psg, hypnograms[0]))
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
 
 
 def parse_subjects(text: str) -> list[int]:

@@ -12,7 +12,15 @@ import mne
 import numpy as np
 
 from ..errors import RecordingError
-from ..stages import EPOCH_SEC, UNSCORED, UNSCORED_TEXTS, stage_from_annotation
+from ..stages import (
+    EPOCH_SEC,
+    UNSCORED,
+    epoch_grid,
+    epochs_covered,
+    is_stage_annotation,
+    stage_from_annotation,
+    stages_from_annotations,
+)
 
 
 def read_hypnogram(path: str | Path) -> mne.Annotations:
@@ -75,19 +83,15 @@ def epoch_labels(
         If the hypnogram ends more than one epoch before the signal: scorers may leave the
         final epoch out, but a longer gap means the hypnogram belongs to another recording.
     """
-    runs = _stage_runs(annotations)
-    end_sec = max((onset + duration for onset, duration, _ in runs), default=0.0)
-    scored_epochs = round(end_sec / epoch_sec)
+    scoring = scoring_annotations(annotations)
+    scored_epochs = epochs_covered(scoring.onset, scoring.duration, epoch_sec)
     if scored_epochs < n_epochs - 1:
         raise ValueError(
             f"hypnogram covers {scored_epochs} epochs of {epoch_sec:g} s, "
             f"shorter than the signal's {n_epochs}"
         )
-    labels = np.full(max(scored_epochs, n_epochs), UNSCORED, dtype=np.int64)
-    for onset, duration, stage in runs:
-        first = round(onset / epoch_sec)
-        labels[first : first + round(duration / epoch_sec)] = stage
-    return labels[:n_epochs]
+    stages = stages_from_annotations(scoring.description)
+    return epoch_grid(scoring.onset, scoring.duration, stages, UNSCORED, n_epochs, epoch_sec)
 
 
 def read_epoch_labels(path: str | Path, n_epochs: int, epoch_sec: float = EPOCH_SEC) -> np.ndarray:
@@ -105,13 +109,15 @@ def read_epoch_labels(path: str | Path, n_epochs: int, epoch_sec: float = EPOCH_
         raise RecordingError(path, str(err)) from err
 
 
-def _stage_runs(annotations: mne.Annotations) -> list[tuple[float, float, int]]:
-    """(onset, duration, class id) of the stage annotations, ``?`` and Movement included."""
-    runs = []
-    for onset, duration, text in zip(
-        annotations.onset, annotations.duration, annotations.description, strict=True
-    ):
-        stage = stage_from_annotation(text)
-        if stage != UNSCORED or text.strip() in UNSCORED_TEXTS:
-            runs.append((float(onset), float(duration), stage))
-    return runs
+def scoring_annotations(annotations: mne.Annotations) -> mne.Annotations:
+    """The annotations that score epochs: stages, ``Sleep stage ?`` and Movement time.
+
+    Others (arousals, lights off, ...) are left out; texts are stripped of spaces.
+    """
+    keep = np.array([is_stage_annotation(text) for text in annotations.description], dtype=bool)
+    return mne.Annotations(
+        annotations.onset[keep],
+        annotations.duration[keep],
+        [text.strip() for text in annotations.description[keep]],
+        orig_time=annotations.orig_time,
+    )

@@ -18,9 +18,8 @@ import pandas as pd
 from ..io.atomic import atomic_path, stale_partials
 from ..io.edf_writer import write_annotations_edf
 from ..io.quality import OK
-from ..stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED, stage_names
+from ..stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED, run_annotations, stage_names
 from .review import review_annotations
-from ..core.statistics import stage_runs
 
 #: Start written in EDF headers when the recording's is unknown: the EDF+ convention for an
 #: anonymised start date (1 January 1985).
@@ -126,19 +125,17 @@ def stage_annotations(
     ``quality``, each run of epochs unscorable for one reason gets an annotation
     ``"Unscorable signal: <reason>"`` (e.g. ``"Unscorable signal: flat"``), in time order.
     """
-    first, length, stage = stage_runs(stages)
     runs = [
-        (float(f * epoch_sec), float(n * epoch_sec), STAGE_TO_ANNOTATION[int(s)])
-        for f, n, s in zip(first, length, stage, strict=True)
-        if s != UNSCORED
+        (onset, duration, STAGE_TO_ANNOTATION[stage])
+        for onset, duration, stage in run_annotations(stages, epoch_sec)
+        if stage != UNSCORED
     ]
     if quality is not None:
         reasons, codes = np.unique(quality, return_inverse=True)
-        first, length, code = stage_runs(codes)
         runs += [
-            (float(f * epoch_sec), float(n * epoch_sec), UNSCORABLE_TEXT + reasons[c])
-            for f, n, c in zip(first, length, code, strict=True)
-            if reasons[c] != OK
+            (onset, duration, UNSCORABLE_TEXT + reasons[code])
+            for onset, duration, code in run_annotations(codes, epoch_sec)
+            if reasons[code] != OK
         ]
     return sorted(runs)
 

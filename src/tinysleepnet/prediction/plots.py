@@ -14,8 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..io.quality import OK
-from ..stages import EPOCH_SEC, STAGES, UNSCORED
-from ..core.statistics import stage_runs
+from ..stages import EPOCH_SEC, REM, STAGE_IDS, STAGES, UNSCORED, stage_runs
 
 #: Stages from top to bottom, the conventional hypnogram order.
 HYPNOGRAM_ORDER = ("W", "REM", "N1", "N2", "N3")
@@ -73,7 +72,7 @@ def plot_hypnogram(
     )
     hypno_ax.stairs(level, edges, baseline=None, color="black", linewidth=1)
     first, length, stage = stage_runs(stages)
-    rem = stage == STAGES.index("REM")
+    rem = stage == REM
     hypno_ax.hlines(
         np.full(rem.sum(), HYPNOGRAM_ORDER.index("REM")),
         edges[first[rem]],
@@ -89,7 +88,7 @@ def plot_hypnogram(
     # Stacked in hypnogram order (W on top) so both panels read the same way.
     bottom = np.zeros(len(stages))
     for name in reversed(HYPNOGRAM_ORDER):
-        top = bottom + proba[:, STAGES.index(name)]
+        top = bottom + proba[:, STAGE_IDS[name]]
         density_ax.stairs(
             top, edges, baseline=bottom, fill=True, color=STAGE_COLORS[name], label=name
         )

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import TinySleepNetError
-from ..stages import STAGES, UNSCORED
-from ..core.statistics import stage_runs
+from ..stages import STAGES, UNSCORED, run_annotations
 
 #: Text of the EDF+ annotations that mark flagged epochs.
 REVIEW_ANNOTATION = "Review"
@@ -79,11 +78,10 @@ class ReviewRule:
 
 def review_annotations(review: np.ndarray, epoch_sec: float) -> list[tuple[float, float, str]]:
     """``(onset_s, duration_s, "Review")`` of each run of consecutive flagged epochs."""
-    first, length, flagged = stage_runs(np.asarray(review, dtype=int))
     return [
-        (float(f * epoch_sec), float(n * epoch_sec), REVIEW_ANNOTATION)
-        for f, n, is_flagged in zip(first, length, flagged, strict=True)
-        if is_flagged
+        (onset, duration, REVIEW_ANNOTATION)
+        for onset, duration, flagged in run_annotations(np.asarray(review, dtype=bool), epoch_sec)
+        if flagged
     ]
 
 

@@ -30,25 +30,17 @@ cohorts) and :mod:`.mass` (nights in MASS's layout).
 from .channels import SLEEP_EDF_CHANNELS
 from .cohort import simulate_cohort
 from .eeg import simulate_eeg
-from .hypnogram import (
-    DEFAULT_N_EPOCHS,
-    RK_TEXT,
-    SeedLike,
-    hypnogram_annotations,
-    simulate_hypnogram,
-)
+from .hypnogram import DEFAULT_N_EPOCHS, SeedLike, simulate_hypnogram
 from .mass import SimulatedMassNight, simulate_mass_cohort, simulate_mass_night
 from .night import DEFAULT_START, SimulatedNight, simulate_night
 
 __all__ = [
     "DEFAULT_N_EPOCHS",
     "DEFAULT_START",
-    "RK_TEXT",
     "SLEEP_EDF_CHANNELS",
     "SeedLike",
     "SimulatedMassNight",
     "SimulatedNight",
-    "hypnogram_annotations",
     "simulate_cohort",
     "simulate_eeg",
     "simulate_hypnogram",

@@ -10,6 +10,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from ...errors import TinySleepNetError
+from ..naming import SleepEdfName
 from ..resources import official_hypnograms
 from .night import DEFAULT_START, simulate_night
 
@@ -85,7 +86,7 @@ def simulate_cohort(
     written = Parallel(n_jobs=n_jobs)(
         delayed(simulate_night)(
             out_dir,
-            f"SC4{subject:02d}{night}E0",
+            SleepEdfName("SC", subject, night).night_name,
             hypnogram=source,
             n_epochs=n_epochs,
             record_sec=60.0 if quirks and i == len(plan) - 1 else record_sec,
@@ -97,7 +98,7 @@ def simulate_cohort(
     )
     return pd.DataFrame(
         {
-            "name": [w.psg.name.removesuffix("-PSG.edf") for w in written],
+            "name": [SleepEdfName.parse(w.psg).night_name for w in written],
             "subject": [f"{subject:02d}" for subject, _ in plan],
             "night": [night for _, night in plan],
             "psg": [w.psg for w in written],
@@ -113,7 +114,8 @@ def simulate_cohort(
 def _official_hypnogram(subject: int, night: int) -> Path:
     """The packaged official hypnogram of a Sleep-EDF subject's night."""
     for path in official_hypnograms():
-        if path.name.startswith(f"SC4{subject:02d}{night}"):
+        name = SleepEdfName.parse(path)
+        if (name.subject, name.night) == (subject, night):
             return path
     raise TinySleepNetError(
         f"no official hypnogram packaged for subject {subject} night {night} (subjects 0-7)"

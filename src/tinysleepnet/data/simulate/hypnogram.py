@@ -1,6 +1,7 @@
 """Simulated scorings: one R&K annotation text per 30-s epoch of a Sleep-EDF night.
 
-Also the two conversions between a scoring and a hypnogram file's annotations.
+Also the scoring of a hypnogram file (:func:`read_scoring`); the texts and the conversions
+between annotations and epochs are those of :mod:`tinysleepnet.stages`.
 """
 
 from __future__ import annotations
@@ -11,20 +12,19 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import TinySleepNetError
-from ...io.hypnogram import read_hypnogram
-from ...stages import EPOCH_SEC, UNSCORED, UNSCORED_TEXTS, stage_from_annotation
-
-#: R&K annotation text Sleep-EDF uses for each class id (N3 is written as stage 3).
-RK_TEXT: dict[int, str] = {
-    0: "Sleep stage W",
-    1: "Sleep stage 1",
-    2: "Sleep stage 2",
-    3: "Sleep stage 3",
-    4: "Sleep stage R",
-    UNSCORED: "Sleep stage ?",
-}
-_STAGE_4 = "Sleep stage 4"
-_MOVEMENT = "Movement time"
+from ...io.hypnogram import read_hypnogram, scoring_annotations
+from ...stages import (
+    MOVEMENT_TEXT,
+    N1,
+    N2,
+    N3,
+    REM,
+    RK_STAGE_4,
+    STAGE_TO_RK,
+    UNSCORED,
+    WAKE,
+    epoch_grid,
+)
 
 #: Length of a Sleep-EDF sleep-cassette recording in 30-s epochs (about 23 h).
 DEFAULT_N_EPOCHS = 2800
@@ -70,10 +70,10 @@ def simulate_hypnogram(n_epochs: int = DEFAULT_N_EPOCHS, *, rng: SeedLike = None
     _sprinkle(sleep, rng)
     wake_epochs = n_epochs - len(sleep)
     lights_off = round(rng.uniform(0.35, 0.6) * wake_epochs)
-    morning = np.full(wake_epochs - lights_off, RK_TEXT[0], dtype=object)
+    morning = np.full(wake_epochs - lights_off, STAGE_TO_RK[WAKE], dtype=object)
     unknown = int(rng.integers(len(morning) // 3, len(morning) - 3, endpoint=True))
-    morning[unknown : unknown + int(rng.integers(1, 4))] = RK_TEXT[UNSCORED]
-    texts = np.concatenate([np.full(lights_off, RK_TEXT[0], dtype=object), sleep, morning])
+    morning[unknown : unknown + int(rng.integers(1, 4))] = STAGE_TO_RK[UNSCORED]
+    texts = np.concatenate([np.full(lights_off, STAGE_TO_RK[WAKE], dtype=object), sleep, morning])
     return texts.astype(str)
 
 
@@ -87,14 +87,14 @@ def _sleep_cycle(n_epochs: int, index: int, rng: np.random.Generator) -> np.ndar
     deep = n3 // 2 if index < 2 else 0  # R&K stage 4 only in the heart of early slow-wave sleep
     light = n3 - deep
     runs = [
-        (RK_TEXT[0], awake),
-        (RK_TEXT[1], n1),
-        (RK_TEXT[2], n2 - n2 // 3),
-        (RK_TEXT[3], light // 2),
-        (_STAGE_4, deep),
-        (RK_TEXT[3], light - light // 2),
-        (RK_TEXT[2], n2 // 3),
-        (RK_TEXT[4], rem),
+        (STAGE_TO_RK[WAKE], awake),
+        (STAGE_TO_RK[N1], n1),
+        (STAGE_TO_RK[N2], n2 - n2 // 3),
+        (STAGE_TO_RK[N3], light // 2),
+        (RK_STAGE_4, deep),
+        (STAGE_TO_RK[N3], light - light // 2),
+        (STAGE_TO_RK[N2], n2 // 3),
+        (STAGE_TO_RK[REM], rem),
     ]
     texts, counts = zip(*runs, strict=True)
     return np.repeat(np.array(texts, dtype=object), counts)
@@ -103,40 +103,13 @@ def _sleep_cycle(n_epochs: int, index: int, rng: np.random.Generator) -> np.ndar
 def _sprinkle(sleep: np.ndarray, rng: np.random.Generator) -> None:
     """Add in place the single-epoch shifts of real scoring: N1 and W arousals, movements."""
     draw = rng.random(len(sleep))
-    sleep[(sleep == RK_TEXT[2]) & (draw < 0.03)] = RK_TEXT[1]
-    sleep[np.isin(sleep, [RK_TEXT[2], RK_TEXT[4]]) & (draw > 0.995)] = RK_TEXT[0]
-    sleep[rng.choice(len(sleep), size=int(rng.integers(1, 4)), replace=False)] = _MOVEMENT
-
-
-def hypnogram_annotations(scoring: Sequence[str] | np.ndarray) -> list[tuple[float, float, str]]:
-    """Annotations of a scoring, one per run of equal epochs, as Sleep-EDF stores them.
-
-    Parameters
-    ----------
-    scoring : sequence of str
-        One annotation text per 30-s epoch.
-
-    Returns
-    -------
-    list of (onset_s, duration_s, text)
-        Onsets in seconds from the start of the recording.
-    """
-    scoring = np.asarray(scoring)
-    starts = np.flatnonzero(np.r_[True, scoring[1:] != scoring[:-1]])
-    stops = np.r_[starts[1:], len(scoring)]
-    return [
-        (float(a * EPOCH_SEC), float((b - a) * EPOCH_SEC), str(scoring[a]))
-        for a, b in zip(starts, stops, strict=True)
-    ]
+    sleep[(sleep == STAGE_TO_RK[N2]) & (draw < 0.03)] = STAGE_TO_RK[N1]
+    sleep[np.isin(sleep, [STAGE_TO_RK[N2], STAGE_TO_RK[REM]]) & (draw > 0.995)] = STAGE_TO_RK[WAKE]
+    sleep[rng.choice(len(sleep), size=int(rng.integers(1, 4)), replace=False)] = MOVEMENT_TEXT
 
 
 def read_scoring(path: str | Path) -> np.ndarray:
     """One annotation text per 30-s epoch of a hypnogram file, ``?`` where none."""
-    annotations = read_hypnogram(path)
-    stops = np.round((annotations.onset + annotations.duration) / EPOCH_SEC).astype(int)
-    scoring = np.full(stops.max(initial=0), RK_TEXT[UNSCORED], dtype=object)
-    for onset, stop, text in zip(annotations.onset, stops, annotations.description, strict=True):
-        text = text.strip()
-        if stage_from_annotation(text) != UNSCORED or text in UNSCORED_TEXTS:
-            scoring[round(onset / EPOCH_SEC) : stop] = text
-    return scoring
+    scoring = scoring_annotations(read_hypnogram(path))
+    texts = scoring.description.astype(object)  # MNE's variable-width strings, as Python str
+    return epoch_grid(scoring.onset, scoring.duration, texts, STAGE_TO_RK[UNSCORED])

@@ -24,9 +24,17 @@ from joblib import Parallel, delayed
 
 from ...errors import TinySleepNetError
 from ...io.edf_writer import EdfChannel, write_annotations_edf, write_edf
-from ...stages import EPOCH_SEC, UNSCORED_TEXTS, stage_from_annotation
+from ...stages import (
+    EPOCH_SEC,
+    N3,
+    RK_STAGE_4,
+    STAGE_TO_RK,
+    UNSCORED,
+    UNSCORED_TEXTS,
+    stages_from_annotations,
+)
 from ..datasets import dataset
-from ..mass import base_name, psg_name
+from ..naming import MassName
 from .eeg import EEG_RANGE_UV, simulate_derivations
 from .hypnogram import SeedLike, simulate_hypnogram
 
@@ -121,10 +129,10 @@ def simulate_mass_night(
     # the signal ends half-way through the last scored epoch
     seconds = math.ceil(offset_sec + (n_epochs - 0.5) * epoch_sec)
     scoring = simulate_hypnogram(max(40, math.ceil(seconds / EPOCH_SEC)), rng=rng)
-    scoring = np.where(np.isin(scoring, UNSCORED_TEXTS), "Sleep stage ?", scoring)
+    scoring = np.where(np.isin(scoring, UNSCORED_TEXTS), STAGE_TO_RK[UNSCORED], scoring)
     if subset in _AASM_SUBSETS:
-        scoring = np.where(scoring == "Sleep stage 4", "Sleep stage 3", scoring)
-    stages = np.array([stage_from_annotation(text) for text in scoring])
+        scoring = np.where(scoring == RK_STAGE_4, STAGE_TO_RK[N3], scoring)
+    stages = stages_from_annotations(scoring)
     signals, _ = simulate_derivations(stages, sfreq, rng, difficulty, list(_SOURCES.values()))
     channels = [
         EdfChannel(
@@ -140,8 +148,9 @@ def simulate_mass_night(
     # each epoch is scored as the 30-s simulated stage at its middle
     texts = scoring[((onsets + epoch_sec / 2) // EPOCH_SEC).astype(int)]
     out_dir = Path(out_dir)
-    psg = out_dir / psg_name(subset, subject)
-    base = out_dir / base_name(psg)
+    name = MassName(subset, subject)
+    psg = out_dir / name.psg_file
+    base = out_dir / name.base_file
     write_edf(psg, channels, start, record_sec=1.0)
     annotations = [
         (round(float(onset), 6), epoch_sec, str(text))
@@ -201,7 +210,7 @@ def simulate_mass_cohort(
     )
     return pd.DataFrame(
         {
-            "name": [w.psg.name.removesuffix(" PSG.edf") for w in written],
+            "name": [MassName.parse(w.psg).night_name for w in written],
             "subject": [f"{subject:04d}" for subject in subjects],
             "psg": [w.psg for w in written],
             "base": [w.base for w in written],

@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import RecordingError, TinySleepNetError
 from ...io.edf_writer import write_annotations_edf, write_edf
-from ...stages import EPOCH_SEC, UNSCORED, stage_from_annotation
-from ..resources import official_n_epochs, psg_name_for
+from ...stages import EPOCH_SEC, STAGE_TO_RK, UNSCORED, run_annotations, stages_from_annotations
+from ..naming import SleepEdfName
+from ..resources import official_n_epochs
 from .channels import psg_channels
-from .hypnogram import (
-    DEFAULT_N_EPOCHS,
-    RK_TEXT,
-    SeedLike,
-    hypnogram_annotations,
-    read_scoring,
-    simulate_hypnogram,
-)
+from .hypnogram import DEFAULT_N_EPOCHS, SeedLike, read_scoring, simulate_hypnogram
 from .profile import check_stages
 
 #: Sleep-EDF recordings start in the afternoon (SC4001E0: 1989-04-24 16:13).
 DEFAULT_START = dt.datetime(1989, 4, 24, 16, 13)
-
-_PSG_NAME = re.compile(r"S[CT]\d{4}[A-Z]0")
 
 
 @dataclass(frozen=True)
@@ -128,18 +119,18 @@ def simulate_night(
             f"hypnogram_extra_epochs must be 0 or more, got {hypnogram_extra_epochs}"
         )
     rng = np.random.default_rng(seed)
-    scoring, name, scorer = _scoring(hypnogram, name, n_epochs, rng)
+    scoring, night = _scoring(hypnogram, name, n_epochs, rng)
     if n_epochs is None:
         n_epochs = _default_n_epochs(hypnogram, scoring)
     n_epochs = _whole_records(n_epochs, record_sec)
     shortfall = n_epochs + hypnogram_extra_epochs - len(scoring)
-    scoring = np.concatenate([scoring, np.full(max(shortfall, 0), RK_TEXT[UNSCORED])])
-    stages = np.array([stage_from_annotation(text) for text in scoring[:n_epochs]])
+    scoring = np.concatenate([scoring, np.full(max(shortfall, 0), STAGE_TO_RK[UNSCORED])])
+    stages = stages_from_annotations(scoring[:n_epochs])
     out_dir = Path(out_dir)
-    psg = out_dir / f"{name}-PSG.edf"
-    hypnogram_path = out_dir / f"{name[:7]}{scorer}-Hypnogram.edf"
+    psg = out_dir / night.psg_file
+    hypnogram_path = out_dir / night.hypnogram_file
     write_edf(psg, psg_channels(stages, sfreq, rng, difficulty), start, record_sec=record_sec)
-    write_annotations_edf(hypnogram_path, hypnogram_annotations(scoring), start)
+    write_annotations_edf(hypnogram_path, run_annotations(scoring), start)
     return SimulatedNight(psg, hypnogram_path, n_epochs, len(scoring), record_sec)
 
 
@@ -148,36 +139,35 @@ def _scoring(
     name: str | None,
     n_epochs: int | None,
     rng: np.random.Generator,
-) -> tuple[np.ndarray, str, str]:
-    """The night's R&K texts per epoch, its PSG record name and its scorer letter."""
+) -> tuple[np.ndarray, SleepEdfName]:
+    """The night's R&K texts per epoch, and its name with the scorer's letter."""
     scorer = "C"
     if hypnogram is None:
         scoring = simulate_hypnogram(n_epochs or DEFAULT_N_EPOCHS, rng=rng)
     elif isinstance(hypnogram, str | Path):
         scoring = read_scoring(hypnogram)
-        if _is_sleep_edf_hypnogram(hypnogram):  # keep its scorer letter, e.g. SC4011EH
-            scorer = Path(hypnogram).name[7]
-            name = name or psg_name_for(hypnogram).removesuffix("-PSG.edf")
+        if (official := _sleep_edf_hypnogram(hypnogram)) is not None:
+            scorer = official.scorer or scorer  # keep its scorer letter, e.g. SC4011EH
+            name = name or official.night_name
     else:
         scoring = np.asarray(hypnogram)
         if scoring.dtype.kind in "iu":
-            scoring = np.array([RK_TEXT[stage] for stage in check_stages(scoring).tolist()])
-    name = name or "SC4001E0"
-    if not _PSG_NAME.fullmatch(name):
-        raise TinySleepNetError(f"name {name!r}: expected a Sleep-EDF record name like 'SC4001E0'")
-    return scoring.astype(str), name, scorer
+            scoring = np.array([STAGE_TO_RK[stage] for stage in check_stages(scoring).tolist()])
+    night = SleepEdfName.parse(name or "SC4001E0")
+    return scoring.astype(str), replace(night, scorer=scorer)
 
 
-def _is_sleep_edf_hypnogram(path: str | Path) -> bool:
+def _sleep_edf_hypnogram(path: str | Path) -> SleepEdfName | None:
+    """The name of a hypnogram file named as in Sleep-EDF, else None."""
     try:
-        psg_name_for(path)
+        name = SleepEdfName.parse(path)
     except RecordingError:
-        return False
-    return True
+        return None
+    return name if name.scorer is not None else None
 
 
 def _default_n_epochs(hypnogram: object, scoring: np.ndarray) -> int:
-    if isinstance(hypnogram, str | Path) and _is_sleep_edf_hypnogram(hypnogram):
+    if isinstance(hypnogram, str | Path) and _sleep_edf_hypnogram(hypnogram) is not None:
         official = official_n_epochs(hypnogram)
         if official is not None:
             return official
