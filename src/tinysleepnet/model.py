@@ -283,8 +283,8 @@ class TinySleepNet(nn.Module):
         self.conv1 = _ConvBlock(1, n, kernel, stride, bn)
         self.convs = nn.ModuleList(_ConvBlock(n, n, 8, 1, bn) for _ in range(3))
         self.dropout = nn.Dropout(config.dropout)
-        positions = math.ceil(math.ceil(math.ceil(self.epoch_samples / stride) / 8) / 4)
-        self.n_features = positions * n
+        with torch.no_grad():  # the CNN's output size, measured on one empty epoch
+            self.n_features = self._cnn(torch.zeros(1, 1, self.epoch_samples)).shape[1]
         self.lstm: nn.Module
         if config.peepholes:
             self.lstm = PeepholeLSTM(self.n_features, config.lstm_units)
