@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tinysleepnet.data import prepare as prepare_module
+from tinysleepnet.data.naming import SleepEdfName
 from tinysleepnet.data.nights import load_night, load_nights
 from tinysleepnet.data.prepare import class_counts_table, prepare, trim_wake
 from tinysleepnet.data.resources import official_hypnograms, official_n_epochs
@@ -86,9 +88,10 @@ def write_hypnogram(path: Path, stages) -> None:
 
 
 def write_night(folder: Path, name: str, stages, channels=None, record_sec=30.0) -> None:
-    """``<name>-PSG.edf`` as long as ``stages`` and its hypnogram ``<name[:7]>C-Hypnogram``."""
-    write_psg(folder / f"{name}-PSG.edf", len(stages), channels, record_sec)
-    write_hypnogram(folder / f"{name[:7]}C-Hypnogram.edf", stages)
+    """``<name>-PSG.edf`` as long as ``stages`` and its hypnogram scored by ``C``."""
+    night = SleepEdfName.parse(name)
+    write_psg(folder / night.psg_file, len(stages), channels, record_sec)
+    write_hypnogram(folder / dataclasses.replace(night, scorer="C").hypnogram_file, stages)
 
 
 #: A short night of 14 epochs: 3 W, sleep, 2 `?`, 4 W (12 scored epochs).
@@ -101,7 +104,8 @@ def sleep_edf_16(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("sleep-edf")
     for hypnogram in official_hypnograms():
         shutil.copy(hypnogram, folder)
-        write_psg(folder / f"{hypnogram.name[:7]}0-PSG.edf", official_n_epochs(hypnogram))
+        psg = SleepEdfName.parse(hypnogram).psg_file
+        write_psg(folder / psg, official_n_epochs(hypnogram))
     return folder
 
 
