@@ -283,7 +283,9 @@ class TinySleepNet(nn.Module):
         self.conv1 = _ConvBlock(1, n, kernel, stride, bn)
         self.convs = nn.ModuleList(_ConvBlock(n, n, 8, 1, bn) for _ in range(3))
         self.dropout = nn.Dropout(config.dropout)
-        with torch.no_grad():  # the CNN's output size, measured on one empty epoch
+        # The CNN's output size, measured on one empty epoch (its dropout draws no numbers
+        # from the seeded generator that initialises the weights).
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
             self.n_features = self._cnn(torch.zeros(1, 1, self.epoch_samples)).shape[1]
         self.lstm: nn.Module
         if config.peepholes:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from ..config import Config
-from ..errors import RecordingError
+from ..errors import PathError, RecordingError
 from ..io.atomic import atomic_path
 from ..model import TinySleepNet
 
@@ -74,7 +74,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         payload = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as err:  # torch raises several types for a damaged file
-        raise RecordingError(path, f"not a readable checkpoint ({type(err).__name__})") from err
+        raise PathError.wrap(path, "not a readable checkpoint", err) from err
     if not isinstance(payload, dict) or "model" not in payload or "config" not in payload:
         raise RecordingError(path, "not a tinysleepnet checkpoint (no model weights and config)")
     # Checkpoints written before checksums existed have none and load as they always did.

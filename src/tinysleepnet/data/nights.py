@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, RecordingError, TinySleepNetError
 from ..io.atomic import atomic_path
 
 #: Name of the table that lists the nights of a prepared folder.
@@ -126,7 +126,7 @@ def load_night(path: str | Path) -> Night:
             name=str(fields["name"]),
         )
     except Exception as err:  # a zip, key or value error all mean the same to the user
-        raise RecordingError(path, f"not a prepared night ({err})") from err
+        raise PathError.wrap(path, "not a prepared night", err) from err
     if "signal_uv" in fields and not _move_signal_out(path, night):
         return night
     night.signal_uv = _map_signal(signal_path(path), night.n_epochs)

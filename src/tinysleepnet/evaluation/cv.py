@@ -36,7 +36,7 @@ from ..core.device import resolve_device
 from ..core.inference import predict_proba
 from ..core.metrics import scores
 from ..data.nights import Night, load_nights, read_manifest
-from ..errors import TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, write_json
 from ..training.distributed import is_main_process
 from ..training.loop import data_settings, train
@@ -72,7 +72,7 @@ def read_folds(run_dir: str | Path) -> dict[str, Any]:
     """The contents of ``RUN/folds.json`` (clear error if the folder is not a cv run)."""
     path = Path(run_dir) / FOLDS_FILE
     if not path.is_file():
-        raise TinySleepNetError(f"{run_dir}: not a cross-validation run (no {FOLDS_FILE})")
+        raise PathError(run_dir, f"not a cross-validation run (no {FOLDS_FILE})")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -204,9 +204,10 @@ def _run_config(run_dir: Path, config: Config | None, data: dict[str, Any]) -> C
         return saved
     config = config.replace(**data)
     if detail := config.differences(saved, ignore=_FREE_FIELDS):
-        raise TinySleepNetError(
-            f"{path}: settings differ from this run's: {detail}; "
-            "rerun with the run's settings or choose another run directory"
+        raise PathError(
+            path,
+            f"settings differ from this run's: {detail}; "
+            "rerun with the run's settings or choose another run directory",
         )
     return config
 
@@ -224,9 +225,10 @@ def _check_plan(run_dir: Path, plan: dict[str, Any]) -> None:
             )
             for k in changed
         ]
-        raise TinySleepNetError(
-            f"{path}: this run was made with other data or folds: {', '.join(shown)}; "
-            "choose another run directory"
+        raise PathError(
+            path,
+            f"this run was made with other data or folds: {', '.join(shown)}; "
+            "choose another run directory",
         )
 
 

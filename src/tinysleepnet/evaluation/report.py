@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from ..core.metrics import scores
-from ..errors import TinySleepNetError
+from ..errors import PathError
 from ..io.atomic import write_figure, write_json, write_text_atomic
 from ..stages import STAGES
 from ..training.stall import ONE_STAGE_SHARE, top_stage
@@ -57,11 +57,9 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
     plan = read_folds(run_dir)
     missing = [i for i in range(plan["n_folds"]) if not is_done(run_dir, i)]
     if len(missing) == plan["n_folds"]:
-        raise TinySleepNetError(f"{run_dir}: no fold has finished yet")
+        raise PathError(run_dir, "no fold has finished yet")
     if missing and not allow_partial:
-        raise TinySleepNetError(
-            f"{run_dir}: {_missing_text(missing)} (run them, or pass --allow-partial)"
-        )
+        raise PathError(run_dir, f"{_missing_text(missing)} (run them, or pass --allow-partial)")
     scored = [fold for fold in plan["folds"] if fold["fold"] not in missing]
     stages = [_fold_stages(fold_dir(run_dir, fold["fold"])) for fold in scored]
     out_dir = run_dir / EVALUATION_DIR
@@ -204,7 +202,7 @@ def _fold_stages(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:
     """Expert and predicted stages of all test epochs of one fold, and its number of nights."""
     files = sorted((folder / PREDICTIONS_DIR).glob("*.npz"))
     if not files:
-        raise TinySleepNetError(f"{folder}: marked done but has no {PREDICTIONS_DIR}/*.npz")
+        raise PathError(folder, f"marked done but has no {PREDICTIONS_DIR}/*.npz")
     expert, predicted = [], []
     for file in files:
         with np.load(file) as night:

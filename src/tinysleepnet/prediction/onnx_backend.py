@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..config import Config
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, RecordingError, TinySleepNetError
 from ..export import CONFIG_KEY, TEMPERATURE_KEY
 from ..model import State, zero_state
 
@@ -58,7 +58,7 @@ class OnnxModel:
                 str(path), options, providers=["CPUExecutionProvider"]
             )
         except Exception as err:  # onnxruntime raises its own exception types
-            raise RecordingError(path, f"not a readable ONNX model ({type(err).__name__})") from err
+            raise PathError.wrap(path, "not a readable ONNX model", err) from err
         metadata = self.session.get_modelmeta().custom_metadata_map
         if CONFIG_KEY not in metadata:
             raise RecordingError(path, "not a tinysleepnet ONNX export (no configuration)")
