@@ -163,6 +163,14 @@ class Config:
 #: prepared nights, and a checkpoint carries them to prediction.
 DATA_FIELDS = ("sfreq", "epoch_sec", "channel")
 
+# How a trained network runs when it stages; here, beside the settings, so that the command
+# line offers the choices without loading torch.
+#: Precisions of :func:`~tinysleepnet.core.inference.predict_proba`; ``"bfloat16"`` runs the
+#: CNN in bfloat16 (fast on CPUs with AVX512-BF16 or AMX, and on GPUs) and the LSTM in float32.
+PRECISIONS = ("float32", "bfloat16")
+#: Engines that can run the network (:func:`~tinysleepnet.prediction.stage.stage`).
+BACKENDS = ("torch", "onnx")
+
 #: The remedy for a stalled run (``on_stall="rescale"``), also part of the ``fast`` preset:
 #: the signal in units of 20 uV keeps the LSTM out of saturation, and 3-h training segments
 #: keep its state from drifting into it on real-length nights (benchmarks/README.md).

@@ -60,7 +60,8 @@ def test_demo_without_data_simulates_the_official_cohort(recordings, tmp_path, m
 def test_demo_flags_adjust_the_demo_settings(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr(
-        "tinysleepnet.cli.demo.run_pipeline",
+        pipeline,
+        "run_pipeline",  # the command imports it when it runs
         lambda out, data, *, config, **kwargs: (
             seen.append(config) or {"counts_table": "", "summary": ""}
         ),

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 
 from ..config import DATA_FIELDS
-from ..evaluation.cv import cross_validate, is_done, read_folds
-from ..evaluation.report import evaluate_run
 from ._config import add_config_arguments, config_if_given
 from .evaluate import print_report
 
@@ -66,6 +64,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..evaluation.cv import cross_validate, is_done, read_folds
+    from ..evaluation.report import evaluate_run
+
     cross_validate(
         args.data,
         args.out,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..pipeline import demo_config, run_pipeline
 from ._config import add_config_arguments, config_if_given, config_overrides
 
 
@@ -33,6 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..pipeline import demo_config, run_pipeline
+
     config = config_if_given(args)
     if config is not None and args.data is None and args.preset is None:
         # Flags alone adjust the embedded demo's settings rather than the paper's.

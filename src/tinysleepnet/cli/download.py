@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..data.sleep_edf import download_sleep_edf, parse_subjects
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -36,6 +34,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data.sleep_edf import download_sleep_edf, parse_subjects
+
     nights = [int(night) for night in args.nights.split(",")]
     files = download_sleep_edf(parse_subjects(args.subjects), args.dest, recording=nights)
     print(f"{len(files)} nights in {args.dest}; next: tinysleepnet prepare {args.dest} OUT")

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..evaluation.report import evaluate_run, summary_markdown
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -30,12 +28,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..evaluation.report import evaluate_run
+
     print_report(evaluate_run(args.run_dir, allow_partial=args.allow_partial))
     return 0
 
 
 def print_report(result: dict[str, Any]) -> None:
     """Print the Markdown summary of :func:`evaluate_run` and where its files are."""
+    from ..evaluation.report import summary_markdown
+
     print(summary_markdown(result))
     for path in result["paths"].values():
         print(f"wrote {path}")

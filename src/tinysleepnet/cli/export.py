@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..core.checkpoint import load_model
-from ..export import export_onnx
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -26,6 +23,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..core.checkpoint import load_model
+    from ..export import export_onnx
+
     model = load_model(args.model)
     path = export_onnx(model, args.out)
     print(f"wrote {path}")

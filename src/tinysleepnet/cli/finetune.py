@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..release.finetune import MAX_FOLDS, TRAINABLE, comparison_markdown, finetune
+from ..release import MAX_FOLDS, TRAINABLE
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -45,6 +45,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..release.finetune import comparison_markdown, finetune
+
     card = finetune(
         args.model,
         args.data,

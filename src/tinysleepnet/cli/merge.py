@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..prediction.cohort import FAILURES_TABLE, STAGED, STATISTICS_TABLE, merge_cohort
+from ..prediction.cohort import FAILURES_TABLE, STAGED, STATISTICS_TABLE
 
 #: Failures listed on the terminal; the rest are in the failures table.
 _SHOWN_FAILURES = 20
@@ -35,6 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..prediction.cohort import merge_cohort
+
     statistics, failures = merge_cohort(args.manifest, args.out)
     n_staged = int((statistics["status"] == STAGED).sum())
     print(f"{n_staged} of {len(statistics)} recordings staged -> {args.out / STATISTICS_TABLE}")

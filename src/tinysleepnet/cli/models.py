@@ -5,13 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..release.store import (
-    HOME_ENV,
-    install_model,
-    installed_models,
-    models_dir,
-    set_default_model,
-)
+from ..release.store import HOME_ENV
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def list_models(args: argparse.Namespace) -> int:
+    from ..release.store import installed_models, models_dir
+
     models = installed_models()
     if not models:
         print(f"no models installed in {models_dir()}")
@@ -63,12 +59,16 @@ def list_models(args: argparse.Namespace) -> int:
 
 
 def install_one(args: argparse.Namespace) -> int:
+    from ..release.store import install_model
+
     target = install_model(args.model_dir, default=args.default)
     print(f"installed {target.name} into {target}")
     return 0
 
 
 def choose_default(args: argparse.Namespace) -> int:
+    from ..release.store import set_default_model
+
     set_default_model(args.name)
     print(f"default model: {args.name}")
     return 0

@@ -9,30 +9,22 @@ import logging
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mne
-import numpy as np
-import pandas as pd
-import torch
-from joblib import Parallel, delayed
-from tqdm import tqdm
-from tqdm.contrib.logging import logging_redirect_tqdm
-
-from ..core.inference import PRECISIONS
+from ..config import BACKENDS, PRECISIONS
 from ..errors import RecordingError, TinySleepNetError
-from ..io.channels import ChannelSpec
-from ..io.hypnogram import epoch_labels, read_hypnogram
-from ..io.recordings import edf_start, is_annotation_only
-from ..model import TinySleepNet
-from ..prediction.cohort import Shard, parse_shard, read_cohort, record_outcome, shard_of
-from ..prediction.online import replay
-from ..prediction.onnx_backend import OnnxModel
-from ..prediction.outputs import UNSCORABLE_TEXT, existing_outputs
 from ..prediction.review import REVIEW_ANNOTATION, ReviewRule
-from ..prediction.stage import BACKENDS, StagingResult, as_model, read_recording, stage
-from ..release.store import resolve_model
 from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
+
+if TYPE_CHECKING:
+    import mne
+    import numpy as np
+    import pandas as pd
+
+    from ..model import TinySleepNet
+    from ..prediction.cohort import Shard
+    from ..prediction.onnx_backend import OnnxModel
+    from ..prediction.stage import StagingResult
 
 #: Largest gap (s) between a hypnogram's start and a whole number of epochs from the
 #: recording's start that is still taken as aligned: EDF headers keep whole seconds.
@@ -154,6 +146,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # torch, MNE and the staging modules load here, not at start-up, so --help is quick.
+    import torch
+    from joblib import Parallel, delayed
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from ..io.channels import ChannelSpec
+    from ..prediction.cohort import record_outcome
+    from ..prediction.stage import as_model
+    from ..release.store import resolve_model
+
     if args.reference:
         if not args.channel:
             raise TinySleepNetError("--reference needs --channel: the channel it is taken from")
@@ -238,6 +241,8 @@ def recordings_only(paths: list[Path]) -> list[Path]:
     TinySleepNetError
         If no recording is left.
     """
+    from ..io.recordings import is_annotation_only
+
     recordings = []
     for path in paths:
         if is_annotation_only(path):
@@ -264,6 +269,8 @@ def _cohort_shard(args: argparse.Namespace) -> tuple[pd.DataFrame | None, Shard 
         raise TinySleepNetError("give recording files or --manifest, not both")
     if args.hypnogram:
         raise TinySleepNetError("with --manifest, list hypnograms in its 'hypnogram' column")
+    from ..prediction.cohort import parse_shard, read_cohort, shard_of
+
     shard = parse_shard(args.shard or "1/1")
     return shard_of(read_cohort(args.manifest), shard), shard
 
@@ -293,6 +300,12 @@ def _predict_one(
     args: argparse.Namespace,
 ) -> tuple[bool, str]:
     """Stage one recording and write its outputs; ``(ok, one-line report)``."""
+    import numpy as np
+
+    from ..prediction.online import replay
+    from ..prediction.outputs import existing_outputs
+    from ..prediction.stage import read_recording, stage
+
     try:
         earlier = existing_outputs(args.out, path.stem)
         recording = read_recording(path, channel, network, allow_truncated=args.allow_truncated)
@@ -333,6 +346,8 @@ def _predict_one(
 
 def _quality_report(result: StagingResult, stats: dict[str, Any]) -> str:
     """TST and SE, and how much of the night was unscorable and why."""
+    import numpy as np
+
     se = "-" if stats["se_pct"] is None else f"{stats['se_pct']:.1f}%"
     report = f", TST {stats['tst_min']:.1f} min, SE {se}"
     if stats["excluded_epochs"]:
@@ -373,6 +388,11 @@ def expert_labels(
     RecordingError
         If the hypnogram cannot be read or aligned, or scores no epoch of the recording.
     """
+    import numpy as np
+
+    from ..io.hypnogram import epoch_labels, read_hypnogram
+    from ..io.recordings import edf_start
+
     annotations = read_hypnogram(hypnogram)
     notes = []
     unknown = Counter(
@@ -400,6 +420,8 @@ def expert_labels(
 def _known_unscored(text: str) -> bool:
     """Whether ``text`` is an annotation that scores no stage on purpose: ``?``, Movement,
     or one this tool writes (unscorable signal, review flags) in its own hypnograms."""
+    from ..prediction.outputs import UNSCORABLE_TEXT
+
     return text in (*UNSCORED_TEXTS, REVIEW_ANNOTATION) or text.startswith(UNSCORABLE_TEXT)
 
 
@@ -427,6 +449,9 @@ def _start_shift(
 
 def _shifted(annotations: mne.Annotations, shift: float) -> mne.Annotations:
     """``annotations`` with onsets counted from a start ``shift`` s earlier, cut at 0."""
+    import mne
+    import numpy as np
+
     onset = annotations.onset + shift
     end = onset + annotations.duration
     keep = end > 0

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..data.datasets import DATASETS, dataset
-from ..data.prepare import TRIM_RULES, class_counts_table, prepare
-from ..io.channels import ChannelSpec
+from ..data.datasets import DATASETS, TRIM_RULES, dataset
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -85,6 +83,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data.prepare import class_counts_table, prepare
+    from ..io.channels import ChannelSpec
+
     channel = args.channel or dataset(args.dataset).channel
     manifest = prepare(
         args.src,

@@ -6,9 +6,6 @@ import argparse
 from pathlib import Path
 
 from ..config import DATA_FIELDS, Config
-from ..evaluation.cv import CONFIG_FILE
-from ..release.build import release
-from ..release.card import CARD_MARKDOWN
 from ._config import add_config_arguments, config_if_given
 
 EPILOG = """\
@@ -44,6 +41,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..evaluation.cv import CONFIG_FILE
+    from ..release.build import release
+    from ..release.card import CARD_MARKDOWN
+
     config = config_if_given(args)
     if config is None:
         config = Config.load(args.cv_run / CONFIG_FILE) if args.cv_run else Config()

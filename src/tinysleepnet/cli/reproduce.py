@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from ..data.datasets import PROTOCOLS
-from ..reproduce import reproduce
 
 EPILOG = (
     """\
@@ -89,6 +88,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..reproduce import reproduce
+
     comparison = reproduce(
         args.row,
         args.out,

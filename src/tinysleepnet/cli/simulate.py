@@ -7,9 +7,6 @@ from pathlib import Path
 
 from ..data.datasets import DATASETS, dataset
 from ..data.naming import SleepEdfName
-from ..data.simulate import simulate_cohort, simulate_night
-from ..data.simulate.mass import simulate_mass_cohort
-from ..data.sleep_edf import parse_subjects
 from ..errors import RecordingError, TinySleepNetError
 
 EPILOG = """\
@@ -97,6 +94,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data.simulate import simulate_cohort, simulate_night
+    from ..data.simulate.mass import simulate_mass_cohort
+    from ..data.sleep_edf import parse_subjects
+
     subset = dataset(args.layout).subset
     if subset is not None:
         if args.hypnogram or args.official:

@@ -6,10 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import DATA_FIELDS, Config
-from ..data.nights import load_nights
 from ..errors import TinySleepNetError
-from ..evaluation.folds import sorted_subjects, split_validation
-from ..training.loop import train
 from ._config import add_config_arguments, config_if_given
 
 
@@ -37,6 +34,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data.nights import load_nights
+    from ..evaluation.folds import sorted_subjects, split_validation
+    from ..training.loop import train
+
     saved = args.out / "config.json"
     # Without settings on the command line, a rerun continues the run in --out as it was.
     config = config_if_given(args) or (Config.load(saved) if saved.is_file() else Config())

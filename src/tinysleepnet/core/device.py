@@ -8,8 +8,8 @@ from typing import Literal
 
 import torch
 
+from ..config import PRECISIONS
 from ..errors import TinySleepNetError
-from .inference import PRECISIONS
 
 
 def resolve_device(name: str) -> torch.device:

@@ -8,13 +8,10 @@ from typing import Literal, Protocol
 import numpy as np
 import torch
 
+from ..config import PRECISIONS
 from ..io.mapped import release_pages
 from ..model import State
 from ..stages import N_STAGES
-
-#: Precisions of :func:`predict_proba`; ``"bfloat16"`` runs the CNN in bfloat16 (fast on
-#: CPUs with AVX512-BF16 or AMX, and on GPUs) and the LSTM in float32.
-PRECISIONS = ("float32", "bfloat16")
 
 
 class StagingModel(Protocol):

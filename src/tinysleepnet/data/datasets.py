@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..errors import TinySleepNetError
 from ..stages import STAGES
-from .mass import find_mass_pairs
-from .sleep_edf import find_sleep_edf_pairs
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Wake-trim rules: where the ``?`` and Movement epochs are dropped relative to the window;
+#: ``"none"`` keeps every scored epoch.
+TRIM_RULES = ("authors", "deepsleepnet", "none")
 
 #: The F4 EEG (named with its reference, which differs between subjects) minus the left
 #: horizontal EOG: the paper's "F4-EOG(L)".
@@ -62,6 +66,10 @@ class Dataset:
     def find_pairs(self, folder: str | Path) -> pd.DataFrame:
         """Recording/hypnogram pairs under ``folder`` (columns name, subject, night, psg,
         hypnogram), found by this dataset's file names."""
+        # Imported here: the command line lists the datasets without loading MNE.
+        from .mass import find_mass_pairs
+        from .sleep_edf import find_sleep_edf_pairs
+
         if self.subset is None:
             return find_sleep_edf_pairs(folder)
         return find_mass_pairs(folder, self.subset)

@@ -27,13 +27,10 @@ from ..io.atomic import atomic_path, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel
 from ..io.hypnogram import read_epoch_labels
 from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED, WAKE
+from .datasets import TRIM_RULES
 from .datasets import dataset as dataset_named
 from .mass import read_annotated_epochs
 from .nights import MANIFEST, Night, load_night, save_night
-
-#: Wake-trim rules: where the ``?`` and Movement epochs are dropped relative to the window;
-#: ``"none"`` keeps every scored epoch.
-TRIM_RULES = ("authors", "deepsleepnet", "none")
 
 #: Settings of a prepared folder, kept so that a rerun never mixes nights prepared otherwise.
 SETTINGS = "prepare.json"

@@ -25,13 +25,13 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RecordingError, TinySleepNetError
 from ..io.atomic import write_json
-from .outputs import write_csv
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Columns of a cohort manifest: the one it needs and the optional ones.
 RECORDING = "recording"
@@ -95,6 +95,9 @@ def read_cohort(manifest: str | Path) -> pd.DataFrame:
         recording cell, or two recordings with the same file stem (their outputs would
         overwrite each other).
     """
+    # pandas loads here, not with the module: `tinysleepnet merge --help` names the tables.
+    import pandas as pd
+
     manifest = Path(manifest)
     if not manifest.is_file():
         raise RecordingError(manifest, "file not found")
@@ -177,6 +180,10 @@ def merge_cohort(manifest: str | Path, out_dir: str | Path) -> tuple[pd.DataFram
         The recordings not staged (written as ``cohort_failures.csv``): ``recording``,
         ``name``, ``status``, ``shard`` (empty when no shard reported on it) and ``error``.
     """
+    import pandas as pd
+
+    from .outputs import write_csv
+
     cohort = read_cohort(manifest)
     out_dir = Path(out_dir)
     if not out_dir.is_dir():

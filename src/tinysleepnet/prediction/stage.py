@@ -26,6 +26,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import __version__
+from ..config import BACKENDS
 from ..core.checkpoint import file_checksum, load_model
 from ..core.inference import predict_proba
 from ..core.metrics import scores
@@ -61,9 +62,6 @@ from .review import (
 )
 
 #: What :func:`stage` accepts as the model: a loaded network or a checkpoint file.
-#: Engines that can run the network.
-BACKENDS = ("torch", "onnx")
-
 ModelLike: TypeAlias = TinySleepNet | OnnxModel | str | Path
 
 #: What :func:`stage` accepts as the recording.

@@ -14,3 +14,11 @@ A model folder holds::
       MODEL.md      the model card, for people
       training/     train()'s files (log.csv, best.pt, last.pt); not installed
 """
+
+# The choices of fine-tuning live here rather than in .finetune, so that the command line
+# offers them without loading torch.
+#: What fine-tuning may train: ``"all"`` the weights, or ``"head"``: the LSTM and the
+#: classifier, with the CNN (:data:`~tinysleepnet.release.finetune.CNN_MODULES`) frozen.
+TRAINABLE = ("all", "head")
+#: Default most folds of fine-tuning; fewer subjects give one fold per subject.
+MAX_FOLDS = 5

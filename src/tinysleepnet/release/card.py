@@ -16,15 +16,17 @@ import platform
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data.nights import Night
 from ..errors import RecordingError
 from ..evaluation.folds import sorted_subjects
 from ..io.atomic import write_json, write_text_atomic
 from ..stages import STAGES
+
+if TYPE_CHECKING:
+    from ..data.nights import Night
 
 MODEL_FILE = "model.pt"
 CARD_FILE = "model.json"

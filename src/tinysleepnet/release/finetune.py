@@ -36,22 +36,18 @@ from ..errors import TinySleepNetError
 from ..evaluation.folds import make_folds, sorted_subjects
 from ..io.atomic import write_json, write_text_atomic
 from ..training.loop import train
+from . import MAX_FOLDS, TRAINABLE
 from .build import release_nights
 from .card import CARD_FILE, headline, read_card, scores_table
 from .store import resolve_model
 
 logger = logging.getLogger("tinysleepnet")
 
-#: What fine-tuning may train: ``"all"`` the weights, or ``"head"``: the LSTM and the
-#: classifier, with the CNN (the submodules in :data:`CNN_MODULES`) frozen.
-TRAINABLE = ("all", "head")
+#: The CNN: the submodules frozen when fine-tuning trains the head only (see TRAINABLE).
 CNN_MODULES = ("conv1", "convs")
 
 #: Default learning rate, as a share of the parent's (see :func:`finetune`).
 LR_SHARE = 0.1
-
-#: Default most folds; fewer subjects give one fold per subject.
-MAX_FOLDS = 5
 
 #: Default most passes and patience; the parent's when smaller.
 MAX_PASSES, PATIENCE = 20, 5
