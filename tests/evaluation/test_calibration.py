@@ -20,6 +20,7 @@ from tinysleepnet.evaluation.calibration import (
     reliability_table,
 )
 from tinysleepnet.model import TinySleepNet
+from tinysleepnet.prediction.stage import stage
 
 
 def over_confident_cohort(n_epochs: int, sharpen: float, seed: int):
@@ -98,3 +99,44 @@ def test_calibrate_checkpoint_stores_the_temperature_and_load_model_carries_it(t
     assert float(loaded.temperature) == pytest.approx(temperature)
     for name, value in model.state_dict().items():  # the weights are those saved
         torch.testing.assert_close(loaded.state_dict()[name], value)
+
+
+def test_calibrating_a_checkpoint_lowers_the_ece_of_its_staging_on_unseen_nights(tmp_path):
+    """A network made over-confident (its logits scaled x20) stages random-stage nights at
+    chance with near-certain probabilities; the temperature fitted on validation nights
+    brings the confidence of its staging of other nights down to its accuracy."""
+    # a small input scale keeps the untrained LSTM out of saturation, so its outputs vary
+    config = Config(n_filters=4, lstm_units=4, device="cpu", input_scale=0.05)
+    torch.manual_seed(1)
+    model = TinySleepNet(config)
+    with torch.no_grad():
+        model.classifier.weight.mul_(20.0)
+        model.classifier.bias.mul_(20.0)
+    path = tmp_path / "best.pt"
+    save_checkpoint(path, model, config)
+    rng = np.random.default_rng(1)
+
+    def night(name: str) -> Night:
+        return Night(
+            signal_uv=rng.normal(0, 20, (60, config.epoch_samples)).astype(np.float32),
+            stages=rng.integers(0, 5, 60),
+            sfreq=config.sfreq,
+            channel=config.channel,
+            subject=name,
+            night=1,
+            start="",
+            name=name,
+        )
+
+    valid, test = [night(f"v{i}") for i in range(3)], [night(f"t{i}") for i in range(3)]
+    stages = np.concatenate([n.stages for n in test])
+
+    def test_proba() -> np.ndarray:  # staged as a user stages a recording
+        results = [stage((n.signal_uv.reshape(-1), config.sfreq), path) for n in test]
+        return np.concatenate([result.proba for result in results])
+
+    before = expected_calibration_error(test_proba(), stages)
+    temperature = calibrate_checkpoint(path, valid)
+    after = expected_calibration_error(test_proba(), stages)
+    assert temperature > 5 and before > 0.5
+    assert after < before / 3
