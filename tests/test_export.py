@@ -12,7 +12,7 @@ from tinysleepnet.cli import main
 from tinysleepnet.config import Config
 from tinysleepnet.core.checkpoint import save_checkpoint
 from tinysleepnet.core.inference import predict_proba
-from tinysleepnet.errors import RecordingError
+from tinysleepnet.errors import PathError
 from tinysleepnet.export import export_onnx
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.onnx_backend import OnnxModel
@@ -88,7 +88,7 @@ def test_cli_reports_a_missing_checkpoint(tmp_path, capsys):
 def test_unreadable_onnx_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"not a graph")
-    with pytest.raises(RecordingError, match=r"bad\.onnx: not a readable ONNX model"):
+    with pytest.raises(PathError, match=r"bad\.onnx: not a readable ONNX model"):
         OnnxModel(bad)
-    with pytest.raises(RecordingError, match="not found"):
+    with pytest.raises(PathError, match="not found"):
         OnnxModel(tmp_path / "missing.onnx")

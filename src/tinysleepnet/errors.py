@@ -48,7 +48,3 @@ class PathError(TinySleepNetError):
     def __reduce__(self) -> tuple[type, tuple[Path, str]]:
         # Rebuild from (path, problem) so the error survives worker processes (joblib).
         return type(self), (self.path, self.problem)
-
-
-#: The name this error had when it was only raised for recordings.
-RecordingError = PathError

@@ -17,7 +17,7 @@ from tinysleepnet.core.checkpoint import (
     save_checkpoint,
     weights_checksum,
 )
-from tinysleepnet.errors import RecordingError
+from tinysleepnet.errors import PathError
 from tinysleepnet.model import TinySleepNet
 
 
@@ -41,13 +41,13 @@ def test_round_trip_gives_the_same_network(tmp_path, tiny_config):
 
 
 def test_missing_or_foreign_files_are_clear_errors(tmp_path):
-    with pytest.raises(RecordingError, match=r"nothing\.pt: checkpoint not found"):
+    with pytest.raises(PathError, match=r"nothing\.pt: checkpoint not found"):
         load_checkpoint(tmp_path / "nothing.pt")
     (tmp_path / "text.pt").write_text("not a checkpoint")
-    with pytest.raises(RecordingError, match=r"text\.pt: not a readable checkpoint"):
+    with pytest.raises(PathError, match=r"text\.pt: not a readable checkpoint"):
         load_model(tmp_path / "text.pt")
     torch.save({"weights": 1}, tmp_path / "other.pt")
-    with pytest.raises(RecordingError, match="not a tinysleepnet checkpoint"):
+    with pytest.raises(PathError, match="not a tinysleepnet checkpoint"):
         load_checkpoint(tmp_path / "other.pt")
 
 
@@ -86,7 +86,7 @@ def _flip_bytes(path, n_bytes, seed=0):
 def test_damaged_checkpoint_is_refused_in_one_line(tmp_path, tiny_config):
     save_checkpoint(tmp_path / "net.pt", TinySleepNet(tiny_config), tiny_config)
     _flip_bytes(tmp_path / "net.pt", 2000)
-    with pytest.raises(RecordingError) as info:
+    with pytest.raises(PathError) as info:
         load_model(tmp_path / "net.pt")
     message = str(info.value)
     assert message.startswith(f"{tmp_path / 'net.pt'}: ") and "\n" not in message
@@ -99,7 +99,7 @@ def test_changed_weights_fail_the_checksum(tmp_path, tiny_config):
     name = next(iter(payload["model"]))
     payload["model"][name] = payload["model"][name] + 1e-3
     torch.save(payload, tmp_path / "net.pt")
-    with pytest.raises(RecordingError, match="damaged checkpoint: its weights do not match"):
+    with pytest.raises(PathError, match="damaged checkpoint: its weights do not match"):
         load_checkpoint(tmp_path / "net.pt")
 
 

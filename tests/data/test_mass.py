@@ -12,7 +12,7 @@ from tinysleepnet.data.mass import annotated_epochs, find_mass_pairs, read_annot
 from tinysleepnet.data.nights import load_nights
 from tinysleepnet.data.prepare import prepare
 from tinysleepnet.data.simulate.mass import simulate_mass_cohort
-from tinysleepnet.errors import RecordingError
+from tinysleepnet.errors import PathError
 from tinysleepnet.io.edf_writer import write_annotations_edf
 from tinysleepnet.io.recordings import Recording
 from tinysleepnet.stages import UNSCORED
@@ -50,7 +50,7 @@ def test_pairs_by_subset_and_subject(tmp_path):
 
 def test_psg_without_base_names_both(tmp_path):
     touch(tmp_path, "01-03-0007 PSG.edf")
-    with pytest.raises(RecordingError, match=r"01-03-0007 PSG\.edf: no annotation file "
+    with pytest.raises(PathError, match=r"01-03-0007 PSG\.edf: no annotation file "
                        r"'01-03-0007 Base\.edf' beside it"):  # fmt: skip
         find_mass_pairs(tmp_path, subset=3)
 
@@ -88,9 +88,9 @@ def test_a_long_annotation_gives_consecutive_epochs_in_time_order():
 
 
 def test_epoch_length_other_than_the_scoring_is_refused():
-    with pytest.raises(RecordingError, match=r"lasts 20 s, not a whole number of 30-s epochs"):
+    with pytest.raises(PathError, match=r"lasts 20 s, not a whole number of 30-s epochs"):
         annotated_epochs(annotations((0.0, 20.0, "Sleep stage W")), 10_000, 100.0, 30.0)
-    with pytest.raises(RecordingError, match="no scored epoch lies inside the signal"):
+    with pytest.raises(PathError, match="no scored epoch lies inside the signal"):
         annotated_epochs(annotations((80.0, 30.0, "Sleep stage W")), 1000, 10.0, 30.0)
 
 

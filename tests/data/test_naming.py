@@ -9,7 +9,7 @@ import pytest
 
 from tinysleepnet.data.naming import MassName, SleepEdfName
 from tinysleepnet.data.resources import psg_lengths
-from tinysleepnet.errors import RecordingError, TinySleepNetError
+from tinysleepnet.errors import PathError, TinySleepNetError
 
 
 def test_every_official_sleep_edf_name_parses_and_rebuilds():
@@ -52,7 +52,7 @@ def test_sleep_edf_name_built_from_fields():
     "name", ["night.edf", "SC4001E0-PSG.EDF", "SC7001E0-PSG.edf", "SC4001e0", "SC4001EC"]
 )
 def test_foreign_names_are_not_sleep_edf(name):
-    with pytest.raises(RecordingError, match="not a Sleep-EDF name"):
+    with pytest.raises(PathError, match="not a Sleep-EDF name"):
         SleepEdfName.parse(name)
 
 
@@ -68,5 +68,5 @@ def test_mass_name_round_trips():
 
 
 def test_foreign_names_are_not_mass():
-    with pytest.raises(RecordingError, match="not a MASS name"):
+    with pytest.raises(PathError, match="not a MASS name"):
         MassName.parse("01-03-0012-PSG.edf")

@@ -11,7 +11,7 @@ import pytest
 
 from tinysleepnet.data import nights
 from tinysleepnet.data.nights import Night, load_night, load_nights, save_night
-from tinysleepnet.errors import RecordingError, TinySleepNetError
+from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.io.mapped import release_pages
 
 
@@ -106,10 +106,10 @@ def test_earlier_layout_in_a_read_only_folder_is_read_into_memory(tmp_path, monk
 def test_signal_file_missing_or_not_matching_the_night(tmp_path):
     save_night(tmp_path / "a.npz", _night("a", n_epochs=4))
     (tmp_path / "a.npy").unlink()
-    with pytest.raises(RecordingError, match=r"a\.npy: signal file not found"):
+    with pytest.raises(PathError, match=r"a\.npy: signal file not found"):
         load_night(tmp_path / "a.npz")
     np.save(tmp_path / "a.npy", np.zeros((5, 3000), dtype=np.float32))
-    with pytest.raises(RecordingError, match=r"a\.npy: holds float32 of shape \(5, 3000\)"):
+    with pytest.raises(PathError, match=r"a\.npy: holds float32 of shape \(5, 3000\)"):
         load_night(tmp_path / "a.npz")
 
 
@@ -135,16 +135,16 @@ def test_load_nights_follows_the_manifest(tmp_path):
 
 
 def test_folder_without_manifest_is_not_a_prepared_dataset(tmp_path):
-    with pytest.raises(RecordingError, match=r"not a prepared dataset \(no manifest\.csv\)"):
+    with pytest.raises(PathError, match=r"not a prepared dataset \(no manifest\.csv\)"):
         load_nights(tmp_path)
 
 
 def test_load_night_errors(tmp_path):
-    with pytest.raises(RecordingError, match="file not found"):
+    with pytest.raises(PathError, match="file not found"):
         load_night(tmp_path / "absent.npz")
     (tmp_path / "damaged.npz").write_bytes(b"PK\x03\x04 damaged")
-    with pytest.raises(RecordingError, match=r"damaged\.npz: not a prepared night"):
+    with pytest.raises(PathError, match=r"damaged\.npz: not a prepared night"):
         load_night(tmp_path / "damaged.npz")
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
-    with pytest.raises(RecordingError, match=r"other\.npz: not a prepared night"):
+    with pytest.raises(PathError, match=r"other\.npz: not a prepared night"):
         load_night(tmp_path / "other.npz")

@@ -18,7 +18,7 @@ from tinysleepnet.data.naming import SleepEdfName
 from tinysleepnet.data.nights import load_night, load_nights
 from tinysleepnet.data.prepare import class_counts_table, prepare, trim_wake
 from tinysleepnet.data.resources import official_hypnograms, official_n_epochs
-from tinysleepnet.errors import RecordingError, TinySleepNetError
+from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.io.edf_writer import EdfChannel, write_annotations_edf, write_edf
 from tinysleepnet.stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED
 
@@ -224,15 +224,15 @@ def test_pairs_csv_for_other_datasets(tmp_path):
 def test_pairs_csv_errors(tmp_path):
     pairs = tmp_path / "pairs.csv"
     pairs.write_text("psg,hypnogram,subject\na.edf,b.edf,1\n")
-    with pytest.raises(RecordingError, match=r"pairs.csv: missing column\(s\) night"):
+    with pytest.raises(PathError, match=r"pairs.csv: missing column\(s\) night"):
         prepare(tmp_path, tmp_path / "out", pairs_csv=pairs, progress=False)
     pairs.write_text("psg,hypnogram,subject,night\na/x.edf,h1.edf,1,1\nb/x.edf,h2.edf,2,1\n")
-    with pytest.raises(RecordingError, match=r"night names must be unique; repeated: \['x'\]"):
+    with pytest.raises(PathError, match=r"night names must be unique; repeated: \['x'\]"):
         prepare(tmp_path, tmp_path / "out", pairs_csv=pairs, progress=False)
 
 
 def test_folder_without_sleep_edf_files(tmp_path):
-    with pytest.raises(RecordingError, match=r"no sleep-edf night found \(SC4ssNE0-PSG.edf"):
+    with pytest.raises(PathError, match=r"no sleep-edf night found \(SC4ssNE0-PSG.edf"):
         prepare(tmp_path, tmp_path / "out", progress=False)
 
 
@@ -241,7 +241,7 @@ def test_other_settings_need_another_folder(tmp_path):
     src.mkdir()
     write_night(src, "SC4001E0", SHORT_NIGHT, channels={"EEG Fpz-Cz": 100.0})
     prepare(src, tmp_path / "out", progress=False)
-    with pytest.raises(RecordingError, match="prepared with other settings"):
+    with pytest.raises(PathError, match="prepared with other settings"):
         prepare(src, tmp_path / "out", trim="deepsleepnet", progress=False)
 
 
@@ -254,7 +254,7 @@ def test_folder_recorded_before_epoch_settings_is_still_resumed(tmp_path):
     earlier = {"channel": "EEG Fpz-Cz", "sfreq": 100.0, "wake_edge_min": 30.0, "trim": "authors"}
     settings.write_text(json.dumps(earlier))  # as written before epoch_sec was a setting
     pd.testing.assert_frame_equal(prepare(src, tmp_path / "out", progress=False), first)
-    with pytest.raises(RecordingError, match="prepared with other settings"):
+    with pytest.raises(PathError, match="prepared with other settings"):
         prepare(src, tmp_path / "out", epoch_sec=20.0, progress=False)
 
 
@@ -305,7 +305,7 @@ def test_bad_input_gives_one_line_and_no_partial_output(tmp_path, damage, culpri
     for name in ("SC4001E0", "SC4002E0"):
         write_night(src, name, SHORT_NIGHT, channels={"EEG Fpz-Cz": 100.0})
     damage(src)
-    with pytest.raises(RecordingError) as info:
+    with pytest.raises(PathError) as info:
         prepare(src, out, n_jobs=1, progress=False)
     message = str(info.value)
     assert message.startswith(f"{src / 'SC4002'}{culprit}.edf: ") and "\n" not in message

@@ -12,7 +12,7 @@ import pytest
 
 from tinysleepnet.data.nights import load_night
 from tinysleepnet.data.prepare import prepare
-from tinysleepnet.errors import RecordingError
+from tinysleepnet.errors import PathError
 from tinysleepnet.io.edf_writer import EdfChannel, write_annotations_edf, write_edf
 from tinysleepnet.stages import STAGE_TO_ANNOTATION
 
@@ -66,7 +66,7 @@ def test_truncated_edf_is_refused_unless_allowed(tmp_path, caplog):
     data = psg.read_bytes()
     psg.write_bytes(data[: len(data) * 2 // 3])
     pairs = write_pairs(src, "night.edf")
-    with pytest.raises(RecordingError, match="truncated: the header declares 12 data records"):
+    with pytest.raises(PathError, match="truncated: the header declares 12 data records"):
         prepare(src, tmp_path / "out", pairs_csv=pairs, progress=False)
     assert not (tmp_path / "out" / "night.npz").exists()
     with caplog.at_level("WARNING", logger="tinysleepnet"):

@@ -8,7 +8,7 @@ import pytest
 from mne.datasets.sleep_physionet import age
 
 from tinysleepnet.data.sleep_edf import download_sleep_edf, find_sleep_edf_pairs, parse_subjects
-from tinysleepnet.errors import RecordingError, TinySleepNetError
+from tinysleepnet.errors import PathError, TinySleepNetError
 
 
 def _touch(folder: Path, *names: str) -> None:
@@ -43,13 +43,13 @@ def test_empty_folder_has_no_pairs(tmp_path):
 
 def test_psg_without_hypnogram(tmp_path):
     _touch(tmp_path, "SC4001E0-PSG.edf", "SC4002EC-Hypnogram.edf")
-    with pytest.raises(RecordingError, match=r"SC4001E0-PSG\.edf: needs exactly one .* found none"):
+    with pytest.raises(PathError, match=r"SC4001E0-PSG\.edf: needs exactly one .* found none"):
         find_sleep_edf_pairs(tmp_path)
 
 
 def test_psg_with_two_hypnograms(tmp_path):
     _touch(tmp_path, "SC4001E0-PSG.edf", "SC4001EC-Hypnogram.edf", "SC4001EH-Hypnogram.edf")
-    with pytest.raises(RecordingError, match=r"found SC4001EC-Hypnogram\.edf, SC4001EH-Hyp"):
+    with pytest.raises(PathError, match=r"found SC4001EC-Hypnogram\.edf, SC4001EH-Hyp"):
         find_sleep_edf_pairs(tmp_path)
 
 

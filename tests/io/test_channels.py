@@ -9,7 +9,7 @@ import mne
 import numpy as np
 import pytest
 
-from tinysleepnet.errors import RecordingError, TinySleepNetError
+from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.io.channels import ChannelSpec, read_channel, recording_from_spec
 from tinysleepnet.io.edf_writer import EdfChannel, write_edf
 
@@ -99,8 +99,8 @@ def test_derivation_from_a_raw(psg):
 
 def test_missing_channel_or_reference_names_what_is_there(psg):
     path, _, _ = psg
-    with pytest.raises(RecordingError, match=r"channel 'EEG F4-CLE' or 'EEG F4-M2' not found; "
+    with pytest.raises(PathError, match=r"channel 'EEG F4-CLE' or 'EEG F4-M2' not found; "
                        r"EEG channels present: 'EEG F4-LER'"):  # fmt: skip
         read_channel(path, "EEG F4-CLE|EEG F4-M2 minus EOG Left Horiz")
-    with pytest.raises(RecordingError, match=r"channel reference 'EOG Right Horiz' not found"):
+    with pytest.raises(PathError, match=r"channel reference 'EOG Right Horiz' not found"):
         read_channel(path, "EEG F4-LER minus EOG Right Horiz")

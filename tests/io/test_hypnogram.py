@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tinysleepnet.data.resources import official_hypnograms
-from tinysleepnet.errors import RecordingError
+from tinysleepnet.errors import PathError
 from tinysleepnet.io.edf_writer import write_annotations_edf
 from tinysleepnet.io.hypnogram import epoch_labels, read_epoch_labels, read_hypnogram
 from tinysleepnet.stages import UNSCORED
@@ -74,18 +74,18 @@ def test_read_epoch_labels_names_the_file_of_a_short_hypnogram(tmp_path):
     path = tmp_path / "SC4001EC-Hypnogram.edf"
     write_annotations_edf(path, [(0.0, 90.0, "Sleep stage W")], dt.datetime(1989, 4, 24))
     np.testing.assert_array_equal(read_epoch_labels(path, 3), [0, 0, 0])
-    with pytest.raises(RecordingError, match=r"Hypnogram\.edf: hypnogram covers 3 epochs"):
+    with pytest.raises(PathError, match=r"Hypnogram\.edf: hypnogram covers 3 epochs"):
         read_epoch_labels(path, 5)
 
 
 def test_read_hypnogram_errors(tmp_path):
-    with pytest.raises(RecordingError, match=r"absent\.edf: file not found"):
+    with pytest.raises(PathError, match=r"absent\.edf: file not found"):
         read_hypnogram(tmp_path / "absent.edf")
     garbage = tmp_path / "garbage-Hypnogram.edf"
     garbage.write_bytes(b"\x00 not an EDF file" * 40)
-    with pytest.raises(RecordingError, match=r"garbage-Hypnogram\.edf: not a readable hypnogram"):
+    with pytest.raises(PathError, match=r"garbage-Hypnogram\.edf: not a readable hypnogram"):
         read_hypnogram(garbage)
     no_stages = tmp_path / "events-Hypnogram.edf"
     write_annotations_edf(no_stages, [(0.0, 30.0, "Lights off")], dt.datetime(2000, 1, 1))
-    with pytest.raises(RecordingError, match=r"events-Hypnogram\.edf: no sleep-stage annotations"):
+    with pytest.raises(PathError, match=r"events-Hypnogram\.edf: no sleep-stage annotations"):
         read_hypnogram(no_stages)

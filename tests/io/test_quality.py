@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinysleepnet.errors import RecordingError
+from tinysleepnet.errors import PathError
 from tinysleepnet.io.quality import (
     QualitySettings,
     compare_amplitude,
@@ -90,5 +90,5 @@ def test_amplitude_far_from_training_warns_with_the_factor(factor: float, word: 
 def test_amplitude_close_to_training_passes_and_far_off_is_refused() -> None:
     assert compare_amplitude(13.5 * 3, 13.5, "night.edf") is None
     assert compare_amplitude(13.5 / 3, 13.5, "night.edf") is None
-    with pytest.raises(RecordingError, match=r"50\.0 times larger .* refused"):
+    with pytest.raises(PathError, match=r"50\.0 times larger .* refused"):
         compare_amplitude(13.5 * 50, 13.5, "night.edf")

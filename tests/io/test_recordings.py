@@ -9,7 +9,7 @@ import mne
 import numpy as np
 import pytest
 
-from tinysleepnet.errors import RecordingError
+from tinysleepnet.errors import PathError
 from tinysleepnet.io.edf_writer import write_annotations_edf
 from tinysleepnet.io.quality import epoch_quality
 from tinysleepnet.io.recordings import (
@@ -85,12 +85,12 @@ def test_recording_from_raw_leaves_the_raw_unchanged():
     np.testing.assert_allclose(recording.signal_uv[100:-100], expected[100:-100], atol=0.5)
     assert str(recording.path) == "<Raw>"
     assert raw.info["sfreq"] == 200.0 and raw.ch_names == ["EEG Fpz-Cz", "EMG submental"]
-    with pytest.raises(RecordingError, match="<Raw>: channel 'C3' not found"):
+    with pytest.raises(PathError, match="<Raw>: channel 'C3' not found"):
         recording_from_raw(raw, "C3")
 
 
 def _error(path, **kwargs) -> str:
-    with pytest.raises(RecordingError) as info:
+    with pytest.raises(PathError) as info:
         read_eeg(path, **kwargs)
     message = str(info.value)
     assert message.startswith(str(path)) and "\n" not in message
@@ -145,7 +145,7 @@ def _cut(path, keep_fraction, name="cut.edf"):
 
 def test_truncated_edf_is_refused_naming_the_records(write_recording):
     path = _cut(write_recording({"EEG Fpz-Cz": 100.0}, 20 * 30.0), 0.5)
-    with pytest.raises(RecordingError, match="--allow-truncated") as info:
+    with pytest.raises(PathError, match="--allow-truncated") as info:
         read_eeg(path, "EEG Fpz-Cz")
     assert str(info.value).startswith(f"{path}: truncated: the header declares 20 data records")
     assert "the file holds 9" in str(info.value)

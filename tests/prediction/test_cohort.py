@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tinysleepnet.core.statistics import sleep_statistics
-from tinysleepnet.errors import RecordingError, TinySleepNetError
+from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.io.atomic import write_json
 from tinysleepnet.prediction.cohort import (
     FAILURES_TABLE,
@@ -73,7 +73,7 @@ def test_read_cohort_optional_columns_may_be_absent(tmp_path):
 )
 def test_bad_manifest_is_one_line_naming_the_file(tmp_path, text, problem):
     manifest = write_manifest(tmp_path / "cohort.csv", text)
-    with pytest.raises(RecordingError) as info:
+    with pytest.raises(PathError) as info:
         read_cohort(manifest)
     message = str(info.value)
     assert message.startswith(f"{manifest}: ") and "\n" not in message
@@ -81,7 +81,7 @@ def test_bad_manifest_is_one_line_naming_the_file(tmp_path, text, problem):
 
 
 def test_missing_manifest(tmp_path):
-    with pytest.raises(RecordingError, match=r"absent\.csv: file not found"):
+    with pytest.raises(PathError, match=r"absent\.csv: file not found"):
         read_cohort(tmp_path / "absent.csv")
 
 

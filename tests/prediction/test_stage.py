@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tinysleepnet.core.inference import predict_proba
-from tinysleepnet.errors import RecordingError, TinySleepNetError
+from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.stage import check_microvolts, stage
 from tinysleepnet.stages import N_STAGES
@@ -61,10 +61,10 @@ def test_lower_rate_is_refused(
     make_recording: Callable[..., Path], model: TinySleepNet, tmp_path: Path
 ) -> None:
     path = make_recording(tmp_path / "slow.edf", n_epochs=4, sfreq=50.0)
-    with pytest.raises(RecordingError, match="50 Hz") as info:
+    with pytest.raises(PathError, match="50 Hz") as info:
         stage(path, model=model)
     assert info.value.path == path
-    with pytest.raises(RecordingError, match="50 Hz"):
+    with pytest.raises(PathError, match="50 Hz"):
         stage((np.zeros(6000) + 20.0, 50.0), model=model)
 
 
@@ -81,7 +81,7 @@ def test_signal_not_in_microvolts_is_refused(
 ) -> None:
     # The header says uV, the values are another scale.
     path = make_recording(tmp_path / "scaled.edf", n_epochs=2, scale=scale)
-    with pytest.raises(RecordingError, match=found) as info:
+    with pytest.raises(PathError, match=found) as info:
         stage(path, model=model)
     message = str(info.value)
     assert message.startswith(str(path)) and "expected microvolts" in message
@@ -90,24 +90,24 @@ def test_signal_not_in_microvolts_is_refused(
 
 
 def test_flat_signal_is_refused() -> None:
-    with pytest.raises(RecordingError, match="flat"):
+    with pytest.raises(PathError, match="flat"):
         check_microvolts(np.zeros(3000), "x.edf")
     check_microvolts(np.random.default_rng(0).normal(0, 20, 3000), "x.edf")
 
 
 def test_missing_channel_lists_eeg_channels(recording: Path, model: TinySleepNet) -> None:
-    with pytest.raises(RecordingError, match="'EEG C4-A1' not found") as info:
+    with pytest.raises(PathError, match="'EEG C4-A1' not found") as info:
         stage(recording, model, channel="EEG C4-A1")
     assert "'EEG Fpz-Cz', 'EEG Pz-Oz'" in str(info.value)
     raw = mne.io.read_raw_edf(recording, verbose="error")
-    with pytest.raises(RecordingError, match="EEG Pz-Oz"):
+    with pytest.raises(PathError, match="EEG Pz-Oz"):
         stage(raw, model, channel="EEG C4-A1")
 
 
 def test_partial_last_epoch_is_dropped_and_short_signal_refused(model: TinySleepNet) -> None:
     signal = np.random.default_rng(0).normal(0, 20, 3000 * 5 + 1700)
     assert stage((signal, 100.0), model=model).n_epochs == 5
-    with pytest.raises(RecordingError, match="<array>: empty recording"):
+    with pytest.raises(PathError, match="<array>: empty recording"):
         stage((signal[:2999], 100.0), model=model)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from tinysleepnet.core.checkpoint import save_checkpoint
 from tinysleepnet.core.inference import predict_proba
-from tinysleepnet.errors import RecordingError
+from tinysleepnet.errors import PathError
 from tinysleepnet.io.edf_writer import EdfChannel, write_edf
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.online import replay
@@ -95,7 +95,7 @@ def test_flat_stretch_is_marked_and_excluded_from_the_statistics(
 
 def test_all_zero_recording_is_refused_as_flat(model: TinySleepNet, tmp_path: Path) -> None:
     path = write_eeg_edf(tmp_path / "zero.edf", np.zeros(N_EPOCHS * EPOCH), (-200.0, 200.0))
-    with pytest.raises(RecordingError, match="flat") as info:
+    with pytest.raises(PathError, match="flat") as info:
         stage(path, model=model)
     assert "volts" not in str(info.value)
 
@@ -110,7 +110,7 @@ def test_spikes_every_tenth_sample_mark_the_epochs(model: TinySleepNet, tmp_path
     signal = noise()
     signal[::10] = 1e5  # the whole night
     path = write_eeg_edf(tmp_path / "all_spikes.edf", signal, (-1e5, 1e5))
-    with pytest.raises(RecordingError, match=r"no scorable epoch \(20 amplitude\)"):
+    with pytest.raises(PathError, match=r"no scorable epoch \(20 amplitude\)"):
         stage(path, model=model)
 
 
@@ -147,7 +147,7 @@ def test_recording_far_off_the_training_amplitude_is_refused(
     make_recording: Callable[..., Path], checkpoint_with_reference: Path, tmp_path: Path
 ) -> None:
     path = make_recording(tmp_path / "gain.edf", n_epochs=2, scale=50.0)
-    with pytest.raises(RecordingError, match=r"times larger .* refused"):
+    with pytest.raises(PathError, match=r"times larger .* refused"):
         stage(path, model=checkpoint_with_reference)
 
 

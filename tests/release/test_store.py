@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tinysleepnet.cli import main
-from tinysleepnet.errors import RecordingError, TinySleepNetError
+from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.io.edf_writer import EdfChannel, write_edf
 from tinysleepnet.prediction.stage import stage
 from tinysleepnet.release.store import (
@@ -76,7 +76,7 @@ def test_install_default_switches_and_names_resolve(released, tmp_path):
     assert [m["name"] for m in installed_models() if m["default"]] == ["other"]
     assert resolve_model("toy") == models_dir() / "toy" / "model.pt"
     assert resolve_model(released) == released / "model.pt"
-    with pytest.raises(RecordingError, match="checkpoint not found"):
+    with pytest.raises(PathError, match="checkpoint not found"):
         resolve_model("nothing")
-    with pytest.raises(RecordingError, match="not a released model"):
+    with pytest.raises(PathError, match="not a released model"):
         install_model(tmp_path)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import BACKENDS, PRECISIONS
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from ..prediction.review import REVIEW_ANNOTATION, ReviewRule
 from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
 
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
             raise TinySleepNetError("--reference needs --channel: the channel it is taken from")
         args.channel = ChannelSpec.parse(args.channel, args.reference).text
     if args.out.exists() and not args.out.is_dir():
-        raise TinySleepNetError(f"{args.out}: --out names a file; give a folder")
+        raise PathError(args.out, "--out names a file; give a folder")
     cohort, shard = _cohort_shard(args)
     if cohort is None:
         recordings = recordings_only(expand_paths(args.recordings))
@@ -385,7 +385,7 @@ def expert_labels(
 
     Raises
     ------
-    RecordingError
+    PathError
         If the hypnogram cannot be read or aligned, or scores no epoch of the recording.
     """
     import numpy as np
@@ -411,9 +411,9 @@ def expert_labels(
     try:
         labels = epoch_labels(annotations, result.n_epochs, result.epoch_sec)
     except ValueError as err:  # a hypnogram of another (shorter) recording
-        raise RecordingError(hypnogram, str(err)) from err
+        raise PathError(hypnogram, str(err)) from err
     if np.all(labels == UNSCORED):
-        raise RecordingError(hypnogram, "scores no epoch of the recording")
+        raise PathError(hypnogram, "scores no epoch of the recording")
     return labels, notes
 
 
@@ -439,7 +439,7 @@ def _start_shift(
     ).total_seconds()
     epochs = shift / epoch_sec
     if abs(epochs - round(epochs)) * epoch_sec > _ALIGN_TOLERANCE_SEC:
-        raise RecordingError(
+        raise PathError(
             hypnogram,
             f"starts {shift:+g} s from the recording, not a whole number of "
             f"{epoch_sec:g}-s epochs: its epochs cannot be aligned with the recording's",

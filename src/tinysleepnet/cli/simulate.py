@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..data.datasets import DATASETS, dataset
 from ..data.naming import SleepEdfName
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 
 EPILOG = """\
 examples:
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         for i, path in enumerate(args.hypnogram):
             try:
                 name = SleepEdfName.parse(path).night_name
-            except RecordingError:  # not named like Sleep-EDF: number the nights
+            except PathError:  # not named like Sleep-EDF: number the nights
                 name = SleepEdfName("SC", i, 1).night_name
             night = simulate_night(
                 args.out,

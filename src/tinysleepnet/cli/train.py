@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import DATA_FIELDS, Config
-from ..errors import TinySleepNetError
+from ..errors import PathError
 from ._config import add_config_arguments, config_if_given
 
 
@@ -46,9 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.valid_subjects:
         valid = sorted_subjects(s.strip() for s in args.valid_subjects.split(","))
         if unknown := sorted(set(valid) - set(subjects)):
-            raise TinySleepNetError(
-                f"{args.data}: no nights of validation subject(s) {', '.join(unknown)}"
-            )
+            raise PathError(args.data, f"no nights of validation subject(s) {', '.join(unknown)}")
     else:
         _, valid = split_validation(subjects, config.valid_frac, config.seed)
     result = train(

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from ..config import Config
-from ..errors import PathError, RecordingError
+from ..errors import PathError
 from ..io.atomic import atomic_path
 from ..model import TinySleepNet
 
@@ -64,22 +64,22 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
     Raises
     ------
-    RecordingError
+    PathError
         If the file is missing, unreadable, not a checkpoint, or damaged (its weights no
         longer match the checksum stored with them).
     """
     path = Path(path)
     if not path.is_file():
-        raise RecordingError(path, "checkpoint not found")
+        raise PathError(path, "checkpoint not found")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as err:  # torch raises several types for a damaged file
         raise PathError.wrap(path, "not a readable checkpoint", err) from err
     if not isinstance(payload, dict) or "model" not in payload or "config" not in payload:
-        raise RecordingError(path, "not a tinysleepnet checkpoint (no model weights and config)")
+        raise PathError(path, "not a tinysleepnet checkpoint (no model weights and config)")
     # Checkpoints written before checksums existed have none and load as they always did.
     if CHECKSUM_KEY in payload and weights_checksum(payload["model"]) != payload[CHECKSUM_KEY]:
-        raise RecordingError(path, "damaged checkpoint: its weights do not match their checksum")
+        raise PathError(path, "damaged checkpoint: its weights do not match their checksum")
     return payload
 
 

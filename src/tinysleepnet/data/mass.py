@@ -21,7 +21,7 @@ import mne
 import numpy as np
 import pandas as pd
 
-from ..errors import RecordingError
+from ..errors import PathError
 from ..io.hypnogram import read_hypnogram, scoring_annotations
 from ..io.recordings import Recording, edf_start
 from ..stages import stage_from_annotation
@@ -51,20 +51,20 @@ def find_mass_pairs(folder: str | Path, subset: int) -> pd.DataFrame:
 
     Raises
     ------
-    RecordingError
+    PathError
         If a PSG has no Base file beside it (naming both).
     """
     rows = []
     for psg in sorted(Path(folder).rglob("* PSG.edf")):
         try:
             name = MassName.parse(psg)
-        except RecordingError:
+        except PathError:
             continue  # not a MASS recording
         if name.subset != subset:
             continue
         base = psg.with_name(name.base_file)
         if not base.is_file():
-            raise RecordingError(
+            raise PathError(
                 psg, f"no annotation file {base.name!r} beside it; MASS scores each night there"
             )
         rows.append(pair_row(name, psg, base))
@@ -107,7 +107,7 @@ def annotated_epochs(
 
     Raises
     ------
-    RecordingError
+    PathError
         If a stage annotation does not last a whole number of ``epoch_sec`` epochs (the
         file is scored in epochs of another length), or no epoch lies inside the signal.
     """
@@ -128,7 +128,7 @@ def annotated_epochs(
     if n_outside := int(np.sum(~inside)):
         logger.info("%s: %d scored epochs outside the signal dropped", path, n_outside)
     if not keep.any():
-        raise RecordingError(path, "no scored epoch lies inside the signal")
+        raise PathError(path, "no scored epoch lies inside the signal")
     return starts[keep], stages[keep]
 
 
@@ -175,7 +175,7 @@ def _epoch_onsets(
         stage = stage_from_annotation(text)
         n_epochs = round(duration / epoch_sec)
         if n_epochs < 1 or abs(duration - n_epochs * epoch_sec) > 1e-3:
-            raise RecordingError(
+            raise PathError(
                 path,
                 f"stage annotation {text!r} at {onset:g} s lasts {duration:g} s, not "
                 f"a whole number of {epoch_sec:g}-s epochs; is the night scored in "

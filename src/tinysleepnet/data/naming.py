@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 
 _SLEEP_EDF = re.compile(
     r"(?P<study>SC|ST)(?P<digit>\d)(?P<subject>\d\d)(?P<night>\d)(?P<letter>[A-Z])"
@@ -45,12 +45,12 @@ class _NightName:
 
         Raises
         ------
-        RecordingError
+        PathError
             If the name is not shaped like one of those.
         """
         night = cls._from_name(Path(name).name)
         if night is None:
-            raise RecordingError(name, f"not a {cls._WHAT}")
+            raise PathError(name, f"not a {cls._WHAT}")
         return night
 
     @classmethod
@@ -125,7 +125,7 @@ class SleepEdfName(_NightName):
             If the name has no scorer (give one with ``dataclasses.replace``).
         """
         if self.scorer is None:
-            raise TinySleepNetError(f"{self.night_name}: no scorer letter to name its hypnogram")
+            raise PathError(self.night_name, "no scorer letter to name its hypnogram")
         return f"{self._stem}{self.scorer}-Hypnogram.edf"
 
     @property

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import PathError, RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path
 
 #: Name of the table that lists the nights of a prepared folder.
@@ -106,12 +106,12 @@ def load_night(path: str | Path) -> Night:
 
     Raises
     ------
-    RecordingError
+    PathError
         If the file or its signal file is missing, or is not a complete prepared night.
     """
     path = Path(path)
     if not path.is_file():
-        raise RecordingError(path, "file not found")
+        raise PathError(path, "file not found")
     try:
         with np.load(path, allow_pickle=False) as npz:
             fields = {key: npz[key] for key in npz.files}
@@ -156,12 +156,12 @@ def read_manifest(prepared_dir: str | Path) -> pd.DataFrame:
 
     Raises
     ------
-    RecordingError
+    PathError
         If the folder holds no ``manifest.csv``.
     """
     prepared_dir = Path(prepared_dir)
     if not (prepared_dir / MANIFEST).is_file():
-        raise RecordingError(
+        raise PathError(
             prepared_dir, f"not a prepared dataset (no {MANIFEST}); run `tinysleepnet prepare`"
         )
     return pd.read_csv(prepared_dir / MANIFEST, dtype={"subject": str, "name": str})
@@ -190,13 +190,13 @@ def _move_signal_out(path: Path, night: Night) -> bool:
 def _map_signal(path: Path, n_epochs: int) -> np.ndarray:
     """The signal in ``path`` as a read-only memory map, checked against the night's stages."""
     if not path.is_file():
-        raise RecordingError(path, "signal file not found; prepare the night again")
+        raise PathError(path, "signal file not found; prepare the night again")
     try:
         signal = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError) as err:
-        raise RecordingError(path, f"not a prepared signal ({err})") from err
+        raise PathError(path, f"not a prepared signal ({err})") from err
     if signal.ndim != 2 or signal.dtype != np.float32 or len(signal) != n_epochs:
-        raise RecordingError(
+        raise PathError(
             path,
             f"holds {signal.dtype} of shape {signal.shape}, expected float32 with one row for "
             f"each of the night's {n_epochs} epochs; prepare the night again",

@@ -22,7 +22,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel
 from ..io.hypnogram import read_epoch_labels
@@ -131,7 +131,7 @@ def prepare_night(
 
     Raises
     ------
-    RecordingError
+    PathError
         If either file cannot be used, the EDF/BDF is truncated (unless
         ``allow_truncated``), the hypnogram is shorter than the signal, or no epoch is
         scored as sleep. Epochs with non-finite samples (NaN, Inf) are dropped, with a
@@ -140,7 +140,7 @@ def prepare_night(
     recording = read_channel(psg, channel, sfreq, allow_truncated=allow_truncated)
     samples_per_epoch = epoch_sec * recording.sfreq
     if not samples_per_epoch.is_integer():
-        raise RecordingError(
+        raise PathError(
             psg, f"{recording.sfreq:g} Hz does not give a whole number of samples per epoch"
         )
     if epochs_from == "annotations":
@@ -151,7 +151,7 @@ def prepare_night(
     kept = trim_wake(labels, round(wake_edge_min * 60 / epoch_sec), trim)
     kept = _finite_only(epochs, kept, name, psg)
     if kept.size == 0:
-        raise RecordingError(hypnogram, "no epoch of the signal is scored as sleep")
+        raise PathError(hypnogram, "no epoch of the signal is scored as sleep")
     return Night(
         signal_uv=epochs[kept],
         stages=labels[kept],
@@ -241,7 +241,7 @@ def prepare(
     if subjects is not None:
         pairs = pairs[pairs["subject"].isin(set(subjects))]
     if pairs.empty:
-        raise RecordingError(
+        raise PathError(
             src,
             f"no {dataset} night found ({layout.file_pattern}); list other datasets in a pairs CSV",
         )
@@ -263,7 +263,13 @@ def prepare(
     )
     with mne.utils.use_log_level("error"):
         rows = list(
-            tqdm(jobs, total=len(pairs), desc="prepare", unit="night", disable=not progress)
+            tqdm(
+                jobs,
+                total=len(pairs),
+                desc="prepare",
+                unit="night",
+                disable=None if progress else True,  # None: only on a terminal
+            )
         )
     manifest = pd.DataFrame(rows)
     with atomic_path(out / MANIFEST) as tmp:
@@ -282,20 +288,20 @@ def read_pairs_csv(pairs_csv: str | Path, src: str | Path) -> pd.DataFrame:
     """
     pairs_csv = Path(pairs_csv)
     if not pairs_csv.is_file():
-        raise RecordingError(pairs_csv, "file not found")
+        raise PathError(pairs_csv, "file not found")
     pairs = pd.read_csv(pairs_csv, dtype=str, skipinitialspace=True)
     missing = {"psg", "hypnogram", "subject", "night"} - set(pairs.columns)
     if missing:
-        raise RecordingError(pairs_csv, f"missing column(s) {', '.join(sorted(missing))}")
+        raise PathError(pairs_csv, f"missing column(s) {', '.join(sorted(missing))}")
     for column in ("psg", "hypnogram"):
         pairs[column] = [Path(src) / path for path in pairs[column]]
     if "name" not in pairs.columns:
         pairs["name"] = [path.stem for path in pairs["psg"]]
     if pairs["name"].duplicated().any():
         duplicated = sorted(set(pairs["name"][pairs["name"].duplicated()]))
-        raise RecordingError(pairs_csv, f"night names must be unique; repeated: {duplicated}")
+        raise PathError(pairs_csv, f"night names must be unique; repeated: {duplicated}")
     if not pairs["night"].str.fullmatch(r"\d+").all():
-        raise RecordingError(pairs_csv, "column night must hold whole numbers")
+        raise PathError(pairs_csv, "column night must hold whole numbers")
     pairs["night"] = pairs["night"].astype(int)
     return pairs[["name", "subject", "night", "psg", "hypnogram"]]
 
@@ -338,7 +344,7 @@ def _claim_folder(out: Path, settings: dict[str, Any]) -> None:
     """
     path = out / SETTINGS
     if path.is_file() and {**_EARLIER, **json.loads(path.read_text(encoding="utf-8"))} != settings:
-        raise RecordingError(
+        raise PathError(
             out,
             f"prepared with other settings ({path.read_text(encoding='utf-8').strip()}); "
             "choose a new output folder",
@@ -353,7 +359,7 @@ def _prepare_or_skip(
     file = out / f"{pair['name']}.npz"
     try:
         night = load_night(file)
-    except RecordingError:  # not written yet, or unreadable: (re)write it
+    except PathError:  # not written yet, or unreadable: (re)write it
         night = prepare_night(
             pair["psg"],
             pair["hypnogram"],

@@ -72,7 +72,7 @@ def official_n_epochs(name: str | Path) -> int | None:
 
     Raises
     ------
-    RecordingError
+    PathError
         If the name is not shaped like Sleep-EDF's.
     """
     psg = SleepEdfName.parse(name).psg_file

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from mne.datasets.sleep_physionet import age as sleep_physionet_age
 
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from .naming import PAIR_COLUMNS, SleepEdfName, pair_row
 
 
@@ -36,19 +36,19 @@ def find_sleep_edf_pairs(folder: str | Path) -> pd.DataFrame:
 
     Raises
     ------
-    RecordingError
+    PathError
         If a PSG has no hypnogram, or more than one.
     """
     rows = []
     for psg in sorted(Path(folder).rglob("*-PSG.edf")):
         try:
             name = SleepEdfName.parse(psg)
-        except RecordingError:
+        except PathError:
             continue  # not a Sleep-EDF recording
         hypnograms = sorted(psg.parent.glob(name.hypnogram_glob))
         if len(hypnograms) != 1:
             found = "none" if not hypnograms else ", ".join(h.name for h in hypnograms)
-            raise RecordingError(
+            raise PathError(
                 psg, f"needs exactly one {name.hypnogram_glob} beside it, found {found}"
             )
         rows.append(pair_row(name, psg, hypnograms[0]))

@@ -23,7 +23,7 @@ from typing import NoReturn
 
 import mne
 
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from .recordings import (
     _INCLUDE_SUFFIXES,
     Recording,
@@ -116,7 +116,7 @@ def read_channel(
 
     Raises
     ------
-    RecordingError
+    PathError
         If the file cannot be read, has none of the names or lacks the reference, or the
         two channels differ in rate (see also :func:`~tinysleepnet.io.recordings.read_eeg`).
     """
@@ -155,7 +155,7 @@ def recording_from_spec(
             _missing(raw, path, f"reference {spec.reference!r}")
         reference = recording_from_raw(raw, spec.reference, sfreq, path)
         if reference.signal_uv.shape != recording.signal_uv.shape:
-            raise RecordingError(
+            raise PathError(
                 path,
                 f"{name!r} and its reference {spec.reference!r} differ in rate or length; "
                 "a derivation needs both sampled together",
@@ -171,4 +171,4 @@ def _missing(raw: mne.io.BaseRaw, path: Path, what: str) -> NoReturn:
     ``raw`` may hold only the channels asked for; the file is then opened with all of them.
     """
     every = _read_raw(path) if path.is_file() else raw
-    raise RecordingError(path, f"channel {what} not found; {_channels_present(every)}")
+    raise PathError(path, f"channel {what} not found; {_channels_present(every)}")

@@ -11,7 +11,7 @@ from pathlib import Path
 import mne
 import numpy as np
 
-from ..errors import RecordingError
+from ..errors import PathError
 from ..stages import (
     EPOCH_SEC,
     UNSCORED,
@@ -38,21 +38,21 @@ def read_hypnogram(path: str | Path) -> mne.Annotations:
 
     Raises
     ------
-    RecordingError
+    PathError
         If the file is missing, unreadable or holds no sleep-stage annotation.
     """
     path = Path(path)
     if not path.is_file():
-        raise RecordingError(path, "file not found")
+        raise PathError(path, "file not found")
     try:
         annotations = mne.read_annotations(path)
     except Exception as err:  # MNE's readers raise many kinds of error on a bad file
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise RecordingError(path, f"not a readable hypnogram ({detail})") from err
+        raise PathError(path, f"not a readable hypnogram ({detail})") from err
     if len(annotations) == 0:  # MNE reads a damaged EDF+ as one without annotations
-        raise RecordingError(path, "not a readable hypnogram (no annotations found)")
+        raise PathError(path, "not a readable hypnogram (no annotations found)")
     if not any(stage_from_annotation(text) != UNSCORED for text in annotations.description):
-        raise RecordingError(path, "no sleep-stage annotations (e.g. 'Sleep stage W')")
+        raise PathError(path, "no sleep-stage annotations (e.g. 'Sleep stage W')")
     return annotations
 
 
@@ -99,14 +99,14 @@ def read_epoch_labels(path: str | Path, n_epochs: int, epoch_sec: float = EPOCH_
 
     Raises
     ------
-    RecordingError
+    PathError
         If the file cannot be read, or ends more than one epoch before the signal (naming
         ``path``).
     """
     try:
         return epoch_labels(read_hypnogram(path), n_epochs, epoch_sec)
     except ValueError as err:  # a hypnogram of another (shorter) recording
-        raise RecordingError(path, str(err)) from err
+        raise PathError(path, str(err)) from err
 
 
 def scoring_annotations(annotations: mne.Annotations) -> mne.Annotations:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import RecordingError
+from ..errors import PathError
 
 #: Quality of a scorable epoch; any other value names why the epoch is unscorable.
 OK = "ok"
@@ -165,7 +165,7 @@ def compare_amplitude(
 
     Raises
     ------
-    RecordingError
+    PathError
         When the factor exceeds ``amplitude_refuse_factor``.
     """
     settings = settings or QualitySettings()
@@ -179,7 +179,7 @@ def compare_amplitude(
         f"({reference_uv:.3g} uV)"
     )
     if spread > settings.amplitude_refuse_factor:
-        raise RecordingError(path, f"{found}; refused (a gain or unit error?)")
+        raise PathError(path, f"{found}; refused (a gain or unit error?)")
     return f"{path}: {found}; check the gain and units, the stages may be wrong"
 
 

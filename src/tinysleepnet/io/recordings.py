@@ -19,7 +19,7 @@ import edfio
 import mne
 import numpy as np
 
-from ..errors import RecordingError
+from ..errors import PathError
 from ..stages import EPOCH_SEC
 
 #: Formats whose MNE reader accepts ``include=``. MNE brings every signal of an EDF to the
@@ -68,7 +68,7 @@ class Recording:
         """
         n_epochs = self.signal_uv.size // epoch_samples
         if n_epochs == 0:
-            raise RecordingError(self.path, "shorter than one epoch")
+            raise PathError(self.path, "shorter than one epoch")
         return self.signal_uv[: n_epochs * epoch_samples].reshape(n_epochs, epoch_samples)
 
 
@@ -102,7 +102,7 @@ def read_eeg(
 
     Raises
     ------
-    RecordingError
+    PathError
         If the file is missing or unreadable, is a truncated EDF/BDF (unless
         ``allow_truncated``), lacks the channel, is sampled below ``sfreq`` or holds less
         than one 30-s epoch.
@@ -142,7 +142,7 @@ def recording_from_raw(
 
     Raises
     ------
-    RecordingError
+    PathError
         If ``raw`` lacks the channel, is sampled below ``sfreq`` or holds less than one
         30-s epoch.
     """
@@ -150,16 +150,16 @@ def recording_from_raw(
         path = raw.filenames[0] if raw.filenames and raw.filenames[0] else "<Raw>"
     path = Path(path)
     if channel not in raw.ch_names:
-        raise RecordingError(path, f"channel {channel!r} not found; {_channels_present(raw)}")
+        raise PathError(path, f"channel {channel!r} not found; {_channels_present(raw)}")
     file_sfreq = float(raw.info["sfreq"])
     if raw.n_times / file_sfreq < EPOCH_SEC:
-        raise RecordingError(
+        raise PathError(
             path,
             f"empty recording: {raw.n_times / file_sfreq:g} s of signal, "
             f"less than one {EPOCH_SEC:g}-s epoch",
         )
     if sfreq is not None and file_sfreq < sfreq:
-        raise RecordingError(
+        raise PathError(
             path,
             f"channel {channel!r} is sampled at {file_sfreq:g} Hz, below the "
             f"{sfreq:g} Hz required; upsampling would invent signal, so it is refused",
@@ -217,7 +217,7 @@ def check_complete(path: Path, allow_truncated: bool = False) -> None:
 
     Raises
     ------
-    RecordingError
+    PathError
         Naming the data records declared and present, unless ``allow_truncated``.
     """
     records = _edf_records(path)
@@ -226,7 +226,7 @@ def check_complete(path: Path, allow_truncated: bool = False) -> None:
     declared, present = records
     problem = f"truncated: the header declares {declared} data records, the file holds {present}"
     if not allow_truncated:
-        raise RecordingError(path, f"{problem} (--allow-truncated reads the part present)")
+        raise PathError(path, f"{problem} (--allow-truncated reads the part present)")
     logger.warning("%s: %s; reading the part present", path, problem)
 
 
@@ -314,14 +314,14 @@ def _open_channel(path: Path, channel: str) -> mne.io.BaseRaw:
 
 
 def _read_raw(path: Path, **kwargs: object) -> mne.io.BaseRaw:
-    """:func:`mne.io.read_raw` with its many failure modes turned into one RecordingError."""
+    """:func:`mne.io.read_raw` with its many failure modes turned into one PathError."""
     if not path.is_file():
-        raise RecordingError(path, "file not found")
+        raise PathError(path, "file not found")
     try:
         return mne.io.read_raw(path, preload=False, verbose="error", **kwargs)
     except Exception as err:  # MNE readers raise anything from ValueError to AssertionError
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise RecordingError(path, f"not a readable recording ({detail})") from err
+        raise PathError(path, f"not a readable recording ({detail})") from err
 
 
 def _channels_present(raw: mne.io.BaseRaw) -> str:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from ..io.atomic import write_json
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def read_cohort(manifest: str | Path) -> pd.DataFrame:
 
     Raises
     ------
-    RecordingError
+    PathError
         Naming the manifest: missing, unreadable, no ``recording`` column, an empty
         recording cell, or two recordings with the same file stem (their outputs would
         overwrite each other).
@@ -100,18 +100,18 @@ def read_cohort(manifest: str | Path) -> pd.DataFrame:
 
     manifest = Path(manifest)
     if not manifest.is_file():
-        raise RecordingError(manifest, "file not found")
+        raise PathError(manifest, "file not found")
     try:
         cohort = pd.read_csv(manifest, dtype=str, skipinitialspace=True, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise RecordingError(manifest, f"not a readable CSV ({err})") from err
+        raise PathError(manifest, f"not a readable CSV ({err})") from err
     cohort.columns = [str(column).strip() for column in cohort.columns]
     if RECORDING not in cohort.columns:
         found = ", ".join(map(repr, cohort.columns)) or "none"
-        raise RecordingError(manifest, f"no {RECORDING!r} column (columns: {found})")
+        raise PathError(manifest, f"no {RECORDING!r} column (columns: {found})")
     cohort = cohort.astype(object).apply(lambda column: column.str.strip())
     if (empty := cohort.index[cohort[RECORDING] == ""]).size:
-        raise RecordingError(manifest, f"data row {empty[0] + 1}: empty {RECORDING!r} cell")
+        raise PathError(manifest, f"data row {empty[0] + 1}: empty {RECORDING!r} cell")
     folder = manifest.parent
     cohort[RECORDING] = [str(folder / path) for path in cohort[RECORDING]]
     for column in OPTIONAL_COLUMNS:
@@ -125,7 +125,7 @@ def read_cohort(manifest: str | Path) -> pd.DataFrame:
     if not repeated.empty:
         name = repeated.iloc[0]
         first, second = cohort[RECORDING][cohort["name"] == name].iloc[:2]
-        raise RecordingError(
+        raise PathError(
             manifest,
             f"{first} and {second} share the name {name!r}, so their outputs would collide",
         )
@@ -187,7 +187,7 @@ def merge_cohort(manifest: str | Path, out_dir: str | Path) -> tuple[pd.DataFram
     cohort = read_cohort(manifest)
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
-        raise RecordingError(out_dir, "folder not found; run the shards first")
+        raise PathError(out_dir, "folder not found; run the shards first")
     rows = [_merged_row(out_dir, row) for row in cohort.to_dict("records")]
     merged = pd.DataFrame(rows, columns=list(dict.fromkeys(key for row in rows for key in row)))
     statistics = merged.drop(columns="shard")
@@ -220,7 +220,7 @@ def _merged_row(out_dir: Path, row: dict[str, Any]) -> dict[str, Any]:
         if agreement.is_file():
             scores = _read_json(agreement)
             merged |= {f"agreement_{key}": scores.get(key) for key in ("acc", "mf1", "kappa")}
-    except RecordingError as err:  # one damaged file spoils its recording, not the merge
+    except PathError as err:  # one damaged file spoils its recording, not the merge
         return {**row, "status": FAILED, "shard": None, "error": str(err)}
     return merged
 
@@ -229,9 +229,9 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         values = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise RecordingError(path, f"not readable ({err}); stage the recording again") from err
+        raise PathError(path, f"not readable ({err}); stage the recording again") from err
     if not isinstance(values, dict):
-        raise RecordingError(path, "not an object of values; stage the recording again")
+        raise PathError(path, "not an object of values; stage the recording again")
     return values
 
 

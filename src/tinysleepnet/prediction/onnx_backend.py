@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..config import Config
-from ..errors import PathError, RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from ..export import CONFIG_KEY, TEMPERATURE_KEY
 from ..model import State, zero_state
 
@@ -49,7 +49,7 @@ class OnnxModel:
             ) from err
         path = Path(path)
         if not path.is_file():
-            raise RecordingError(path, "ONNX model not found")
+            raise PathError(path, "ONNX model not found")
         options = onnxruntime.SessionOptions()
         if threads is not None:
             options.intra_op_num_threads = threads
@@ -61,7 +61,7 @@ class OnnxModel:
             raise PathError.wrap(path, "not a readable ONNX model", err) from err
         metadata = self.session.get_modelmeta().custom_metadata_map
         if CONFIG_KEY not in metadata:
-            raise RecordingError(path, "not a tinysleepnet ONNX export (no configuration)")
+            raise PathError(path, "not a tinysleepnet ONNX export (no configuration)")
         self.config = Config.from_dict(json.loads(metadata[CONFIG_KEY]))
         #: Calibration temperature that staging applies (1.0 for exports without one).
         self.temperature = float(metadata.get(TEMPERATURE_KEY, 1.0))

@@ -31,7 +31,7 @@ from ..core.checkpoint import file_checksum, load_model
 from ..core.inference import predict_proba
 from ..core.metrics import scores
 from ..core.statistics import sleep_statistics, statistics_table
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from ..evaluation.calibration import apply_temperature
 from ..export import export_onnx
 from ..io.atomic import write_figure, write_json, write_text_atomic
@@ -327,17 +327,17 @@ def check_microvolts(signal_uv: np.ndarray, path: str | Path) -> None:
 
     Raises
     ------
-    RecordingError
+    PathError
         Naming the scale the median absolute amplitude points to, or "flat" when the signal
         is empty or constant.
     """
     signal_uv = np.asarray(signal_uv)
     if signal_uv.size == 0 or np.ptp(signal_uv) == 0:
-        raise RecordingError(path, "signal is flat (no epoch varies)")
+        raise PathError(path, "signal is flat (no epoch varies)")
     median = float(np.median(np.abs(signal_uv)))
     found = f"median |x| {median:.2g} uV"
     if median == 0:
-        raise RecordingError(path, f"signal is flat ({found})")
+        raise PathError(path, f"signal is flat ({found})")
     if median < _VOLTS_BELOW_UV:
         scale = "volts"
     elif median < _MILLIVOLTS_BELOW_UV:
@@ -346,7 +346,7 @@ def check_microvolts(signal_uv: np.ndarray, path: str | Path) -> None:
         scale = "nanovolts or raw ADC counts"
     else:
         return
-    raise RecordingError(path, f"signal looks like it is in {scale} ({found}), expected microvolts")
+    raise PathError(path, f"signal looks like it is in {scale} ({found}), expected microvolts")
 
 
 def read_recording(
@@ -386,7 +386,7 @@ def read_recording(
         raw = mne.io.RawArray(volts, info, verbose="error")
         recording = recording_from_raw(raw, channel, config.sfreq, "<array>")
     if recording.sfreq != config.sfreq:
-        raise RecordingError(
+        raise PathError(
             recording.path,
             f"sampled at {recording.sfreq:g} Hz, the model needs {config.sfreq:g} Hz",
         )
@@ -455,7 +455,7 @@ def stage(
 
     Raises
     ------
-    RecordingError
+    PathError
         If the file cannot be read, is truncated (unless ``allow_truncated``), lacks the
         channel, is sampled too slowly, is shorter than one epoch, is not in microvolts, has
         no scorable epoch, or differs from the training nights' amplitude by more than
@@ -478,7 +478,7 @@ def stage(
     scorable = epoch_ok == OK
     if not scorable.any():
         reasons = ", ".join(f"{n} {r}" for r, n in Counter(epoch_ok.tolist()).most_common())
-        raise RecordingError(recording.path, f"no scorable epoch ({reasons})")
+        raise PathError(recording.path, f"no scorable epoch ({reasons})")
     proba = np.full((len(epochs), N_STAGES), np.nan, dtype=np.float32)
     # Only scorable epochs reach the network: the LSTM state goes from one to the next.
     staged = epochs if scorable.all() else epochs[scorable]  # no copy of a clean night

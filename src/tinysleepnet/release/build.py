@@ -18,7 +18,7 @@ from ..config import Config
 from ..core.checkpoint import file_checksum
 from ..core.device import resolve_device
 from ..data.nights import Night, load_nights
-from ..errors import TinySleepNetError
+from ..errors import PathError
 from ..evaluation.calibration import calibrate_checkpoint
 from ..evaluation.cv import CONFIG_FILE, read_folds
 from ..evaluation.folds import split_validation
@@ -147,9 +147,10 @@ def cv_scores(run_dir: str | Path, config: Config) -> dict[str, Any]:
     plan = read_folds(run_dir)
     run_config = Config.load(run_dir / CONFIG_FILE)
     if detail := config.differences(run_config, ignore=_FREE_FIELDS):
-        raise TinySleepNetError(
-            f"{run_dir}: cross-validated with other settings: {detail}; release with the "
-            "run's settings, or leave out --cv-run"
+        raise PathError(
+            run_dir,
+            f"cross-validated with other settings: {detail}; release with the "
+            "run's settings, or leave out --cv-run",
         )
     evaluation = evaluate_run(run_dir)
     calibration = evaluation["calibration"]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import RecordingError
+from ..errors import PathError
 from ..evaluation.folds import sorted_subjects
 from ..io.atomic import write_json, write_text_atomic
 from ..stages import STAGES
@@ -110,7 +110,7 @@ def read_card(model_dir: str | Path) -> dict[str, Any]:
     """The ``model.json`` of a model folder."""
     path = Path(model_dir) / CARD_FILE
     if not path.is_file():
-        raise RecordingError(path.parent, f"not a released model (no {CARD_FILE})")
+        raise PathError(path.parent, f"not a released model (no {CARD_FILE})")
     card: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return card
 

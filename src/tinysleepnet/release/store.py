@@ -17,7 +17,7 @@ from typing import Any
 
 import platformdirs
 
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from ..io.atomic import write_text_atomic
 from .card import CARD_FILE, CARD_MARKDOWN, MODEL_FILE, read_card
 
@@ -71,13 +71,13 @@ def install_model(model_dir: str | Path, *, default: bool = False) -> Path:
 
     Raises
     ------
-    RecordingError
+    PathError
         If ``model_dir`` is not a released model.
     """
     model_dir = Path(model_dir)
     card = read_card(model_dir)
     if not (model_dir / MODEL_FILE).is_file():
-        raise RecordingError(model_dir, f"not a released model (no {MODEL_FILE})")
+        raise PathError(model_dir, f"not a released model (no {MODEL_FILE})")
     folder = models_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / card["name"]
@@ -140,7 +140,7 @@ def resolve_model(model: str | Path | None) -> Path:
     installed = models_dir() / str(model) / MODEL_FILE
     if path.name == str(model) and installed.is_file():
         return installed
-    raise RecordingError(
+    raise PathError(
         path,
         "checkpoint not found, nor a model folder or installed model (see 'tinysleepnet models')",
     )

@@ -48,7 +48,7 @@ from ..core.device import resolve_device, resolve_precision
 from ..core.inference import predict_proba
 from ..core.metrics import scores
 from ..data.nights import Night
-from ..errors import RecordingError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path
 from ..model import TinySleepNet
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
@@ -509,11 +509,11 @@ def _resume(
     if config.schedule == "onecycle":
         free.discard("max_passes")  # the schedule's length depends on it
     if detail := config.differences(Config.from_dict(saved["config"]), ignore=free):
-        raise RecordingError(
+        raise PathError(
             last_path, f"holds a run with other settings: {detail}; use another output folder"
         )
     if saved["nights"] != nights:
-        raise RecordingError(last_path, "holds a run on other nights; use another output folder")
+        raise PathError(last_path, "holds a run on other nights; use another output folder")
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
     if scheduler is not None:

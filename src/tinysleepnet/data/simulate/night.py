@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import RecordingError, TinySleepNetError
+from ...errors import PathError, TinySleepNetError
 from ...io.edf_writer import write_annotations_edf, write_edf
 from ...stages import EPOCH_SEC, STAGE_TO_RK, UNSCORED, run_annotations, stages_from_annotations
 from ..naming import SleepEdfName
@@ -109,7 +109,7 @@ def simulate_night(
 
     Raises
     ------
-    RecordingError
+    PathError
         If the hypnogram file cannot be read.
     TinySleepNetError
         If an argument is invalid.
@@ -161,7 +161,7 @@ def _sleep_edf_hypnogram(path: str | Path) -> SleepEdfName | None:
     """The name of a hypnogram file named as in Sleep-EDF, else None."""
     try:
         name = SleepEdfName.parse(path)
-    except RecordingError:
+    except PathError:
         return None
     return name if name.scorer is not None else None
 
