@@ -14,7 +14,7 @@ from .evaluation.cv import cross_validate as cross_validate
 from .evaluation.report import evaluate_run as evaluate_run
 from .model import TinySleepNet as TinySleepNet
 from .prediction.online import Stager as Stager
-from .prediction.stage import StagingResult as StagingResult
+from .prediction.result import StagingResult as StagingResult
 from .prediction.stage import stage as stage
 from .training.loop import train as train
 

@@ -120,3 +120,33 @@ def test_input_errors_exit_2(
     with pytest.raises(SystemExit):
         main([*argv, "--model", str(checkpoint), "--start", "yesterday"])
     assert not list(tmp_path.iterdir())
+
+
+def test_each_recording_is_checked_and_scored_once(
+    recording: Path,
+    checkpoint: Path,
+    expert: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tinysleepnet.prediction import result as result_module
+    from tinysleepnet.prediction import stage as stage_module
+
+    calls = {"microvolts": 0, "statistics": 0, "agreement": 0}
+
+    def counting(name, function):
+        def spy(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return spy
+
+    monkeypatch.setattr(
+        stage_module, "check_microvolts", counting("microvolts", stage_module.check_microvolts)
+    )
+    for name in ("statistics", "agreement"):
+        method = getattr(result_module.StagingResult, name)
+        monkeypatch.setattr(result_module.StagingResult, name, counting(name, method))
+    argv = ["predict", str(recording), "--model", str(checkpoint), "--out", str(tmp_path)]
+    assert main([*argv, "--hypnogram", str(expert), "--jobs", "1"]) == 0
+    assert calls == {"microvolts": 1, "statistics": 1, "agreement": 1}

@@ -10,8 +10,9 @@ from tinysleepnet.cli import main
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.export import export_onnx
 from tinysleepnet.io.recordings import read_eeg
+from tinysleepnet.prediction.backends import as_model
 from tinysleepnet.prediction.online import Stager
-from tinysleepnet.prediction.stage import as_model, stage
+from tinysleepnet.prediction.stage import stage
 
 pytest.importorskip("onnxruntime")
 

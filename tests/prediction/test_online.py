@@ -7,7 +7,9 @@ import pytest
 
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.online import Stager, replay
-from tinysleepnet.prediction.stage import StagingResult, read_recording, stage
+from tinysleepnet.prediction.result import StagingResult
+from tinysleepnet.prediction.sources import read_recording
+from tinysleepnet.prediction.stage import stage
 
 EPOCH = 3000  # samples in one 30-s epoch at 100 Hz
 

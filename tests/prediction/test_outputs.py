@@ -13,7 +13,8 @@ import pytest
 
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.outputs import ANONYMOUS_START, stage_annotations
-from tinysleepnet.prediction.stage import StagingResult, stage
+from tinysleepnet.prediction.result import StagingResult
+from tinysleepnet.prediction.stage import stage
 from tinysleepnet.stages import STAGES, UNSCORED
 
 START = dt.datetime(2024, 3, 1, 23, 15, 0, tzinfo=dt.timezone.utc)
@@ -105,15 +106,17 @@ def test_save_writes_every_output(tmp_path: Path) -> None:
     result = make_result()
     expert = STAGE_SEQUENCE.copy()
     expert[0] = UNSCORED
-    paths = result.save(tmp_path / "out", "night", expert_stages=expert)
+    saved = result.save(tmp_path / "out", "night", expert_stages=expert)
+    paths = saved.paths
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         f"night_{kind}" for kind in (
             "hypnogram.csv", "hypnogram.edf", "hypnogram.png", "statistics.json",
             "statistics.txt", "agreement.json", "agreement.txt", "events.tsv", "events.json",
         )
     )  # fmt: skip
-    assert json.loads(paths["statistics"].read_text()) == result.statistics()
+    assert json.loads(paths["statistics"].read_text()) == result.statistics() == saved.statistics
     agreement = json.loads(paths["agreement"].read_text())
+    assert agreement == json.loads(json.dumps(saved.agreement))  # what the caller reports
     assert agreement["n_epochs"] == STAGE_SEQUENCE.size - 1
     assert agreement["n_unscored"] == 1
     assert agreement["acc"] == 1.0
@@ -149,6 +152,6 @@ def test_agreement_refuses_expert_without_scored_epochs() -> None:
 def test_agreement_json_writes_nan_as_null(tmp_path: Path) -> None:
     # Kappa is undefined (0/0) when expert and staging agree on a single stage throughout.
     result = StagingResult(np.tile([1.0, 0, 0, 0, 0], (6, 1)))
-    paths = result.save(tmp_path, "night", expert_stages=np.zeros(6, dtype=int))
+    paths = result.save(tmp_path, "night", expert_stages=np.zeros(6, dtype=int)).paths
     agreement = json.loads(paths["agreement"].read_text())
     assert agreement["kappa"] is None and agreement["acc"] == 1.0

@@ -14,8 +14,10 @@ from tinysleepnet.cli import main
 from tinysleepnet.core.checkpoint import load_checkpoint, load_model, save_checkpoint
 from tinysleepnet.evaluation.calibration import apply_temperature
 from tinysleepnet.model import TinySleepNet
+from tinysleepnet.prediction.backends import as_model
 from tinysleepnet.prediction.online import replay
-from tinysleepnet.prediction.stage import as_model, read_recording, stage
+from tinysleepnet.prediction.sources import read_recording
+from tinysleepnet.prediction.stage import stage
 
 
 def test_review_flags_reach_every_output(recording: Path, model: TinySleepNet, tmp_path: Path):
@@ -25,7 +27,7 @@ def test_review_flags_reach_every_output(recording: Path, model: TinySleepNet, t
     assert confidence[result.review].max() <= confidence[~result.review].min()
     expert = result.stages.copy()
     expert[np.flatnonzero(result.review)[0]] = (expert[np.flatnonzero(result.review)[0]] + 1) % 5
-    paths = result.save(tmp_path, "night", expert_stages=expert)
+    paths = result.save(tmp_path, "night", expert_stages=expert).paths
 
     frame = pd.read_csv(paths["csv"])
     np.testing.assert_array_equal(frame["review"], result.review.astype(int))

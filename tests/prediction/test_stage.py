@@ -10,8 +10,9 @@ import pytest
 
 from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.errors import PathError, TinySleepNetError
+from tinysleepnet.io.quality import check_microvolts
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.prediction.stage import check_microvolts, stage
+from tinysleepnet.prediction.stage import stage
 from tinysleepnet.stages import N_STAGES
 
 START_UTC = dt.datetime(2024, 3, 1, 23, 15, tzinfo=dt.timezone.utc)

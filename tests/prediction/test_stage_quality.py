@@ -18,7 +18,8 @@ from tinysleepnet.errors import PathError
 from tinysleepnet.io.edf_writer import EdfChannel, write_edf
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.online import replay
-from tinysleepnet.prediction.stage import read_recording, stage
+from tinysleepnet.prediction.sources import read_recording
+from tinysleepnet.prediction.stage import stage
 from tinysleepnet.stages import UNSCORED
 
 from .conftest import START
@@ -174,7 +175,7 @@ def test_interrupted_save_leaves_no_complete_looking_set(
     def killed(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt  # the run stops while writing the figure
 
-    monkeypatch.setattr("tinysleepnet.prediction.stage.write_figure", killed)
+    monkeypatch.setattr("tinysleepnet.prediction.result.write_figure", killed)
     with pytest.raises(KeyboardInterrupt):
         result.save(tmp_path, "night")
     # the statistics, which say what produced the set, go first and come back last

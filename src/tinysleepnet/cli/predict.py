@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..model import TinySleepNet
     from ..prediction.cohort import Shard
     from ..prediction.onnx_backend import OnnxModel
-    from ..prediction.stage import StagingResult
+    from ..prediction.result import StagingResult
 
 #: Largest gap (s) between a hypnogram's start and a whole number of epochs from the
 #: recording's start that is still taken as aligned: EDF headers keep whole seconds.
@@ -153,8 +153,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from ..io.channels import ChannelSpec
+    from ..prediction.backends import as_model
     from ..prediction.cohort import record_outcome
-    from ..prediction.stage import as_model
     from ..release.store import resolve_model
 
     if args.reference:
@@ -304,7 +304,8 @@ def _predict_one(
 
     from ..prediction.online import replay
     from ..prediction.outputs import existing_outputs
-    from ..prediction.stage import read_recording, stage
+    from ..prediction.sources import read_recording
+    from ..prediction.stage import stage
 
     try:
         earlier = existing_outputs(args.out, path.stem)
@@ -327,21 +328,20 @@ def _predict_one(
         expert_stages, notes = (
             expert_labels(hypnogram, result, recording.start) if hypnogram else (None, [])
         )
-        paths = result.save(args.out, path.stem, expert_stages)
+        saved = result.save(args.out, path.stem, expert_stages)
     except TinySleepNetError as err:
         return False, f"tinysleepnet: skipped {err}"
     except OSError as err:  # a read-only or full disk, a folder where a file should go
         return False, f"tinysleepnet: skipped {path}: {err.filename or path}: {err.strerror or err}"
-    stats = result.statistics()
-    report += _quality_report(result, stats)
-    if expert_stages is not None:
-        report += f", kappa {result.agreement(expert_stages)['kappa']:.3f}"
+    report += _quality_report(result, saved.statistics)
+    if saved.agreement is not None:
+        report += f", kappa {saved.agreement['kappa']:.3f}"
     report += "".join(f"; {note}" for note in notes)
     removed = [p.name for p in earlier if not p.exists()]
     if earlier:
         report += f"; replaced {len(earlier)} earlier outputs"
         report += f" (removed {', '.join(removed)})" if removed else ""
-    return True, f"{report} -> {paths['csv'].parent}"
+    return True, f"{report} -> {saved.paths['csv'].parent}"
 
 
 def _quality_report(result: StagingResult, stats: dict[str, Any]) -> str:

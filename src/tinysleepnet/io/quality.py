@@ -205,3 +205,42 @@ def _stuck_fraction(
     stuck = np.bincount(run_id)[run_id] >= run
     share[candidates] = np.bincount(rows[stuck], minlength=len(y)) / x.shape[1]
     return share
+
+
+#: Median absolute amplitude (uV) outside which a signal cannot be scalp EEG in microvolts,
+#: and the scale it most likely is in. Sleep EEG has a median |x| of a few to ~50 uV.
+_VOLTS_BELOW_UV = 1e-3
+_MILLIVOLTS_BELOW_UV = 0.5
+_COUNTS_ABOVE_UV = 5e3
+
+
+def check_microvolts(signal_uv: np.ndarray, path: str | Path) -> None:
+    """Refuse a signal whose amplitude makes no sense for EEG in microvolts.
+
+    The network was trained on raw microvolts; a recording stored in volts (or raw ADC
+    counts) would be staged confidently and wrongly, so it is refused instead. Pass the
+    live part of the signal (:func:`~tinysleepnet.io.quality.live_epochs`): flat or
+    non-finite stretches say nothing about its scale.
+
+    Raises
+    ------
+    PathError
+        Naming the scale the median absolute amplitude points to, or "flat" when the signal
+        is empty or constant.
+    """
+    signal_uv = np.asarray(signal_uv)
+    if signal_uv.size == 0 or np.ptp(signal_uv) == 0:
+        raise PathError(path, "signal is flat (no epoch varies)")
+    median = float(np.median(np.abs(signal_uv)))
+    found = f"median |x| {median:.2g} uV"
+    if median == 0:
+        raise PathError(path, f"signal is flat ({found})")
+    if median < _VOLTS_BELOW_UV:
+        scale = "volts"
+    elif median < _MILLIVOLTS_BELOW_UV:
+        scale = "millivolts"
+    elif median > _COUNTS_ABOVE_UV:
+        scale = "nanovolts or raw ADC counts"
+    else:
+        return
+    raise PathError(path, f"signal looks like it is in {scale} ({found}), expected microvolts")

@@ -18,7 +18,9 @@ from ..io.quality import OK, epoch_quality
 from ..io.recordings import Recording
 from ..model import State
 from ..stages import N_STAGES, UNSCORED
-from .stage import ModelLike, StagingResult, as_model, read_recording
+from .backends import ModelLike, as_model
+from .result import StagingResult
+from .sources import read_recording
 
 
 class Stager:
@@ -147,7 +149,7 @@ def replay(
     Parameters
     ----------
     recording : Recording
-        At the model's rate (see :func:`~tinysleepnet.prediction.stage.read_recording`).
+        At the model's rate (see :func:`~tinysleepnet.prediction.sources.read_recording`).
     model : TinySleepNet or path
     block_sec : float
         Duration of each block pushed, in seconds.

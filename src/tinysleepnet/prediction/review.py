@@ -94,8 +94,7 @@ def review_statistics(stages: np.ndarray, review: np.ndarray, epoch_sec: float) 
         "review_epochs": int(review.sum()),
         "review_min": float(review.sum() * epoch_min),
         "review_min_per_stage": {
-            name: float(np.sum(review & (stages == i)) * epoch_min)
-            for i, name in enumerate(STAGES)
+            name: float(np.sum(review & (stages == i)) * epoch_min) for i, name in enumerate(STAGES)
         },
     }
 
