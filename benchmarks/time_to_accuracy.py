@@ -140,7 +140,11 @@ def candidate(name: str, settings: list[str], max_passes: int) -> tuple[str, Con
     flags = []
     for setting in settings:
         field_name, _, value = setting.partition("=")
-        flags += [f"--{field_name.replace('_', '-')}", value]
+        flag = field_name.replace("_", "-")
+        if value.lower() in ("true", "false"):  # boolean settings are switches
+            flags.append(f"--{flag}" if value.lower() == "true" else f"--no-{flag}")
+        else:
+            flags += [f"--{flag}", value]
     changes = config_overrides(parser.parse_args(flags))
     folder = "_".join([name, *(f"{k}={v}" for k, v in changes.items())])
     return folder, preset(name, **{"max_passes": max_passes, **changes})

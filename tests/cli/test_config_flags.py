@@ -20,11 +20,11 @@ def parser():
 def test_flags_are_typed(parser):
     args = parser.parse_args(
         ["--epochs", "7", "--lr", "3e-4", "--class-weights", "1,2,1,1,1",
-         "--peepholes", "true", "--precision", "float32", "--seq-len", "15"]
+         "--no-peepholes", "--precision", "float32", "--seq-len", "15"]
     )  # fmt: skip
     config = config_from_args(args)
     assert config == Config(
-        max_passes=7, lr=3e-4, class_weights=(1.0, 2.0, 1.0, 1.0, 1.0), peepholes=True,
+        max_passes=7, lr=3e-4, class_weights=(1.0, 2.0, 1.0, 1.0, 1.0), peepholes=False,
         precision="float32", seq_len=15, extra={"preset": "paper"},
     )  # fmt: skip
 
@@ -35,6 +35,12 @@ def test_flags_are_typed(parser):
 def test_bad_values_are_refused(parser, flags):
     with pytest.raises(SystemExit):
         parser.parse_args(flags)
+
+
+def test_boolean_settings_are_switches(parser):
+    assert config_from_args(parser.parse_args(["--peepholes"])).peepholes is True
+    assert config_from_args(parser.parse_args(["--no-peepholes"])).peepholes is False
+    assert config_if_given(parser.parse_args([])) is None  # neither: the preset's
 
 
 def test_presets_and_no_settings(parser):

@@ -17,20 +17,14 @@ def _floats(text: str) -> tuple[float, ...]:
     return tuple(float(value) for value in text.split(","))
 
 
-def _boolean(text: str) -> bool:
-    if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-    return text.lower() in ("true", "1", "yes")
-
-
 def _flag_options(hint: object) -> dict[str, object]:
     """``type``/``choices`` of the flag of a Config field, from its type hint."""
     if typing.get_origin(hint) is typing.Literal:
         return {"choices": typing.get_args(hint)}
     if typing.get_origin(hint) is tuple:
         return {"type": _floats}
-    if hint is bool:
-        return {"type": _boolean}
+    if hint is bool:  # --peepholes / --no-peepholes
+        return {"action": argparse.BooleanOptionalAction}
     return {"type": hint if hint in (int, float) else str}
 
 
@@ -52,11 +46,12 @@ def add_config_arguments(parser: argparse.ArgumentParser, exclude: Collection[st
         default = field.default if field.default is not dataclasses.MISSING else None
         options = _flag_options(hints[field.name])
         choices = f"{', '.join(map(str, options['choices']))}; " if "choices" in options else ""  # type: ignore[call-overload]
+        if "action" not in options:
+            options["metavar"] = field.name.upper()
         group.add_argument(
             *flags,
             dest=f"config_{field.name}",
             default=None,
-            metavar=field.name.upper(),
             help=f"({choices}default {default})",
             **options,  # type: ignore[arg-type]
         )
