@@ -642,9 +642,12 @@ def _validate(
     signals = [n.signal_uv for n in nights]
     proba = np.concatenate(predict_proba(model, signals, precision=precision))
     expert = np.concatenate([n.stages for n in nights])
-    picked = proba[np.arange(len(expert)), expert]
-    weights = np.asarray(config.class_weights)[expert]
-    loss = float(np.sum(-np.log(np.maximum(picked, 1e-12)) * weights) / len(expert))
+    # The training loss on the staged probabilities: log-probabilities are logits whose
+    # softmax gives them back, so cross-entropy on them is -log p of the expert's stage.
+    log_proba = torch.from_numpy(np.log(np.maximum(proba, 1e-12)))[None]
+    stages = torch.from_numpy(expert)[None]
+    class_weights = torch.tensor(config.class_weights)
+    loss = float(_loss(log_proba, stages, torch.ones(stages.shape), class_weights))
     predicted = proba.argmax(axis=1)
     stage, share = top_stage(predicted)
     return {"loss": loss, **scores(expert, predicted), "top_stage": stage, "top_share": share}
