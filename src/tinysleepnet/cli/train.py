@@ -36,6 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..data.nights import load_nights
     from ..evaluation.folds import sorted_subjects, split_validation
+    from ..training.distributed import is_main_process
     from ..training.loop import train
 
     saved = args.out / "config.json"
@@ -56,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         args.out,
         progress=not args.quiet,
     )
+    if not is_main_process():  # under torchrun, process 0 reports
+        return 0
     score = result.best_score
     print(f"validation subjects: {', '.join(valid)}")
     print(
