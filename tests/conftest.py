@@ -5,10 +5,15 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 
 import matplotlib
+import pandas as pd
 import pytest
 import torch
+
+from tinysleepnet.data.nights import MANIFEST, Night, save_night
 
 matplotlib.use("Agg")  # no display on CI machines
 
@@ -44,3 +49,15 @@ def killed_write():
         assert done.returncode == -signal.SIGKILL
 
     return write
+
+
+def write_prepared(folder: Path, nights: Iterable[Night]) -> Path:
+    """Write nights as `tinysleepnet prepare` leaves them: one file each and the manifest."""
+    rows = []
+    for night in nights:
+        save_night(folder / f"{night.name}.npz", night)
+        rows.append({"name": night.name, "subject": night.subject, "night": night.night,
+                     "file": f"{night.name}.npz", "n_epochs": night.n_epochs,
+                     "channel": night.channel, "sfreq": night.sfreq})  # fmt: skip
+    pd.DataFrame(rows).to_csv(folder / MANIFEST, index=False)
+    return folder

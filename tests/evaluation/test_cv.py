@@ -11,10 +11,12 @@ import pytest
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
-from tinysleepnet.data.nights import MANIFEST, Night, save_night
+from tinysleepnet.data.nights import MANIFEST, Night
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation import cv
 from tinysleepnet.evaluation.report import evaluate_run
+
+from ..conftest import write_prepared
 
 #: Subjects and their nights; subject "01" has two nights, which must share a fold.
 NIGHTS = [("00", 1), ("01", 1), ("01", 2), ("02", 1), ("03", 1), ("04", 1), ("05", 1)]
@@ -34,12 +36,9 @@ TINY = Config(
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     """A prepared folder of short nights of random signal and random stages."""
-    folder = tmp_path_factory.mktemp("prepared")
     rng = np.random.default_rng(0)
-    rows = []
-    for subject, number in NIGHTS:
-        name = f"SC4{subject}{number}E0"
-        night = Night(
+    nights = [
+        Night(
             signal_uv=rng.normal(0, 20, (N_EPOCHS, TINY.epoch_samples)).astype(np.float32),
             stages=rng.integers(0, 5, N_EPOCHS),
             sfreq=TINY.sfreq,
@@ -47,22 +46,11 @@ def data_dir(tmp_path_factory):
             subject=subject,
             night=number,
             start="",
-            name=name,
+            name=f"SC4{subject}{number}E0",
         )
-        save_night(folder / f"{name}.npz", night)
-        rows.append(
-            {
-                "name": name,
-                "subject": subject,
-                "night": number,
-                "file": f"{name}.npz",
-                "n_epochs": N_EPOCHS,
-                "channel": TINY.channel,
-                "sfreq": TINY.sfreq,
-            }
-        )
-    pd.DataFrame(rows).to_csv(folder / MANIFEST, index=False)
-    return folder
+        for subject, number in NIGHTS
+    ]
+    return write_prepared(tmp_path_factory.mktemp("prepared"), nights)
 
 
 @pytest.fixture(scope="module")

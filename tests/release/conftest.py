@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from tinysleepnet.config import Config
-from tinysleepnet.data.nights import MANIFEST, Night, save_night
+from tinysleepnet.data.nights import Night
 from tinysleepnet.release.build import release
 from tinysleepnet.release.store import HOME_ENV
+
+from ..conftest import write_prepared
 
 #: A small network on 3-s epochs: a release trains in about a second.
 TINY = Config(
@@ -40,37 +41,25 @@ def write_cohort(
     """One night per subject: a noisy sine whose frequency is the stage's, times ``gain``."""
     rng = np.random.default_rng(seed)
     t = np.arange(TINY.epoch_samples) / TINY.sfreq
-    rows = []
+    nights = []
     for subject in range(subjects):
         stages = rng.integers(0, 5, n_epochs)
         phase = rng.uniform(0, 2 * np.pi, (n_epochs, 1))
         signal = 40 * np.sin(2 * np.pi * np.asarray(STAGE_HZ)[stages][:, None] * t + phase)
         signal = gain * (signal + rng.normal(0, 10, signal.shape))
-        name = f"SC4{subject:02d}1E0"
-        night = Night(
-            signal_uv=signal.astype(np.float32),
-            stages=stages,
-            sfreq=TINY.sfreq,
-            channel=TINY.channel,
-            subject=f"{subject:02d}",
-            night=1,
-            start="",
-            name=name,
+        nights.append(
+            Night(
+                signal_uv=signal.astype(np.float32),
+                stages=stages,
+                sfreq=TINY.sfreq,
+                channel=TINY.channel,
+                subject=f"{subject:02d}",
+                night=1,
+                start="",
+                name=f"SC4{subject:02d}1E0",
+            )
         )
-        save_night(folder / f"{name}.npz", night)
-        rows.append(
-            {
-                "name": name,
-                "subject": night.subject,
-                "night": 1,
-                "file": f"{name}.npz",
-                "n_epochs": n_epochs,
-                "channel": TINY.channel,
-                "sfreq": TINY.sfreq,
-            }
-        )
-    pd.DataFrame(rows).to_csv(folder / MANIFEST, index=False)
-    return folder
+    return write_prepared(folder, nights)
 
 
 @pytest.fixture(scope="package")

@@ -17,9 +17,9 @@ import torch
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
 from tinysleepnet.core.checkpoint import load_checkpoint
-from tinysleepnet.data.nights import MANIFEST, save_night
 from tinysleepnet.training.batches import iterate_pass, plan_pass
 
+from ..conftest import write_prepared
 from .conftest import toy_night
 
 #: A tiny network without dropout (whose masks differ with the number of processes), the
@@ -33,18 +33,11 @@ FLAGS = [
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory) -> Path:
     """Seven short nights of six subjects on disk, as `tinysleepnet prepare` leaves them."""
-    folder = tmp_path_factory.mktemp("prepared")
     config = Config(epoch_sec=3.0)
-    rows = []
-    for i in range(7):
-        night = toy_night(f"{i % 6:02d}", 40 + 7 * i, config, seed=i)
+    nights = [toy_night(f"{i % 6:02d}", 40 + 7 * i, config, seed=i) for i in range(7)]
+    for i, night in enumerate(nights):
         night.name = f"night{i}"
-        save_night(folder / f"{night.name}.npz", night)
-        rows.append({"name": night.name, "subject": night.subject, "night": 1,
-                     "file": f"{night.name}.npz", "n_epochs": night.n_epochs,
-                     "channel": night.channel, "sfreq": night.sfreq})  # fmt: skip
-    pd.DataFrame(rows).to_csv(folder / MANIFEST, index=False)
-    return folder
+    return write_prepared(tmp_path_factory.mktemp("prepared"), nights)
 
 
 def torchrun(prepared: Path, out: Path, passes: int) -> subprocess.Popen:
