@@ -51,7 +51,7 @@ def test_writes_its_files_with_the_nights_channel_rate_and_epoch(tmp_path, tiny_
     assert best["pass_number"] == result.best_pass and best["scores"] == result.best_score
     assert Config.from_dict(best["config"]).channel == "EEG Pz-Oz"
     amplitude = np.median([np.median(np.abs(n.signal_uv)) for n in pz_oz[0]])
-    assert best["reference_amplitude_uv"] == pytest.approx(amplitude)
+    assert best["reference_amplitude_uv"] == pytest.approx(amplitude, rel=0.03)
     assert not result.stopped_early
 
 

@@ -50,6 +50,7 @@ from ..core.metrics import scores
 from ..data.nights import Night
 from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path
+from ..io.quality import median_amplitude_uv
 from ..model import TinySleepNet
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
 from .distributed import World, current_world, local_device
@@ -268,9 +269,18 @@ def reference_amplitude(nights: Sequence[Night]) -> float:
     """Median absolute amplitude of some nights, in microvolts (median of the nights' medians).
 
     Stored with every checkpoint, so that staging can tell a recording whose scale is far
-    from the training data's (a file in volts, a wrong gain).
+    from the training data's (a file in volts, a wrong gain). Each night is measured with
+    :func:`~tinysleepnet.io.quality.median_amplitude_uv`, the estimate staging makes of a
+    recording, so the two figures compare like with like.
     """
-    return float(np.median([np.median(np.abs(night.signal_uv)) for night in nights]))
+    return float(
+        np.median(
+            [
+                median_amplitude_uv(night.signal_uv, np.ones(len(night.signal_uv), dtype=bool))
+                for night in nights
+            ]
+        )
+    )
 
 
 @dataclass(frozen=True)
