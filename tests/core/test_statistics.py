@@ -90,6 +90,20 @@ def test_unscored_epochs_count_only_in_time_in_bed() -> None:
     assert stats["n_transitions"] == 1
 
 
+def test_excluded_epochs_leave_the_efficiencies_but_not_the_clock_times() -> None:
+    stages = night()
+    excluded = np.zeros(stages.size, bool)
+    excluded[[2, 3]] = True  # within the wake before onset
+    excluded[[30, 31]] = True  # within the sleep period (N2 epochs become unscorable)
+    stages[excluded] = UNSCORED
+    stats = sleep_statistics(stages, excluded=excluded)
+    assert stats["excluded_min"] == 2.0 and stats["unscored_min"] == 0.0
+    assert stats["sol_min"] == 5.0 and stats["spt_min"] == 25.5  # clock times unchanged
+    assert stats["tst_min"] == 22.5
+    assert stats["se_pct"] == pytest.approx(100 * 22.5 / (35 - 2))
+    assert stats["sme_pct"] == pytest.approx(100 * 22.5 / (25.5 - 1))  # two epochs in the SPT
+
+
 def test_statistics_table_lists_values() -> None:
     table = statistics_table(sleep_statistics(night()))
     assert "Total sleep time (min)" in table and "23.5" in table

@@ -52,7 +52,8 @@ def sleep_statistics(
     - ``tst_min``: total sleep time, all sleep epochs.
     - ``se_pct``: sleep efficiency, ``100 * tst / (tib - excluded)``: of the time whose
       signal could be staged.
-    - ``sme_pct``: sleep maintenance efficiency, ``100 * tst / spt``.
+    - ``sme_pct``: sleep maintenance efficiency, ``100 * tst / (spt - excluded)``, the
+      excluded epochs counted being those within the sleep period.
     - ``rem_latency_min``: from the first sleep epoch to the first REM epoch.
     - ``<stage>_min`` for W, N1, N2, N3, REM (W over the whole night) and ``<stage>_pct``
       for the sleep stages, in percent of TST.
@@ -65,6 +66,9 @@ def sleep_statistics(
 
     Latencies, SPT, WASO and SME are ``None`` when the night holds no sleep (and REM
     latency when it holds no REM); stage percentages are ``None`` when TST is zero.
+    Latencies and SPT are clock times: an unscorable stretch before sleep onset counts in
+    SOL (sleep may have begun in it), one within the sleep period counts in SPT but not in
+    SME's denominator, as it does not in SE's.
 
     Parameters
     ----------
@@ -119,13 +123,14 @@ def sleep_statistics(
         onset, last = sleep_epochs[0], sleep_epochs[-1]
         period = stages[onset : last + 1]
         spt = float(period.size * epoch_min)
+        stageable_spt = float((period.size - excluded[onset : last + 1].sum()) * epoch_min)
         _, length, stage = stage_runs(period)
         rem = np.flatnonzero(stages == REM)
         stats.update(
             sol_min=float(onset * epoch_min),
             spt_min=spt,
             waso_min=float(np.sum(period == WAKE) * epoch_min),
-            sme_pct=100.0 * tst / spt,
+            sme_pct=100.0 * tst / stageable_spt,
             rem_latency_min=float((rem[0] - onset) * epoch_min) if rem.size else None,
             n_awakenings=int(
                 np.sum((stage == WAKE) & (length * epoch_sec >= (min_awakening_sec or epoch_sec)))
