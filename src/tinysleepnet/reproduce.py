@@ -24,7 +24,7 @@ from typing import Any
 from .config import Config, preset
 from .data.datasets import Protocol, protocol
 from .data.mass import MASS_SOURCE
-from .data.naming import SleepEdfName
+from .data.naming import MassName, SleepEdfName
 from .data.prepare import prepare
 from .data.resources import psg_lengths
 from .data.sleep_edf import download_sleep_edf
@@ -346,12 +346,15 @@ def _missing_sleep_edf_subjects(spec: Protocol, folder: Path) -> list[int]:
 def mass_requirements(spec: Protocol) -> str:
     """What a MASS row needs, and where it comes from, as one message."""
     data = spec.data
+    if data.subset is None:
+        raise TinySleepNetError(f"{spec.name} is not a MASS row")
     channel = ChannelSpec.parse(data.channel)
+    psg, base = MassName.file_patterns(data.subset)
     return (
         f"{spec.name} needs the MASS recordings (credentialed access, not downloadable "
         f"here): pass --data DIR, a folder with, for each of the {spec.n_subjects} "
-        f"{spec.title} subjects, '01-{data.subset:02d}-NNNN PSG.edf' (signals, with "
+        f"{spec.title} subjects, {psg!r} (signals, with "
         f"{' or '.join(map(repr, channel.names))} and {channel.reference!r}) and "
-        f"'01-{data.subset:02d}-NNNN Base.edf' (its sleep stages); MASS is obtained from "
+        f"{base!r} (its sleep stages); MASS is obtained from "
         f"{MASS_SOURCE}"
     )

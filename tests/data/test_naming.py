@@ -70,3 +70,18 @@ def test_mass_name_round_trips():
 def test_foreign_names_are_not_mass():
     with pytest.raises(PathError, match="not a MASS name"):
         MassName.parse("01-03-0012-PSG.edf")
+
+
+def test_file_patterns_in_messages_describe_parseable_names():
+    psg, hypnogram = SleepEdfName.FILE_PATTERNS
+    filled = {"ss": "07", "N": "2", "x": "C"}
+    for pattern, expected in ((psg, "SC4072E0-PSG.edf"), (hypnogram, "SC4072EC-Hypnogram.edf")):
+        name = pattern
+        for placeholder, value in filled.items():
+            name = name.replace(placeholder, value, 1)
+        assert name == expected and SleepEdfName.parse(name).subject == 7
+    psg, base = MassName.file_patterns(4)
+    assert (psg, base) == ("01-04-NNNN PSG.edf", "01-04-NNNN Base.edf")
+    for pattern, built in ((psg, "psg_file"), (base, "base_file")):
+        name = pattern.replace("NNNN", "0012")
+        assert getattr(MassName.parse(name), built) == name == getattr(MassName(4, 12), built)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import TinySleepNetError
 from ..stages import STAGES
+from .naming import MassName, SleepEdfName
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,8 +79,8 @@ class Dataset:
     def file_pattern(self) -> str:
         """What the files of one night are called, for messages."""
         if self.subset is None:
-            return "SC4ssNE0-PSG.edf with SC4ssNx?-Hypnogram.edf"
-        return f"01-{self.subset:02d}-NNNN PSG.edf with 01-{self.subset:02d}-NNNN Base.edf"
+            return " with ".join(SleepEdfName.FILE_PATTERNS)
+        return " with ".join(MassName.file_patterns(self.subset))
 
 
 def _mass(subset: int, channel: str, epoch_sec: float) -> Dataset:

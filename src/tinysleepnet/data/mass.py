@@ -39,7 +39,7 @@ def find_mass_pairs(folder: str | Path, subset: int) -> pd.DataFrame:
     Parameters
     ----------
     folder : str or Path
-        Folder holding ``SS-NN-NNNN PSG.edf`` and ``SS-NN-NNNN Base.edf`` files.
+        Folder holding ``CC-SS-NNNN PSG.edf`` and ``CC-SS-NNNN Base.edf`` files.
     subset : int
         1..5: only files whose second name field is this subset are taken.
 

@@ -93,7 +93,9 @@ class SleepEdfName(_NightName):
         ):
             raise TinySleepNetError(f"not a Sleep-EDF name: {self!r}")
 
-    _WHAT = "Sleep-EDF name (SC4ssNE0-PSG.edf, SC4ssNEx-Hypnogram.edf)"
+    #: How a night's two files are named, for messages: recording, hypnogram.
+    FILE_PATTERNS: ClassVar[tuple[str, str]] = ("SC4ssNE0-PSG.edf", "SC4ssNEx-Hypnogram.edf")
+    _WHAT = f"Sleep-EDF name ({', '.join(FILE_PATTERNS)})"
 
     @classmethod
     def _from_name(cls, name: str) -> Self | None:
@@ -168,6 +170,13 @@ class MassName(_NightName):
             raise TinySleepNetError(f"not a MASS name: {self!r}")
 
     _WHAT = "MASS name (CC-SS-NNNN PSG.edf, CC-SS-NNNN Base.edf)"
+
+    @staticmethod
+    def file_patterns(subset: int, cohort: int = 1) -> tuple[str, str]:
+        """How the two files of a night of one subset are named, for messages: recording,
+        annotations (``("01-03-NNNN PSG.edf", "01-03-NNNN Base.edf")`` for SS3)."""
+        stem = f"{cohort:02d}-{subset:02d}-NNNN"
+        return f"{stem} PSG.edf", f"{stem} Base.edf"
 
     @classmethod
     def _from_name(cls, name: str) -> Self | None:

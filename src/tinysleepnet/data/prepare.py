@@ -192,7 +192,7 @@ def prepare(
     ----------
     src : str or Path
         Folder with the recordings: files named as ``dataset`` names them (Sleep-EDF's
-        ``SC4ssNE0-PSG.edf``, MASS's ``SS-NN-NNNN PSG.edf``), or any dataset listed in
+        ``SC4ssNE0-PSG.edf``, MASS's ``CC-SS-NNNN PSG.edf``), or any dataset listed in
         ``pairs_csv``.
     out : str or Path
         Folder for the prepared nights.
