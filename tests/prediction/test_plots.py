@@ -3,7 +3,9 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from tinysleepnet.prediction.plots import HYPNOGRAM_ORDER, plot_hypnogram
 
@@ -33,3 +35,24 @@ def test_clock_time_axis_when_start_is_known() -> None:
     labels = [tick.get_text() for tick in density.get_xticklabels() if tick.get_text()]
     assert labels and all(":" in label for label in labels)
     assert "23:15" in density.get_xlabel()
+
+
+def test_unscorable_and_review_runs_drawn_as_bands() -> None:
+    quality = np.array(["ok", "flat", "flat", "ok", "ok", "nonfinite", "ok", "ok"])
+    review = np.array([0, 0, 0, 1, 1, 0, 0, 1], dtype=bool)
+    figure = plot_hypnogram(STAGES_SEQUENCE, PROBA, quality=quality, review=review)
+    hypnogram, density = figure.axes[:2]
+
+    def bands(ax: Axes) -> list[tuple[int, int]]:
+        """(first epoch, epochs) of each band drawn over ``ax``."""
+        epoch_h = 30 / 3600
+        return [
+            (round(p.get_x() / epoch_h), round(p.get_width() / epoch_h))
+            for p in ax.patches
+            if isinstance(p, Rectangle)
+        ]
+
+    assert bands(density) == [(1, 2), (5, 1)]  # the two unscorable runs
+    assert bands(hypnogram) == [(1, 2), (5, 1), (3, 2), (7, 1)]  # and the two review runs
+    legend = [text.get_text() for text in hypnogram.get_legend().get_texts()]
+    assert legend == ["unscorable", "review"]

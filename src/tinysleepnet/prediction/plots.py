@@ -7,6 +7,7 @@ plotting works without a display and leaves pyplot's global state alone.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -94,9 +95,13 @@ def plot_hypnogram(
         )
         bottom = top
     if quality is not None:
-        _unscorable_bands((hypno_ax, density_ax), np.asarray(quality) != OK, edges)
+        for ax in (hypno_ax, density_ax):
+            unscorable = np.asarray(quality) != OK
+            _flag_bands(ax, unscorable, edges, "unscorable", color=UNSCORABLE_COLOR, alpha=0.6)
     if review is not None:
-        _review_band(hypno_ax, np.asarray(review, dtype=bool), edges)
+        review = np.asarray(review, dtype=bool)
+        _flag_bands(hypno_ax, review, edges, "review", color=REVIEW_COLOR, ymin=0.9)
+        hypno_ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     density_ax.set_ylim(0, 1)
     density_ax.set_ylabel("Probability")
     density_ax.set_title("Hypnodensity")
@@ -115,31 +120,10 @@ def plot_hypnogram(
     return figure
 
 
-def _review_band(ax: Axes, review: np.ndarray, edges: np.ndarray) -> None:
-    """An orange band along the top of ``ax`` over each run of epochs flagged for review."""
-    first, length, flag = stage_runs(review.astype(int))
+def _flag_bands(
+    ax: Axes, flagged: np.ndarray, edges: np.ndarray, label: str, **style: Any
+) -> None:
+    """A band over each run of ``flagged`` epochs, the first one labelled for the legend."""
+    first, length, flag = stage_runs(flagged.astype(int))
     for i, (f, n) in enumerate(zip(first[flag == 1], length[flag == 1], strict=True)):
-        ax.axvspan(
-            edges[f],
-            edges[f + n],
-            ymin=0.9,
-            color=REVIEW_COLOR,
-            linewidth=0,
-            label="review" if i == 0 else None,
-        )
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-
-
-def _unscorable_bands(axes: tuple[Axes, ...], unscorable: np.ndarray, edges: np.ndarray) -> None:
-    """Grey bands over each run of unscorable epochs, in the legend as "unscorable"."""
-    first, length, flag = stage_runs(unscorable.astype(int))
-    for ax in axes:
-        for i, (f, n) in enumerate(zip(first[flag == 1], length[flag == 1], strict=True)):
-            ax.axvspan(
-                edges[f],
-                edges[f + n],
-                color=UNSCORABLE_COLOR,
-                alpha=0.6,
-                linewidth=0,
-                label="unscorable" if i == 0 else None,
-            )
+        ax.axvspan(edges[f], edges[f + n], linewidth=0, label=label if i == 0 else None, **style)
