@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinysleepnet.io.quality import QualitySettings
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.online import Stager, replay
 from tinysleepnet.prediction.result import StagingResult
@@ -84,3 +85,16 @@ def test_replay_matches_stage(
     assert online.start == offline.start
     np.testing.assert_array_equal(online.stages, offline.stages)
     np.testing.assert_allclose(online.proba, offline.proba, atol=1e-5)
+
+
+def test_quality_thresholds_are_those_given(
+    recording: Path, model: TinySleepNet, signal: np.ndarray
+) -> None:
+    # A threshold between the epochs' amplitudes: some epochs pass, the rest are "amplitude".
+    peaks = np.abs(signal[: signal.size // EPOCH * EPOCH].reshape(-1, EPOCH)).max(axis=1)
+    strict = QualitySettings(artifact_uv=float(np.median(peaks)), artifact_fraction=0.0)
+    offline = stage(recording, model=model, quality=strict)
+    assert 0 < offline.scorable.sum() < offline.n_epochs
+    online = replay(read_recording(recording, None, model), model, quality=strict)
+    np.testing.assert_array_equal(online.quality, offline.quality)
+    np.testing.assert_array_equal(online.stages, offline.stages)

@@ -14,7 +14,7 @@ import torch
 
 from ..core.inference import model_device, proba_step
 from ..evaluation.calibration import apply_temperature
-from ..io.quality import OK, epoch_quality
+from ..io.quality import OK, QualitySettings, epoch_quality
 from ..io.recordings import Recording
 from ..model import State
 from ..stages import N_STAGES, UNSCORED
@@ -34,6 +34,12 @@ class Stager:
         Clock time of the first sample, kept for :meth:`result`.
     chunk_epochs : int
         Most epochs given to the network at once, bounding memory when a long block arrives.
+    backend : {"torch", "onnx"}
+        Run a checkpoint with PyTorch or ONNX Runtime (see
+        :func:`~tinysleepnet.prediction.backends.as_model`).
+    quality : QualitySettings or None
+        Thresholds of the signal checks each epoch passes first; None takes the defaults,
+        as :func:`~tinysleepnet.prediction.stage.stage` does.
 
     Examples
     --------
@@ -51,8 +57,10 @@ class Stager:
         start: dt.datetime | None = None,
         chunk_epochs: int = 256,
         backend: str = "torch",
+        quality: QualitySettings | None = None,
     ) -> None:
         self.model = as_model(model, backend)
+        self.quality = quality
         self._temperature = float(getattr(self.model, "temperature", 1.0))
         self.start = start
         self.chunk_epochs = chunk_epochs
@@ -109,7 +117,7 @@ class Stager:
         first = self.n_epochs
         for chunk in range(0, n_new, self.chunk_epochs):
             block = epochs[chunk : chunk + self.chunk_epochs]
-            quality = epoch_quality(block)
+            quality = epoch_quality(block, self.quality)
             proba = np.full((len(block), N_STAGES), np.nan, dtype=np.float32)
             if (scorable := quality == OK).any():
                 proba[scorable] = self._stage_epochs(block[scorable])
@@ -143,6 +151,7 @@ def replay(
     model: ModelLike,
     block_sec: float = 1.0,
     start: dt.datetime | None = None,
+    quality: QualitySettings | None = None,
 ) -> StagingResult:
     """Stage a recording through a :class:`Stager`, as if it arrived in real time.
 
@@ -155,13 +164,15 @@ def replay(
         Duration of each block pushed, in seconds.
     start : datetime or None
         Clock time of the start; None takes the recording's.
+    quality : QualitySettings or None
+        Thresholds of the signal checks; None takes the defaults.
 
     Returns
     -------
     StagingResult
         Same stages and probabilities as :func:`~tinysleepnet.prediction.stage.stage`.
     """
-    stager = Stager(model, start or recording.start)
+    stager = Stager(model, start or recording.start, quality=quality)
     recording = read_recording(recording, recording.channel, stager.model)
     block = max(round(block_sec * stager.sfreq), 1)
     for first in range(0, recording.signal_uv.size, block):
