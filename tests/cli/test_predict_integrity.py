@@ -165,3 +165,20 @@ def test_hypnogram_starting_later_is_aligned_or_refused(
     odd = write_expert(tmp_path / "odd.edf", START + dt.timedelta(seconds=45))
     assert predict(night, "--model", checkpoint, "--out", tmp_path, "--hypnogram", odd) == 1
     assert "not a whole number of 30-s epochs" in capsys.readouterr().err
+
+
+def test_hypnogram_scored_off_the_epoch_grid_is_compared_with_a_note(
+    night: Path, checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Scored at its own onsets, 7.3 s after the recording's start, as MASS's Base files are.
+    onsets = 7.3 + 30.0 * np.arange(15)
+    texts = [f"Sleep stage {t}" for t, n in RUNS for _ in range(n)][:15]
+    expert = tmp_path / "mass_like.edf"
+    write_annotations_edf(expert, [(o, 30.0, t) for o, t in zip(onsets, texts, strict=True)], START)
+    assert predict(night, "--model", checkpoint, "--out", tmp_path, "--hypnogram", expert) == 0
+    assert "up to 7.3 s off the staging grid" in capsys.readouterr().out
+    agreement = json.loads((tmp_path / "night_agreement.json").read_text())
+    assert agreement["n_unscored"] == 1  # the last epoch: 15 expert epochs fit the 16
+    write_expert(expert)  # on the grid: no note
+    assert predict(night, "--model", checkpoint, "--out", tmp_path, "--hypnogram", expert) == 0
+    assert "off the staging grid" not in capsys.readouterr().out

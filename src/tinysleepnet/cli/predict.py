@@ -408,6 +408,12 @@ def expert_labels(
     if shift:
         annotations = _shifted(annotations, shift)
         notes.append(f"hypnogram aligned by its start time ({shift:+g} s from the recording's)")
+    if off_grid := _off_grid_sec(annotations, result.epoch_sec):
+        notes.append(
+            f"hypnogram epochs start up to {off_grid:.1f} s off the staging grid (scored at "
+            "their own onsets, as in MASS): each is compared with the staged epoch it "
+            "overlaps most, so the agreement is approximate"
+        )
     try:
         labels = epoch_labels(annotations, result.n_epochs, result.epoch_sec)
     except ValueError as err:  # a hypnogram of another (shorter) recording
@@ -415,6 +421,18 @@ def expert_labels(
     if np.all(labels == UNSCORED):
         raise PathError(hypnogram, "scores no epoch of the recording")
     return labels, notes
+
+
+def _off_grid_sec(annotations: mne.Annotations, epoch_sec: float) -> float:
+    """How far (s) the hypnogram's stage onsets lie from whole epochs of the recording at
+    most; 0 when every one is within :data:`_ALIGN_TOLERANCE_SEC`."""
+    import numpy as np
+
+    from ..io.hypnogram import scoring_annotations
+
+    residual = np.asarray(scoring_annotations(annotations).onset) % epoch_sec
+    off = float(np.minimum(residual, epoch_sec - residual).max(initial=0.0))
+    return off if off > _ALIGN_TOLERANCE_SEC else 0.0
 
 
 def _known_unscored(text: str) -> bool:
