@@ -20,7 +20,6 @@ import mne
 import numpy as np
 
 from ..errors import PathError
-from ..stages import EPOCH_SEC
 
 #: Formats whose MNE reader accepts ``include=``. MNE brings every signal of an EDF to the
 #: highest rate in the file; reading only the chosen one keeps that channel's own rate.
@@ -64,11 +63,16 @@ class Recording:
     def epochs(self, epoch_samples: int) -> np.ndarray:
         """The signal cut into whole epochs, shape ``(n_epochs, epoch_samples)``.
 
-        A trailing partial epoch is dropped; a signal shorter than one epoch is an error.
+        A trailing partial epoch is dropped; a signal shorter than one epoch is an error
+        (:class:`~tinysleepnet.errors.PathError`, "empty recording").
         """
         n_epochs = self.signal_uv.size // epoch_samples
         if n_epochs == 0:
-            raise PathError(self.path, "shorter than one epoch")
+            raise PathError(
+                self.path,
+                f"empty recording: {self.signal_uv.size / self.sfreq:g} s of signal, "
+                f"less than one {epoch_samples / self.sfreq:g}-s epoch",
+            )
         return self.signal_uv[: n_epochs * epoch_samples].reshape(n_epochs, epoch_samples)
 
 
@@ -104,8 +108,8 @@ def read_eeg(
     ------
     PathError
         If the file is missing or unreadable, is a truncated EDF/BDF (unless
-        ``allow_truncated``), lacks the channel, is sampled below ``sfreq`` or holds less
-        than one 30-s epoch.
+        ``allow_truncated``), lacks the channel, is sampled below ``sfreq`` or holds no
+        samples.
     """
     path = Path(path)
     check_complete(path, allow_truncated)
@@ -143,8 +147,7 @@ def recording_from_raw(
     Raises
     ------
     PathError
-        If ``raw`` lacks the channel, is sampled below ``sfreq`` or holds less than one
-        30-s epoch.
+        If ``raw`` lacks the channel, is sampled below ``sfreq`` or holds no samples.
     """
     if path is None:
         path = raw.filenames[0] if raw.filenames and raw.filenames[0] else "<Raw>"
@@ -152,12 +155,8 @@ def recording_from_raw(
     if channel not in raw.ch_names:
         raise PathError(path, f"channel {channel!r} not found; {_channels_present(raw)}")
     file_sfreq = float(raw.info["sfreq"])
-    if raw.n_times / file_sfreq < EPOCH_SEC:
-        raise PathError(
-            path,
-            f"empty recording: {raw.n_times / file_sfreq:g} s of signal, "
-            f"less than one {EPOCH_SEC:g}-s epoch",
-        )
+    if raw.n_times == 0:  # shorter than one epoch: refused by Recording.epochs
+        raise PathError(path, "empty recording: no samples")
     if sfreq is not None and file_sfreq < sfreq:
         raise PathError(
             path,
