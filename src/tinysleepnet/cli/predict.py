@@ -13,22 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import BACKENDS, PRECISIONS
 from ..errors import PathError, TinySleepNetError
-from ..prediction.review import REVIEW_ANNOTATION, ReviewRule
-from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
+from ..prediction.review import ReviewRule
 
 if TYPE_CHECKING:
-    import mne
-    import numpy as np
     import pandas as pd
 
     from ..model import TinySleepNet
     from ..prediction.cohort import Shard
     from ..prediction.onnx_backend import OnnxModel
     from ..prediction.result import StagingResult
-
-#: Largest gap (s) between a hypnogram's start and a whole number of epochs from the
-#: recording's start that is still taken as aligned: EDF headers keep whole seconds.
-_ALIGN_TOLERANCE_SEC = 1.0
 
 _DESCRIPTION = """\
 Stage each recording (EDF, EDF+, BDF, FIF or any format MNE reads) in epochs of the model's
@@ -302,6 +295,7 @@ def _predict_one(
     """Stage one recording and write its outputs; ``(ok, one-line report)``."""
     import numpy as np
 
+    from ..prediction.expert import expert_labels
     from ..prediction.online import replay
     from ..prediction.outputs import existing_outputs
     from ..prediction.sources import read_recording
@@ -358,123 +352,6 @@ def _quality_report(result: StagingResult, stats: dict[str, Any]) -> str:
             + ") excluded"
         )
     return report
-
-
-def expert_labels(
-    hypnogram: Path, result: StagingResult, recording_start: dt.datetime | None
-) -> tuple[np.ndarray, list[str]]:
-    """One expert stage per staged epoch, aligned on the recording's start time.
-
-    Parameters
-    ----------
-    hypnogram : Path
-        The expert hypnogram.
-    result : StagingResult
-        The staging it is compared with.
-    recording_start : datetime or None
-        The recording file's start; a hypnogram with another start is shifted by the
-        difference when it is a whole number of epochs (None: taken as aligned).
-
-    Returns
-    -------
-    labels : ndarray of int64, shape (n_epochs,)
-        Class ids, ``UNSCORED`` where the expert gave none.
-    notes : list of str
-        The shift applied, and labels the tool does not know with their counts (they are
-        left out of the agreement).
-
-    Raises
-    ------
-    PathError
-        If the hypnogram cannot be read or aligned, or scores no epoch of the recording.
-    """
-    import numpy as np
-
-    from ..io.hypnogram import epoch_labels, read_hypnogram
-    from ..io.recordings import edf_start
-
-    annotations = read_hypnogram(hypnogram)
-    notes = []
-    unknown = Counter(
-        text.strip()
-        for text in annotations.description
-        if stage_from_annotation(text) == UNSCORED and not _known_unscored(text.strip())
-    )
-    if unknown:
-        counts = ", ".join(f"{text!r} x{n}" for text, n in unknown.most_common())
-        notes.append(f"hypnogram labels not known, left out of the agreement: {counts}")
-    hypnogram_start = edf_start(hypnogram) or annotations.orig_time
-    shift = _start_shift(hypnogram, hypnogram_start, recording_start, result.epoch_sec)
-    if shift:
-        annotations = _shifted(annotations, shift)
-        notes.append(f"hypnogram aligned by its start time ({shift:+g} s from the recording's)")
-    if off_grid := _off_grid_sec(annotations, result.epoch_sec):
-        notes.append(
-            f"hypnogram epochs start up to {off_grid:.1f} s off the staging grid (scored at "
-            "their own onsets, as in MASS): each is compared with the staged epoch it "
-            "overlaps most, so the agreement is approximate"
-        )
-    try:
-        labels = epoch_labels(annotations, result.n_epochs, result.epoch_sec)
-    except ValueError as err:  # a hypnogram of another (shorter) recording
-        raise PathError(hypnogram, str(err)) from err
-    if np.all(labels == UNSCORED):
-        raise PathError(hypnogram, "scores no epoch of the recording")
-    return labels, notes
-
-
-def _off_grid_sec(annotations: mne.Annotations, epoch_sec: float) -> float:
-    """How far (s) the hypnogram's stage onsets lie from whole epochs of the recording at
-    most; 0 when every one is within :data:`_ALIGN_TOLERANCE_SEC`."""
-    import numpy as np
-
-    from ..io.hypnogram import scoring_annotations
-
-    residual = np.asarray(scoring_annotations(annotations).onset) % epoch_sec
-    off = float(np.minimum(residual, epoch_sec - residual).max(initial=0.0))
-    return off if off > _ALIGN_TOLERANCE_SEC else 0.0
-
-
-def _known_unscored(text: str) -> bool:
-    """Whether ``text`` is an annotation that scores no stage on purpose: ``?``, Movement,
-    or one this tool writes (unscorable signal, review flags) in its own hypnograms."""
-    from ..prediction.outputs import UNSCORABLE_TEXT
-
-    return text in (*UNSCORED_TEXTS, REVIEW_ANNOTATION) or text.startswith(UNSCORABLE_TEXT)
-
-
-def _start_shift(
-    hypnogram: Path,
-    hypnogram_start: dt.datetime | None,
-    recording_start: dt.datetime | None,
-    epoch_sec: float,
-) -> float:
-    """Seconds from the recording's start to the hypnogram's, a whole number of epochs."""
-    if hypnogram_start is None or recording_start is None:
-        return 0.0
-    shift = (
-        hypnogram_start.replace(tzinfo=None) - recording_start.replace(tzinfo=None)
-    ).total_seconds()
-    epochs = shift / epoch_sec
-    if abs(epochs - round(epochs)) * epoch_sec > _ALIGN_TOLERANCE_SEC:
-        raise PathError(
-            hypnogram,
-            f"starts {shift:+g} s from the recording, not a whole number of "
-            f"{epoch_sec:g}-s epochs: its epochs cannot be aligned with the recording's",
-        )
-    return round(epochs) * epoch_sec
-
-
-def _shifted(annotations: mne.Annotations, shift: float) -> mne.Annotations:
-    """``annotations`` with onsets counted from a start ``shift`` s earlier, cut at 0."""
-    import mne
-    import numpy as np
-
-    onset = annotations.onset + shift
-    end = onset + annotations.duration
-    keep = end > 0
-    start = np.maximum(onset[keep], 0.0)
-    return mne.Annotations(start, end[keep] - start, annotations.description[keep])
 
 
 def _review_rule(text: str) -> ReviewRule:

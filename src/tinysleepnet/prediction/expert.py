@@ -1,0 +1,141 @@
+"""An expert's hypnogram set beside a staging: one expert stage per staged epoch.
+
+The hypnogram is read with MNE, shifted when it starts a whole number of epochs after the
+recording (its own EDF start time), and laid on the staging's epochs; what could make the
+comparison misleading is said in notes (labels the tool does not know, a scoring off the
+epoch grid) or refused (a hypnogram of another recording).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import mne
+import numpy as np
+
+from ..errors import PathError
+from ..io.hypnogram import epoch_labels, read_hypnogram, scoring_annotations
+from ..io.recordings import edf_start
+from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
+from .outputs import UNSCORABLE_TEXT
+from .result import StagingResult
+from .review import REVIEW_ANNOTATION
+
+#: Largest gap (s) between a hypnogram's start and a whole number of epochs from the
+#: recording's start that is still taken as aligned: EDF headers keep whole seconds.
+_ALIGN_TOLERANCE_SEC = 1.0
+
+def expert_labels(
+    hypnogram: str | Path, result: StagingResult, recording_start: dt.datetime | None
+) -> tuple[np.ndarray, list[str]]:
+    """One expert stage per staged epoch, aligned on the recording's start time.
+
+    What ``predict --hypnogram`` compares with; in Python, pass the labels to
+    :meth:`StagingResult.save` to write the agreement:
+
+    >>> result = stage("night.edf")  # doctest: +SKIP
+    >>> labels, notes = expert_labels("expert.edf", result, result.start)  # doctest: +SKIP
+    >>> result.save("out", "night", labels).agreement["kappa"]  # doctest: +SKIP
+
+    Parameters
+    ----------
+    hypnogram : str or Path
+        The expert hypnogram (any file :func:`~tinysleepnet.io.hypnogram.read_hypnogram`
+        reads).
+    result : StagingResult
+        The staging it is compared with.
+    recording_start : datetime or None
+        The recording file's start; a hypnogram with another start is shifted by the
+        difference when it is a whole number of epochs (None: taken as aligned).
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (n_epochs,)
+        Class ids, ``UNSCORED`` where the expert gave none.
+    notes : list of str
+        The shift applied, labels the tool does not know with their counts (they are left
+        out of the agreement), and how far off the staging's epochs the scoring lies when
+        more than a second (each expert epoch is then paired with the staged epoch it
+        overlaps most).
+
+    Raises
+    ------
+    PathError
+        If the hypnogram cannot be read or aligned, or scores no epoch of the recording.
+    """
+    hypnogram = Path(hypnogram)
+    annotations = read_hypnogram(hypnogram)
+    notes = []
+    unknown = Counter(
+        text.strip()
+        for text in annotations.description
+        if stage_from_annotation(text) == UNSCORED and not _known_unscored(text.strip())
+    )
+    if unknown:
+        counts = ", ".join(f"{text!r} x{n}" for text, n in unknown.most_common())
+        notes.append(f"hypnogram labels not known, left out of the agreement: {counts}")
+    hypnogram_start = edf_start(hypnogram) or annotations.orig_time
+    shift = _start_shift(hypnogram, hypnogram_start, recording_start, result.epoch_sec)
+    if shift:
+        annotations = _shifted(annotations, shift)
+        notes.append(f"hypnogram aligned by its start time ({shift:+g} s from the recording's)")
+    if off_grid := _off_grid_sec(annotations, result.epoch_sec):
+        notes.append(
+            f"hypnogram epochs start up to {off_grid:.1f} s off the staging grid (scored at "
+            "their own onsets, as in MASS): each is compared with the staged epoch it "
+            "overlaps most, so the agreement is approximate"
+        )
+    try:
+        labels = epoch_labels(annotations, result.n_epochs, result.epoch_sec)
+    except ValueError as err:  # a hypnogram of another (shorter) recording
+        raise PathError(hypnogram, str(err)) from err
+    if np.all(labels == UNSCORED):
+        raise PathError(hypnogram, "scores no epoch of the recording")
+    return labels, notes
+
+
+def _off_grid_sec(annotations: mne.Annotations, epoch_sec: float) -> float:
+    """How far (s) the hypnogram's stage onsets lie from whole epochs of the recording at
+    most; 0 when every one is within :data:`_ALIGN_TOLERANCE_SEC`."""
+    residual = np.asarray(scoring_annotations(annotations).onset) % epoch_sec
+    off = float(np.minimum(residual, epoch_sec - residual).max(initial=0.0))
+    return off if off > _ALIGN_TOLERANCE_SEC else 0.0
+
+
+def _known_unscored(text: str) -> bool:
+    """Whether ``text`` is an annotation that scores no stage on purpose: ``?``, Movement,
+    or one this tool writes (unscorable signal, review flags) in its own hypnograms."""
+    return text in (*UNSCORED_TEXTS, REVIEW_ANNOTATION) or text.startswith(UNSCORABLE_TEXT)
+
+
+def _start_shift(
+    hypnogram: Path,
+    hypnogram_start: dt.datetime | None,
+    recording_start: dt.datetime | None,
+    epoch_sec: float,
+) -> float:
+    """Seconds from the recording's start to the hypnogram's, a whole number of epochs."""
+    if hypnogram_start is None or recording_start is None:
+        return 0.0
+    shift = (
+        hypnogram_start.replace(tzinfo=None) - recording_start.replace(tzinfo=None)
+    ).total_seconds()
+    epochs = shift / epoch_sec
+    if abs(epochs - round(epochs)) * epoch_sec > _ALIGN_TOLERANCE_SEC:
+        raise PathError(
+            hypnogram,
+            f"starts {shift:+g} s from the recording, not a whole number of "
+            f"{epoch_sec:g}-s epochs: its epochs cannot be aligned with the recording's",
+        )
+    return round(epochs) * epoch_sec
+
+
+def _shifted(annotations: mne.Annotations, shift: float) -> mne.Annotations:
+    """``annotations`` with onsets counted from a start ``shift`` s earlier, cut at 0."""
+    onset = annotations.onset + shift
+    end = onset + annotations.duration
+    keep = end > 0
+    start = np.maximum(onset[keep], 0.0)
+    return mne.Annotations(start, end[keep] - start, annotations.description[keep])
