@@ -76,6 +76,9 @@ def test_read_epoch_labels_names_the_file_of_a_short_hypnogram(tmp_path):
     np.testing.assert_array_equal(read_epoch_labels(path, 3), [0, 0, 0])
     with pytest.raises(PathError, match=r"Hypnogram\.edf: hypnogram covers 3 epochs"):
         read_epoch_labels(path, 5)
+    with pytest.raises(PathError) as error:  # named once, not wrapped in itself
+        read_epoch_labels(tmp_path / "absent.edf", 5)
+    assert str(error.value) == f"{tmp_path / 'absent.edf'}: file not found"
 
 
 def test_read_hypnogram_errors(tmp_path):

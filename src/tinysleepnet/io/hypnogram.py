@@ -47,8 +47,7 @@ def read_hypnogram(path: str | Path) -> mne.Annotations:
     try:
         annotations = mne.read_annotations(path)
     except Exception as err:  # MNE's readers raise many kinds of error on a bad file
-        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise PathError(path, f"not a readable hypnogram ({detail})") from err
+        raise PathError.wrap(path, "not a readable hypnogram", err) from err
     if len(annotations) == 0:  # MNE reads a damaged EDF+ as one without annotations
         raise PathError(path, "not a readable hypnogram (no annotations found)")
     if not any(stage_from_annotation(text) != UNSCORED for text in annotations.description):
@@ -103,8 +102,9 @@ def read_epoch_labels(path: str | Path, n_epochs: int, epoch_sec: float = EPOCH_
         If the file cannot be read, or ends more than one epoch before the signal (naming
         ``path``).
     """
+    annotations = read_hypnogram(path)  # its errors name the path already
     try:
-        return epoch_labels(read_hypnogram(path), n_epochs, epoch_sec)
+        return epoch_labels(annotations, n_epochs, epoch_sec)
     except ValueError as err:  # a hypnogram of another (shorter) recording
         raise PathError(path, str(err)) from err
 

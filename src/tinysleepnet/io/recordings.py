@@ -319,8 +319,7 @@ def _read_raw(path: Path, **kwargs: object) -> mne.io.BaseRaw:
     try:
         return mne.io.read_raw(path, preload=False, verbose="error", **kwargs)
     except Exception as err:  # MNE readers raise anything from ValueError to AssertionError
-        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise PathError(path, f"not a readable recording ({detail})") from err
+        raise PathError.wrap(path, "not a readable recording", err) from err
 
 
 def _channels_present(raw: mne.io.BaseRaw) -> str:
