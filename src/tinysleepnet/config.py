@@ -8,13 +8,12 @@ at once; every field can also be set on the command line (``--lr 3e-4``).
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .io.atomic import write_json
+from .io.atomic import read_json, write_json
 
 
 @dataclass
@@ -156,7 +155,8 @@ class Config:
 
     @classmethod
     def load(cls, path: str | Path) -> Config:
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Settings saved by :meth:`save` (one-line error if the file is missing or damaged)."""
+        return cls.from_dict(read_json(path, "settings file"))
 
 
 #: Fields that describe the data rather than the recipe: training takes them from the

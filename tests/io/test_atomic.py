@@ -10,9 +10,12 @@ import stat
 import numpy as np
 import pytest
 
+from tinysleepnet.config import Config
+from tinysleepnet.errors import PathError
 from tinysleepnet.io.atomic import (
     atomic_path,
     partials,
+    read_json,
     stale_partials,
     write_json,
     write_text_atomic,
@@ -75,3 +78,26 @@ def test_temporary_files_of_running_writers_are_left_alone(tmp_path):
             second.write_text("{}")
         assert first.is_file()  # still there to be renamed
     assert path.read_text() == "{}" and list(tmp_path.iterdir()) == [path]
+
+
+def test_read_json_returns_what_write_json_wrote(tmp_path):
+    write_json(tmp_path / "values.json", {"a": 1, "b": [1.5, None]})
+    assert read_json(tmp_path / "values.json", "values file") == {"a": 1, "b": [1.5, None]}
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (None, "file not found"),
+        (b'{"lr": 1e-4, "seq_', r"not a readable settings file \(JSONDecodeError: "),
+        (b"\xff\xfe\x00garbage", r"not a readable settings file \(UnicodeDecodeError: "),
+        (b"[1, 2]", r"not a readable settings file \(a JSON list\)"),
+    ],
+)
+def test_damaged_json_is_refused_in_one_line_naming_the_file(tmp_path, content, why):
+    path = tmp_path / "config.json"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(PathError, match=rf"config\.json: {why}") as error:
+        Config.load(path)  # a run's settings, read through read_json
+    assert "\n" not in str(error.value)

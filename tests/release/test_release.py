@@ -7,9 +7,10 @@ import json
 import pytest
 
 from tinysleepnet.cli import main
+from tinysleepnet.config import Config
 from tinysleepnet.core.checkpoint import file_checksum
 from tinysleepnet.data.nights import load_nights
-from tinysleepnet.errors import TinySleepNetError
+from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.evaluation.calibration import checkpoint_temperature
 from tinysleepnet.evaluation.cv import cross_validate
 from tinysleepnet.evaluation.report import evaluate_run
@@ -78,3 +79,10 @@ def test_release_with_cv_run_carries_its_scores(cohort, cv_run, tmp_path, capsys
 def test_release_refuses_a_cv_run_of_other_settings(cohort, cv_run, tmp_path):
     with pytest.raises(TinySleepNetError, match="cross-validated with other settings: lr="):
         release(cohort, tmp_path / "m", TINY.replace(lr=1e-2), cv_run=cv_run, progress=False)
+
+
+def test_release_api_takes_the_cv_runs_settings(cohort, cv_run, tmp_path):
+    card = release(cohort, tmp_path / "m", cv_run=cv_run, progress=False)
+    assert Config.from_dict(card["config"]) == Config.load(cv_run / "config.json")
+    with pytest.raises(PathError, match="not a cross-validation run"):
+        release(cohort, tmp_path / "n", cv_run=tmp_path, progress=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import DATA_FIELDS, Config
+from ..config import DATA_FIELDS
 from ._config import add_config_arguments, config_if_given
 
 EPILOG = """\
@@ -41,17 +41,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluation.cv import CONFIG_FILE
     from ..release.build import release
     from ..release.card import CARD_MARKDOWN
 
-    config = config_if_given(args)
-    if config is None:
-        config = Config.load(args.cv_run / CONFIG_FILE) if args.cv_run else Config()
     card = release(
         args.data,
         args.out,
-        config,
+        config_if_given(args),
         cv_run=args.cv_run,
         name=args.name,
         progress=not args.quiet,

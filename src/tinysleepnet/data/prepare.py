@@ -23,7 +23,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from ..errors import PathError, TinySleepNetError
-from ..io.atomic import atomic_path, write_text_atomic
+from ..io.atomic import atomic_path, read_json, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel
 from ..io.hypnogram import read_epoch_labels
 from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED, WAKE
@@ -343,7 +343,7 @@ def _claim_folder(out: Path, settings: dict[str, Any]) -> None:
     value, so it is still taken for that value.
     """
     path = out / SETTINGS
-    if path.is_file() and {**_EARLIER, **json.loads(path.read_text(encoding="utf-8"))} != settings:
+    if path.is_file() and {**_EARLIER, **read_json(path, "settings file")} != settings:
         raise PathError(
             out,
             f"prepared with other settings ({path.read_text(encoding='utf-8').strip()}); "

@@ -20,7 +20,6 @@ checkpoint: the validation subjects do that.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,7 +36,7 @@ from ..core.inference import predict_proba
 from ..core.metrics import scores
 from ..data.nights import Night, load_nights, read_manifest
 from ..errors import PathError, TinySleepNetError
-from ..io.atomic import atomic_path, write_json
+from ..io.atomic import atomic_path, read_json, write_json
 from ..training.distributed import is_main_process
 from ..training.loop import data_settings, train
 from .calibration import calibrate_checkpoint
@@ -73,7 +72,7 @@ def read_folds(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / FOLDS_FILE
     if not path.is_file():
         raise PathError(run_dir, f"not a cross-validation run (no {FOLDS_FILE})")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return read_json(path, "cross-validation plan")
 
 
 def save_predictions(path: str | Path, night: Night, proba: np.ndarray) -> None:

@@ -1,4 +1,5 @@
-"""Atomic file writes: a result is either complete on disk or absent."""
+"""Atomic file writes: a result is either complete on disk or absent; and reading back the
+JSON files written here, with one-line errors."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..errors import PathError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -115,6 +118,27 @@ def write_json(path: str | Path, values: dict[str, Any]) -> None:
     """Write a dict as indented JSON, atomically (NaN written as ``null``)."""
     text = json.dumps(_nan_to_none(values), indent=2, allow_nan=False)
     write_text_atomic(path, text + "\n")
+
+
+def read_json(path: str | Path, what: str) -> dict[str, Any]:
+    """The JSON object in ``path``, one of the tool's own files (``what`` names its kind).
+
+    Raises
+    ------
+    PathError
+        If the file is missing, unreadable, or not a JSON object (a damaged copy, a
+        file cut short): ``"<path>: not a readable <what> (<why>)"``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PathError(path, "file not found")
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise PathError.wrap(path, f"not a readable {what}", err) from err
+    if not isinstance(values, dict):
+        raise PathError(path, f"not a readable {what} (a JSON {type(values).__name__})")
+    return values
 
 
 def write_figure(

@@ -52,7 +52,7 @@ def release(
         Model folder: ``model.pt``, ``model.json``, ``MODEL.md`` and ``training/``.
         Rerunning resumes the training in ``training/``.
     config : Config or None
-        Settings; None takes the paper's recipe.
+        Settings; None takes those of ``cv_run`` when given, else the paper's recipe.
     cv_run : str or Path or None
         Cross-validation run of the same settings (``tinysleepnet cv``); its pooled
         scores go on the card. Without it the card says the model is not cross-validated.
@@ -71,6 +71,9 @@ def release(
     TinySleepNetError
         If ``cv_run`` is not a finished cross-validation run of the same settings.
     """
+    if config is None and cv_run is not None:
+        read_folds(cv_run)  # "not a cross-validation run" before its settings are looked for
+        config = Config.load(Path(cv_run) / CONFIG_FILE)
     config = config or Config()
     cross_validation = cv_scores(cv_run, config) if cv_run is not None else None
     return release_nights(

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import PathError
 from ..evaluation.folds import sorted_subjects
-from ..io.atomic import write_json, write_text_atomic
+from ..io.atomic import read_json, write_json, write_text_atomic
 from ..stages import STAGES
 
 if TYPE_CHECKING:
@@ -111,8 +111,7 @@ def read_card(model_dir: str | Path) -> dict[str, Any]:
     path = Path(model_dir) / CARD_FILE
     if not path.is_file():
         raise PathError(path.parent, f"not a released model (no {CARD_FILE})")
-    card: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return card
+    return read_json(path, "model card")
 
 
 def card_markdown(card: dict[str, Any]) -> str:
