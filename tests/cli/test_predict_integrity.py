@@ -86,7 +86,7 @@ def test_restaging_replaces_the_whole_set(
     capsys.readouterr()
     assert predict(night, "--model", checkpoint, "--out", out) == 0
     report = capsys.readouterr().out
-    assert "replaced 8 earlier outputs" in report
+    assert "replaced 10 earlier outputs" in report  # 9 files and a partial one
     removed = report.split("(removed ")[1].split(")")[0].split(", ")
     partial = next(name for name in removed if ".partial-" in name)
     assert sorted(removed) == sorted(["night_agreement.json", "night_agreement.txt", partial])

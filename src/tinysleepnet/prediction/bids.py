@@ -31,6 +31,12 @@ def events_stem(name: str) -> str:
     return name + "_events"
 
 
+def events_paths(out_dir: str | Path, name: str) -> tuple[Path, Path]:
+    """``<stem>_events.tsv`` and ``<stem>_events.json`` in ``out_dir`` (:func:`events_stem`)."""
+    stem = Path(out_dir) / events_stem(name)
+    return stem.with_name(stem.name + ".tsv"), stem.with_name(stem.name + ".json")
+
+
 def events_frame(
     stages: np.ndarray, proba: np.ndarray, epoch_sec: float, review: np.ndarray | None = None
 ) -> pd.DataFrame:
@@ -108,8 +114,7 @@ def write_events(
 ) -> tuple[Path, Path]:
     """Write ``<stem>_events.tsv`` (``n/a`` for missing values) and ``<stem>_events.json``,
     atomically; returns both paths."""
-    stem = Path(out_dir) / events_stem(name)
-    tsv, json_path = stem.with_name(stem.name + ".tsv"), stem.with_name(stem.name + ".json")
+    tsv, json_path = events_paths(out_dir, name)
     with atomic_path(tsv) as tmp:
         frame.to_csv(tmp, sep="\t", index=False, na_rep="n/a", float_format="%.6g")
     write_json(json_path, sidecar)

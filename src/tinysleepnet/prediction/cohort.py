@@ -203,8 +203,10 @@ def _merged_row(out_dir: Path, row: dict[str, Any]) -> dict[str, Any]:
     """A manifest row with its status, shard, error, and its statistics when staged."""
     merged = {**row, "status": STAGED, "shard": None, "error": None}
     failed = failure_path(out_dir, row["name"])
-    statistics = out_dir / f"{row['name']}_statistics.json"
-    agreement = out_dir / f"{row['name']}_agreement.json"
+    from .outputs import output_paths  # the table and staging outputs, not needed to plan shards
+
+    paths = output_paths(out_dir, row["name"])
+    statistics, agreement = paths["statistics"], paths["agreement"]
     try:
         if failed.is_file():
             record = _read_json(failed)

@@ -19,6 +19,7 @@ from ..io.atomic import atomic_path, stale_partials
 from ..io.edf_writer import write_annotations_edf
 from ..io.quality import OK
 from ..stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED, run_annotations, stage_names
+from .bids import events_paths
 from .review import review_annotations
 
 #: Start written in EDF headers when the recording's is unknown: the EDF+ convention for an
@@ -26,7 +27,8 @@ from .review import review_annotations
 ANONYMOUS_START = dt.datetime(1985, 1, 1)
 
 #: Files of one staging, ``<name>_<suffix>``, keyed as :meth:`StagingResult.save` returns
-#: them. Every file of a set is listed here, so that re-staging can remove stale ones.
+#: them; with the BIDS events files (:func:`~.bids.events_paths`) they are every file of a
+#: set, so that re-staging can remove stale ones.
 OUTPUT_FILES = {
     "csv": "hypnogram.csv",
     "edf": "hypnogram.edf",
@@ -42,8 +44,11 @@ UNSCORABLE_TEXT = "Unscorable signal: "
 
 
 def output_paths(out_dir: str | Path, name: str) -> dict[str, Path]:
-    """Every file a staging of ``name`` may write into ``out_dir`` (:data:`OUTPUT_FILES`)."""
-    return {key: Path(out_dir) / f"{name}_{suffix}" for key, suffix in OUTPUT_FILES.items()}
+    """Every file a staging of ``name`` may write into ``out_dir`` (:data:`OUTPUT_FILES`
+    and the BIDS ``events`` and ``events_json``)."""
+    paths = {key: Path(out_dir) / f"{name}_{suffix}" for key, suffix in OUTPUT_FILES.items()}
+    paths["events"], paths["events_json"] = events_paths(out_dir, name)
+    return paths
 
 
 def existing_outputs(out_dir: str | Path, name: str) -> list[Path]:
