@@ -125,6 +125,7 @@ class Config:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every setting by name, as :meth:`save` writes them."""
         return dataclasses.asdict(self)
 
     @classmethod

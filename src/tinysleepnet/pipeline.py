@@ -80,7 +80,9 @@ def run_pipeline(
     -------
     dict
         The evaluation (see :func:`~tinysleepnet.evaluation.report.evaluate_run`), with the
-        class-counts table of the prepared data under ``"counts_table"``.
+        class-counts table of the prepared data under ``"counts_table"`` and the Markdown
+        summary of the run (:func:`~tinysleepnet.evaluation.report.summary_markdown`) under
+        ``"summary"``.
     """
     out = Path(out)
     if data is None:

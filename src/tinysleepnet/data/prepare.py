@@ -118,16 +118,15 @@ def prepare_night(
         ``"signal"``: epochs at multiples of ``epoch_sec`` from the first sample, labelled by
         the hypnogram's runs (Sleep-EDF). ``"annotations"``: one epoch per scored
         annotation, cut at its own onset (MASS's Base files).
+    allow_truncated : bool
+        Prepare the part present of an EDF/BDF file cut short, with a warning, instead of
+        refusing it.
 
     Returns
     -------
     Night
         The kept epochs; a trailing partial epoch of the signal is dropped. Its ``channel``
         is the channel spec's text, the same for every subject.
-
-    allow_truncated : bool
-        Prepare the part present of an EDF/BDF file cut short, with a warning, instead of
-        refusing it.
 
     Raises
     ------

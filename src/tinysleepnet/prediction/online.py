@@ -28,8 +28,10 @@ class Stager:
 
     Parameters
     ----------
-    model : TinySleepNet or path
-        A loaded network or a checkpoint file.
+    model : TinySleepNet, OnnxModel, path, name or None
+        What :func:`~tinysleepnet.prediction.stage.stage` takes: a loaded network, a
+        checkpoint file, an exported ONNX graph, a released model's folder, an installed
+        model's name, or None: the default installed model.
     start : datetime or None
         Clock time of the first sample, kept for :meth:`result`.
     chunk_epochs : int
@@ -159,7 +161,8 @@ def replay(
     ----------
     recording : Recording
         At the model's rate (see :func:`~tinysleepnet.prediction.sources.read_recording`).
-    model : TinySleepNet or path
+    model : TinySleepNet, OnnxModel, path, name or None
+        As for :class:`Stager`.
     block_sec : float
         Duration of each block pushed, in seconds.
     start : datetime or None

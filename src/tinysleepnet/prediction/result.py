@@ -98,6 +98,7 @@ class StagingResult:
 
     @property
     def n_epochs(self) -> int:
+        """Epochs staged, unscorable ones included."""
         return len(self.stages)
 
     @property

@@ -56,6 +56,8 @@ _AMBIGUITY = np.array([0.25, 0.6, 0.3, 0.35, 0.35, 0.2])
 
 
 def check_stages(stages: np.ndarray) -> np.ndarray:
+    """``stages`` as an array, refused unless a non-empty 1-D array of class ids or
+    :data:`~tinysleepnet.stages.UNSCORED` (:class:`~tinysleepnet.errors.TinySleepNetError`)."""
     stages = np.asarray(stages)
     if stages.ndim != 1 or len(stages) == 0:
         raise TinySleepNetError(f"stages must be a non-empty 1-D array, got shape {stages.shape}")
