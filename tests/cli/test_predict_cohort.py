@@ -70,7 +70,7 @@ def test_shards_stage_a_cohort_and_merge_lists_every_recording(
 @pytest.mark.parametrize(
     ("manifest_text", "flags", "message"),
     [
-        ("path\nrec.edf\n", [], "{manifest}: no 'recording' column (columns: 'path')"),
+        ("path\nrec.edf\n", [], "{manifest}: missing column(s) recording (columns: 'path')"),
         ("recording\nrec.edf\n", ["--shard", "3/2"], "--shard '3/2': expected I/N with 1 <= I"),
         ("recording\nrec.edf\n", ["--shard", "1-2"], "--shard '1-2': expected I/N with 1 <= I"),
         ("recording\nrec.edf\n", ["extra.edf"], "give recording files or --manifest, not both"),

@@ -229,6 +229,12 @@ def test_pairs_csv_errors(tmp_path):
     pairs.write_text("psg,hypnogram,subject,night\na/x.edf,h1.edf,1,1\nb/x.edf,h2.edf,2,1\n")
     with pytest.raises(PathError, match=r"night names must be unique; repeated: \['x'\]"):
         prepare(tmp_path, tmp_path / "out", pairs_csv=pairs, progress=False)
+    pairs.write_text("psg,hypnogram,subject,night\na.edf,h1.edf,1,1\n,h2.edf,2,1\n")
+    with pytest.raises(PathError, match=r"pairs.csv: data row 2: empty 'psg' cell"):
+        prepare(tmp_path, tmp_path / "out", pairs_csv=pairs, progress=False)
+    pairs.write_bytes(b'psg,hypnogram\n"a.edf,b\n\xff\xfe')
+    with pytest.raises(PathError, match=r"pairs.csv: not a readable CSV \("):
+        prepare(tmp_path, tmp_path / "out", pairs_csv=pairs, progress=False)
 
 
 def test_folder_without_sleep_edf_files(tmp_path):

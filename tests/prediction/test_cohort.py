@@ -65,7 +65,10 @@ def test_read_cohort_optional_columns_may_be_absent(tmp_path):
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("path,hypnogram\nx.edf,\n", r"no 'recording' column \(columns: 'path', 'hypnogram'\)"),
+        (
+            "path,hypnogram\nx.edf,\n",
+            r"missing column\(s\) recording \(columns: 'path', 'hypnogram'\)",
+        ),
         ("recording,hypnogram\nx.edf,\n ,h.edf\n", r"data row 2: empty 'recording' cell"),
         ("recording\na/x.edf\nb/x.bdf\n", r"a/x\.edf and .*b/x\.bdf share the name 'x'"),
         ("", r"not a readable CSV"),

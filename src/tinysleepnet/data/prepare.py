@@ -26,6 +26,7 @@ from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, read_json, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel
 from ..io.hypnogram import read_epoch_labels
+from ..io.tables import read_text_table
 from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED, WAKE
 from .datasets import TRIM_RULES
 from .datasets import dataset as dataset_named
@@ -277,25 +278,26 @@ def prepare(
 
 
 def read_pairs_csv(pairs_csv: str | Path, src: str | Path) -> pd.DataFrame:
-    """Read a CSV pairing recordings with hypnograms (columns psg, hypnogram, subject, night).
+    """Read a CSV pairing recordings with hypnograms (columns psg, hypnogram, subject, night;
+    optionally name, else the PSG file's stem).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``name``, ``subject``, ``night``, ``psg``, ``hypnogram``, paths resolved
         against ``src``.
+
+    Raises
+    ------
+    PathError
+        If the CSV is missing or unreadable, lacks a column or has an empty cell in one,
+        repeats a night name, or has a night that is not a whole number.
     """
-    pairs_csv = Path(pairs_csv)
-    if not pairs_csv.is_file():
-        raise PathError(pairs_csv, "file not found")
-    pairs = pd.read_csv(pairs_csv, dtype=str, skipinitialspace=True)
-    missing = {"psg", "hypnogram", "subject", "night"} - set(pairs.columns)
-    if missing:
-        raise PathError(pairs_csv, f"missing column(s) {', '.join(sorted(missing))}")
+    pairs = read_text_table(pairs_csv, required=("psg", "hypnogram", "subject", "night"))
     for column in ("psg", "hypnogram"):
         pairs[column] = [Path(src) / path for path in pairs[column]]
-    if "name" not in pairs.columns:
-        pairs["name"] = [path.stem for path in pairs["psg"]]
+    names = pairs["name"] if "name" in pairs.columns else [""] * len(pairs)
+    pairs["name"] = [name or psg.stem for name, psg in zip(names, pairs["psg"], strict=True)]
     if pairs["name"].duplicated().any():
         duplicated = sorted(set(pairs["name"][pairs["name"].duplicated()]))
         raise PathError(pairs_csv, f"night names must be unique; repeated: {duplicated}")

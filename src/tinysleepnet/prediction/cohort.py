@@ -98,20 +98,10 @@ def read_cohort(manifest: str | Path) -> pd.DataFrame:
     # pandas loads here, not with the module: `tinysleepnet merge --help` names the tables.
     import pandas as pd
 
+    from ..io.tables import read_text_table
+
     manifest = Path(manifest)
-    if not manifest.is_file():
-        raise PathError(manifest, "file not found")
-    try:
-        cohort = pd.read_csv(manifest, dtype=str, skipinitialspace=True, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise PathError(manifest, f"not a readable CSV ({err})") from err
-    cohort.columns = [str(column).strip() for column in cohort.columns]
-    if RECORDING not in cohort.columns:
-        found = ", ".join(map(repr, cohort.columns)) or "none"
-        raise PathError(manifest, f"no {RECORDING!r} column (columns: {found})")
-    cohort = cohort.astype(object).apply(lambda column: column.str.strip())
-    if (empty := cohort.index[cohort[RECORDING] == ""]).size:
-        raise PathError(manifest, f"data row {empty[0] + 1}: empty {RECORDING!r} cell")
+    cohort = read_text_table(manifest, required=(RECORDING,))
     folder = manifest.parent
     cohort[RECORDING] = [str(folder / path) for path in cohort[RECORDING]]
     for column in OPTIONAL_COLUMNS:
