@@ -37,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     from ..data.nights import load_nights
     from ..evaluation.folds import sorted_subjects, split_validation
     from ..training.distributed import is_main_process
-    from ..training.loop import train
+    from ..training.loop import CONFIG_FILE, train
 
-    saved = args.out / "config.json"
+    saved = args.out / CONFIG_FILE
     # Without settings on the command line, a rerun continues the run in --out as it was.
     config = config_if_given(args) or (Config.load(saved) if saved.is_file() else Config())
     nights = load_nights(args.data)

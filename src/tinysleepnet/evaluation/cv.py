@@ -38,14 +38,13 @@ from ..data.nights import Night, load_nights, read_manifest
 from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, read_json, write_json
 from ..training.distributed import is_main_process
-from ..training.loop import data_settings, train
+from ..training.loop import CONFIG_FILE, data_settings, train
 from .calibration import calibrate_checkpoint
 from .folds import Fold, make_folds
 
 logger = logging.getLogger("tinysleepnet")
 
 FOLDS_FILE = "folds.json"
-CONFIG_FILE = "config.json"
 DONE_FILE = "DONE"
 PREDICTIONS_DIR = "predictions"
 

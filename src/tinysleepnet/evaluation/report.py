@@ -20,6 +20,7 @@ from ..core.metrics import scores
 from ..errors import PathError
 from ..io.atomic import write_figure, write_json, write_text_atomic
 from ..stages import STAGES
+from ..training.loop import BEST_FILE
 from ..training.stall import ONE_STAGE_SHARE, top_stage
 from .calibration import calibration_summary, checkpoint_temperature, plot_reliability
 from .cv import PREDICTIONS_DIR, fold_dir, is_done, read_folds
@@ -217,7 +218,7 @@ def _calibration(run_dir: Path, folds: Sequence[dict[str, Any]], figure: str) ->
     temperatures = {}
     for fold in folds:
         folder = fold_dir(run_dir, fold["fold"])
-        best = folder / "best.pt"
+        best = folder / BEST_FILE
         temperatures[str(fold["fold"])] = checkpoint_temperature(best) if best.is_file() else 1.0
         for file in sorted((folder / PREDICTIONS_DIR).glob("*.npz")):
             with np.load(file) as night:

@@ -20,11 +20,11 @@ from ..core.device import resolve_device
 from ..data.nights import Night, load_nights
 from ..errors import PathError
 from ..evaluation.calibration import calibrate_checkpoint
-from ..evaluation.cv import CONFIG_FILE, read_folds
+from ..evaluation.cv import read_folds
 from ..evaluation.folds import split_validation
 from ..evaluation.report import evaluate_run
 from ..io.atomic import atomic_path
-from ..training.loop import train
+from ..training.loop import CONFIG_FILE, train
 from .card import MODEL_FILE, data_summary, headline, now_utc, versions, write_card
 
 logger = logging.getLogger("tinysleepnet")

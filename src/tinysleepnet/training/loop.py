@@ -62,6 +62,10 @@ logger = logging.getLogger("tinysleepnet")
 #: ``precision`` does, so it is not one of them).
 _RESUMABLE_FIELDS = ("max_passes", "patience", "device", "extra", "on_stall")
 
+#: Files of a training run's folder: its settings, the kept and the latest checkpoint,
+#: and one row per pass.
+CONFIG_FILE, BEST_FILE, LAST_FILE, LOG_FILE = "config.json", "best.pt", "last.pt", "log.csv"
+
 #: Sub-folder that keeps a stalled first attempt after ``on_stall="rescale"`` restarted it.
 STALLED_DIR = "stalled"
 
@@ -301,7 +305,7 @@ def _fit(
     progress: bool,
 ) -> TrainResult:
     """The training run itself (see :func:`train`), resumed from ``last.pt`` if present."""
-    best_path, last_path = out_dir / "best.pt", out_dir / "last.pt"
+    best_path, last_path = out_dir / BEST_FILE, out_dir / LAST_FILE
     device = resolve_device(local_device(config.device))
     precision = resolve_precision(config.precision, device)
     world = current_world(device)
@@ -328,7 +332,7 @@ def _fit(
     scheduler = _make_scheduler(optimizer, config, [len(n.stages) for n in segments])
     state = _resume(last_path, config, nights, model, optimizer, scheduler)
     if world.is_main:
-        config.save(out_dir / "config.json")
+        config.save(out_dir / CONFIG_FILE)
     step_model: nn.Module = model
     if world.size > 1:  # all-reduces the gradients of every step over the processes
         ids = [device] if device.type == "cuda" else None
@@ -415,7 +419,7 @@ def _save_pass(
     """Write ``best.pt`` (when the pass is kept), ``last.pt`` and ``log.csv`` after a pass."""
     if kept:
         save_checkpoint(
-            out_dir / "best.pt",
+            out_dir / BEST_FILE,
             model,
             config,
             pass_number=state.passes_done,
@@ -423,7 +427,7 @@ def _save_pass(
             reference_amplitude_uv=start.amplitude,
         )
     save_checkpoint(
-        out_dir / "last.pt",
+        out_dir / LAST_FILE,
         model,
         config,
         optimizer=optimizer.state_dict(),
@@ -432,7 +436,7 @@ def _save_pass(
         nights=nights,
         reference_amplitude_uv=start.amplitude,
     )
-    _write_log(out_dir / "log.csv", state.log)
+    _write_log(out_dir / LOG_FILE, state.log)
 
 
 def _log_pass(run: str, row: dict[str, float], config: Config, kept: bool, stall: str) -> None:
@@ -482,7 +486,7 @@ def _needs_restart(stalled: Sequence[float], config: Config) -> bool:
 
 def _restarted_after_pass(out_dir: Path) -> int | None:
     """The pass after which an earlier call restarted this run, if it did."""
-    last = out_dir / STALLED_DIR / "last.pt"
+    last = out_dir / STALLED_DIR / LAST_FILE
     if not last.is_file():
         return None
     return int(load_checkpoint(last)["progress"]["passes_done"])
@@ -498,7 +502,7 @@ def _set_aside(out_dir: Path) -> None:
     """Move a stalled attempt's files into ``stalled/``, so the restart begins afresh."""
     aside = out_dir / STALLED_DIR
     aside.mkdir(exist_ok=True)
-    for name in ("config.json", "log.csv", "best.pt", "last.pt"):
+    for name in (CONFIG_FILE, LOG_FILE, BEST_FILE, LAST_FILE):
         if (out_dir / name).exists():
             shutil.move(out_dir / name, aside / name)
 
