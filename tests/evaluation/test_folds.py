@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tinysleepnet.data.nights import Night
 from tinysleepnet.errors import TinySleepNetError
-from tinysleepnet.evaluation.folds import make_folds, sorted_subjects, split_validation
+from tinysleepnet.evaluation.folds import (
+    make_folds,
+    sorted_subjects,
+    split_nights,
+    split_validation,
+)
 
 EDF20 = [f"{i:02d}" for i in range(20)]
 #: Sleep-EDF-78: the SC subjects in MNE's fetcher (the authors' ``sleepedfx.txt``).
@@ -89,3 +95,24 @@ def test_impossible_folds_are_refused(n_subjects, n_folds):
 def test_validation_needs_two_subjects():
     with pytest.raises(TinySleepNetError, match="at least 2 subjects"):
         split_validation(["07", "07"])
+
+
+def _nights(*subjects: str) -> list[Night]:
+    empty = np.zeros((1, 3), np.float32)
+    return [
+        Night(empty, np.zeros(1, np.int64), 100.0, "EEG Fpz-Cz", s, n, "", f"{s}-{n}")
+        for s, n in subjects
+    ]
+
+
+def test_split_nights_keeps_each_subjects_nights_together_in_order():
+    nights = _nights(("1", 1), ("2", 1), ("1", 2), ("10", 1), ("3", 1))
+    train, valid = split_nights(nights, valid_frac=0.1, seed=5)
+    _, drawn = split_validation(["1", "2", "10", "3"], 0.1, 5)
+    assert [n.name for n in valid] == [n.name for n in nights if n.subject in drawn]
+    assert [n.name for n in train] == [n.name for n in nights if n.subject not in drawn]
+    train, valid = split_nights(nights, valid_subjects=["1"])
+    assert [n.name for n in valid] == ["1-1", "1-2"]
+    assert [n.name for n in train] == ["2-1", "10-1", "3-1"]
+    with pytest.raises(TinySleepNetError, match="no nights of validation subject"):
+        split_nights(nights, valid_subjects=["1", "7"])

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import DATA_FIELDS, Config
-from ..errors import PathError
+from ..errors import PathError, TinySleepNetError
 from ._config import add_config_arguments, config_if_given
 
 
@@ -35,31 +35,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..data.nights import load_nights
-    from ..evaluation.folds import sorted_subjects, split_validation
+    from ..evaluation.folds import sorted_subjects, split_nights
     from ..training.distributed import is_main_process
     from ..training.loop import CONFIG_FILE, train
 
     saved = args.out / CONFIG_FILE
     # Without settings on the command line, a rerun continues the run in --out as it was.
     config = config_if_given(args) or (Config.load(saved) if saved.is_file() else Config())
+    chosen = args.valid_subjects and [s.strip() for s in args.valid_subjects.split(",")]
     nights = load_nights(args.data)
-    subjects = sorted_subjects(night.subject for night in nights)
-    if args.valid_subjects:
-        valid = sorted_subjects(s.strip() for s in args.valid_subjects.split(","))
-        if unknown := sorted(set(valid) - set(subjects)):
-            raise PathError(args.data, f"no nights of validation subject(s) {', '.join(unknown)}")
-    else:
-        _, valid = split_validation(subjects, config.valid_frac, config.seed)
-    result = train(
-        [night for night in nights if night.subject not in valid],
-        [night for night in nights if night.subject in valid],
-        config,
-        args.out,
-        progress=not args.quiet,
-    )
+    try:
+        train_nights, valid_nights = split_nights(
+            nights, config.valid_frac, config.seed, chosen or None
+        )
+    except TinySleepNetError as err:  # named after the data folder, in one line
+        raise PathError(args.data, str(err)) from err
+    result = train(train_nights, valid_nights, config, args.out, progress=not args.quiet)
     if not is_main_process():  # under torchrun, process 0 reports
         return 0
     score = result.best_score
+    valid = sorted_subjects(night.subject for night in valid_nights)
     print(f"validation subjects: {', '.join(valid)}")
     print(
         f"best checkpoint: {result.best_path} (pass {result.best_pass} of {len(result.log)}"

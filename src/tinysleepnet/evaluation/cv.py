@@ -34,7 +34,7 @@ from ..core.checkpoint import load_model
 from ..core.device import resolve_device
 from ..core.inference import predict_proba
 from ..core.metrics import scores
-from ..data.nights import Night, load_nights, read_manifest
+from ..data.nights import Night, load_nights, nights_of, read_manifest
 from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, read_json, write_json
 from ..training.distributed import is_main_process
@@ -257,15 +257,11 @@ def _run_one_fold(
 ) -> None:
     """Train on the fold's training subjects, then stage and score its test nights."""
 
-    def nights_of(subjects: Sequence[str]) -> list[Night]:
-        wanted = set(subjects)
-        return [night for night in nights if night.subject in wanted]
-
-    test = nights_of(fold.test_subjects)
+    test = nights_of(nights, fold.test_subjects)
     logger.info("fold %d: test subjects %s", fold.index, ", ".join(fold.test_subjects))
     result = train(
-        nights_of(fold.train_subjects),
-        nights_of(fold.valid_subjects),
+        nights_of(nights, fold.train_subjects),
+        nights_of(nights, fold.valid_subjects),
         config,
         out_dir,
         progress=progress,
@@ -273,7 +269,7 @@ def _run_one_fold(
     if not is_main_process():  # the other torchrun processes only helped to train
         return
     device = resolve_device(config.device)
-    calibrate_checkpoint(result.best_path, nights_of(fold.valid_subjects), device)
+    calibrate_checkpoint(result.best_path, nights_of(nights, fold.valid_subjects), device)
     model = load_model(result.best_path, device=device)
     probas = predict_proba(model, [night.signal_uv for night in test])
     for night, proba in zip(test, probas, strict=True):

@@ -13,11 +13,12 @@ every fold would hold the same subject out of training in most folds.)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.nights import Night, nights_of
 from ..errors import TinySleepNetError
 
 
@@ -87,6 +88,45 @@ def split_validation(
     drawn = np.random.RandomState(seed).choice(len(subjects), size=n_valid, replace=False)
     valid = sorted_subjects(subjects[i] for i in drawn)
     return [s for s in subjects if s not in valid], valid
+
+
+def split_nights(
+    nights: Sequence[Night],
+    valid_frac: float = 0.1,
+    seed: int = 42,
+    valid_subjects: Iterable[str] | None = None,
+) -> tuple[list[Night], list[Night]]:
+    """Training and validation nights, split by subject.
+
+    Parameters
+    ----------
+    nights : sequence of Night
+        Nights of every subject.
+    valid_frac, seed
+        The validation draw of :func:`split_validation`, when ``valid_subjects`` is None.
+    valid_subjects : iterable of str or None
+        Validation subjects chosen by hand.
+
+    Returns
+    -------
+    train_nights, valid_nights : list of Night
+        In the order of ``nights``.
+
+    Raises
+    ------
+    TinySleepNetError
+        If a chosen validation subject has no night, or (drawn) there are fewer than two
+        subjects.
+    """
+    subjects = sorted_subjects(night.subject for night in nights)
+    if valid_subjects is None:
+        _, valid = split_validation(subjects, valid_frac, seed)
+    else:
+        valid = sorted_subjects(valid_subjects)
+        if unknown := sorted(set(valid) - set(subjects)):
+            raise TinySleepNetError(f"no nights of validation subject(s) {', '.join(unknown)}")
+    train = sorted(set(subjects) - set(valid))
+    return nights_of(nights, train), nights_of(nights, valid)
 
 
 def make_folds(

@@ -21,7 +21,7 @@ from ..data.nights import Night, load_nights
 from ..errors import PathError
 from ..evaluation.calibration import calibrate_checkpoint
 from ..evaluation.cv import read_folds
-from ..evaluation.folds import split_validation
+from ..evaluation.folds import sorted_subjects, split_nights
 from ..evaluation.report import evaluate_run
 from ..io.atomic import atomic_path
 from ..training.loop import CONFIG_FILE, train
@@ -103,12 +103,9 @@ def release_nights(
     :func:`~tinysleepnet.training.loop.train` (fine-tuning).
     """
     out = Path(out)
-    train_subjects, valid_subjects = split_validation(
-        [night.subject for night in nights], config.valid_frac, config.seed
-    )
-    valid = [night for night in nights if night.subject in set(valid_subjects)]
+    training, valid = split_nights(nights, config.valid_frac, config.seed)
     result = train(
-        [night for night in nights if night.subject in set(train_subjects)],
+        training,
         valid,
         config,
         out / "training",
@@ -125,7 +122,7 @@ def release_nights(
         "created": now_utc(),
         "weights": {"file": MODEL_FILE, "sha256": file_checksum(model_path)},
         "temperature": temperature,
-        "data": data_summary(nights, valid_subjects),
+        "data": data_summary(nights, sorted_subjects(night.subject for night in valid)),
         "config": config.to_dict(),
         "validation": {**headline(result.best_score), "best_pass": result.best_pass},
         "cross_validation": None,

@@ -20,7 +20,6 @@ Layout of the output folder::
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +30,7 @@ from ..core.checkpoint import file_checksum, load_checkpoint, load_model
 from ..core.device import resolve_device
 from ..core.inference import predict_proba
 from ..core.metrics import scores
-from ..data.nights import Night, load_nights
+from ..data.nights import load_nights, nights_of
 from ..errors import TinySleepNetError
 from ..evaluation.folds import make_folds, sorted_subjects
 from ..io.atomic import write_json, write_text_atomic
@@ -135,10 +134,10 @@ def finetune(
     parent_net = load_model(parent_path, device_)
     expert, before, after = [], [], []
     for fold in folds:
-        test = _nights_of(nights, fold.test_subjects)
+        test = nights_of(nights, fold.test_subjects)
         result = train(
-            _nights_of(nights, fold.train_subjects),
-            _nights_of(nights, fold.valid_subjects),
+            nights_of(nights, fold.train_subjects),
+            nights_of(nights, fold.valid_subjects),
             config,
             out / "folds" / f"fold_{fold.index:02d}",
             progress=progress,
@@ -235,6 +234,3 @@ def _parent(path: Path) -> dict[str, Any]:
     return entry
 
 
-def _nights_of(nights: Sequence[Night], subjects: Sequence[str]) -> list[Night]:
-    wanted = set(subjects)
-    return [night for night in nights if night.subject in wanted]
