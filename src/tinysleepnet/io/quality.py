@@ -24,7 +24,8 @@ from ..errors import PathError
 OK = "ok"
 #: Reasons an epoch is unscorable, in the order they are checked (the first one found is
 #: reported).
-REASONS = ("nonfinite", "flat", "amplitude", "clipped")
+NONFINITE, FLAT, AMPLITUDE, CLIPPED = "nonfinite", "flat", "amplitude", "clipped"
+REASONS = (NONFINITE, FLAT, AMPLITUDE, CLIPPED)
 
 
 @dataclass(frozen=True)
@@ -110,11 +111,10 @@ def epoch_quality(epochs: np.ndarray, settings: QualitySettings | None = None) -
     stuck = _stuck_fraction(x, high, low, settings.clip_run, settings.clip_fraction)
     clipped = stuck > settings.clip_fraction
     quality = np.full(len(epochs), OK, dtype=object)
+    failed = {NONFINITE: nonfinite, FLAT: flat, AMPLITUDE: artifact, CLIPPED: clipped}
     # assigned from the last reason to the first, so the first failed check is the one named
-    for reason, failed in reversed(
-        (("nonfinite", nonfinite), ("flat", flat), ("amplitude", artifact), ("clipped", clipped))
-    ):
-        quality[failed] = reason
+    for reason in reversed(REASONS):
+        quality[failed[reason]] = reason
     return quality.astype(str)
 
 

@@ -26,6 +26,8 @@ from ..core.inference import predict_proba
 from ..errors import PathError
 from ..evaluation.calibration import apply_temperature
 from ..io.quality import (
+    FLAT,
+    NONFINITE,
     OK,
     QualitySettings,
     check_microvolts,
@@ -178,7 +180,8 @@ def _amplitude_warnings(
     reference = float(getattr(network, "reference_amplitude_uv", math.nan))
     if math.isnan(reference):
         return []
-    median = median_amplitude_uv(epochs, ~np.isin(epoch_ok, ("nonfinite", "flat")))
+    # clipped or loud epochs still carry the signal's scale; NaN and flat ones do not
+    median = median_amplitude_uv(epochs, ~np.isin(epoch_ok, (NONFINITE, FLAT)))
     warning = compare_amplitude(median, reference, path, quality)
     if warning is None:
         return []
