@@ -32,6 +32,7 @@ from ..core.inference import predict_proba
 from ..core.metrics import scores
 from ..data.nights import load_nights, nights_of
 from ..errors import TinySleepNetError
+from ..evaluation.cv import fold_dir
 from ..evaluation.folds import make_folds, sorted_subjects
 from ..io.atomic import write_json, write_text_atomic
 from ..training.loop import train
@@ -139,7 +140,7 @@ def finetune(
             nights_of(nights, fold.train_subjects),
             nights_of(nights, fold.valid_subjects),
             config,
-            out / "folds" / f"fold_{fold.index:02d}",
+            fold_dir(out / "folds", fold.index),
             progress=progress,
             init_weights=parent_path,
             frozen=frozen,
