@@ -139,6 +139,19 @@ def test_folder_without_manifest_is_not_a_prepared_dataset(tmp_path):
         load_nights(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", r"not a readable manifest \(EmptyDataError"),
+        (b"name,subject\nSC4001E0,00\n", r"not a manifest of nights: no file column"),
+    ],
+)
+def test_damaged_manifest_is_one_line_naming_it(tmp_path, content, problem):
+    (tmp_path / "manifest.csv").write_bytes(content)
+    with pytest.raises(PathError, match=rf"manifest\.csv: {problem}"):
+        load_nights(tmp_path)
+
+
 def test_load_night_errors(tmp_path):
     with pytest.raises(PathError, match="file not found"):
         load_night(tmp_path / "absent.npz")

@@ -164,14 +164,22 @@ def read_manifest(prepared_dir: str | Path) -> pd.DataFrame:
     Raises
     ------
     PathError
-        If the folder holds no ``manifest.csv``.
+        If the folder holds no ``manifest.csv``, or one that is damaged or lacks the
+        ``name`` or ``file`` column.
     """
     prepared_dir = Path(prepared_dir)
-    if not (prepared_dir / MANIFEST).is_file():
+    path = prepared_dir / MANIFEST
+    if not path.is_file():
         raise PathError(
             prepared_dir, f"not a prepared dataset (no {MANIFEST}); run `tinysleepnet prepare`"
         )
-    return pd.read_csv(prepared_dir / MANIFEST, dtype={"subject": str, "name": str})
+    try:
+        manifest = pd.read_csv(path, dtype={"subject": str, "name": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise PathError.wrap(path, "not a readable manifest", err) from err
+    if missing := [column for column in ("name", "file") if column not in manifest]:
+        raise PathError(path, f"not a manifest of nights: no {', '.join(missing)} column")
+    return manifest
 
 
 def _move_signal_out(path: Path, night: Night) -> bool:
