@@ -150,3 +150,18 @@ def test_each_recording_is_checked_and_scored_once(
     argv = ["predict", str(recording), "--model", str(checkpoint), "--out", str(tmp_path)]
     assert main([*argv, "--hypnogram", str(expert), "--jobs", "1"]) == 0
     assert calls == {"microvolts": 1, "statistics": 1, "agreement": 1}
+
+
+def test_recordings_sharing_a_name_are_refused_before_staging(
+    recording: Path, checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(recording, tmp_path / folder / "night.edf")
+    first, second = tmp_path / "a" / "night.edf", tmp_path / "b" / "night.edf"
+    argv = ["predict", str(first), str(second), "--model", str(checkpoint)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) != 0
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    clash = f"{first} and {second} share the name 'night': their outputs would collide"
+    assert line == f"tinysleepnet: error: {clash}"
+    assert not (tmp_path / "out").exists()

@@ -12,7 +12,11 @@ import pandas as pd
 import pytest
 
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.prediction.outputs import ANONYMOUS_START, stage_annotations
+from tinysleepnet.prediction.outputs import (
+    ANONYMOUS_START,
+    colliding_recordings,
+    stage_annotations,
+)
 from tinysleepnet.prediction.result import StagingResult
 from tinysleepnet.prediction.stage import stage
 from tinysleepnet.stages import STAGES, UNSCORED
@@ -155,3 +159,12 @@ def test_agreement_json_writes_nan_as_null(tmp_path: Path) -> None:
     paths = result.save(tmp_path, "night", expert_stages=np.zeros(6, dtype=int)).paths
     agreement = json.loads(paths["agreement"].read_text())
     assert agreement["kappa"] is None and agreement["acc"] == 1.0
+
+
+def test_recordings_whose_outputs_would_collide_are_named() -> None:
+    assert colliding_recordings(["a/night1.edf", "b/night2.edf"]) is None
+    clash = colliding_recordings(["a/night1.edf", "b/night2.edf", "c/night1.bdf"])
+    assert clash == (
+        "a/night1.edf and c/night1.bdf share the name 'night1': their outputs would collide"
+    )
+    assert colliding_recordings(["a/n.edf", "a/n.edf"]) is not None  # one file given twice

@@ -148,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.channels import ChannelSpec
     from ..prediction.backends import as_model
     from ..prediction.cohort import record_outcome
+    from ..prediction.outputs import colliding_recordings
     from ..release.store import resolve_model
 
     if args.reference:
@@ -173,9 +174,8 @@ def run(args: argparse.Namespace) -> int:
     if cohort is not None:
         hypnograms = [None if h is None else Path(h) for h in cohort["hypnogram"]]
         channels = [channel or args.channel for channel in cohort["channel"]]
-    repeated = [stem for stem, n in Counter(p.stem for p in recordings).items() if n > 1]
-    if repeated:
-        raise TinySleepNetError(f"several recordings named {repeated[0]!r} would share outputs")
+    if collision := colliding_recordings(recordings):
+        raise TinySleepNetError(collision)
     args.model = resolve_model(args.model)  # a folder, an installed name or none: the file
     network = as_model(args.model, args.backend)
 

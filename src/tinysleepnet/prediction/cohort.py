@@ -99,6 +99,7 @@ def read_cohort(manifest: str | Path) -> pd.DataFrame:
     import pandas as pd
 
     from ..io.tables import read_text_table
+    from .outputs import colliding_recordings
 
     manifest = Path(manifest)
     cohort = read_text_table(manifest, required=(RECORDING,))
@@ -110,15 +111,9 @@ def read_cohort(manifest: str | Path) -> pd.DataFrame:
     cohort["hypnogram"] = pd.Series(
         [path and str(folder / path) for path in cohort["hypnogram"]], cohort.index, object
     )
+    if collision := colliding_recordings(cohort[RECORDING]):
+        raise PathError(manifest, collision)
     cohort["name"] = [Path(p).stem for p in cohort[RECORDING]]
-    repeated = cohort["name"][cohort["name"].duplicated()]
-    if not repeated.empty:
-        name = repeated.iloc[0]
-        first, second = cohort[RECORDING][cohort["name"] == name].iloc[:2]
-        raise PathError(
-            manifest,
-            f"{first} and {second} share the name {name!r}, so their outputs would collide",
-        )
     return cohort
 
 

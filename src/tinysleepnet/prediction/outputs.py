@@ -51,6 +51,16 @@ def output_paths(out_dir: str | Path, name: str) -> dict[str, Path]:
     return paths
 
 
+def colliding_recordings(recordings: Iterable[str | Path]) -> str | None:
+    """A message naming the first two recordings whose outputs would overwrite each other
+    (outputs are named after the file's stem), or None when every stem differs."""
+    seen: dict[str, Path] = {}
+    for path in map(Path, recordings):
+        if (first := seen.setdefault(path.stem, path)) is not path:
+            return f"{first} and {path} share the name {path.stem!r}: their outputs would collide"
+    return None
+
+
 def existing_outputs(out_dir: str | Path, name: str) -> list[Path]:
     """The files of an earlier staging of ``name`` in ``out_dir``, with temporary files
     a killed run left (:func:`~tinysleepnet.io.atomic.stale_partials`)."""
