@@ -297,7 +297,9 @@ def _number(metric: str, value: float | None, signed: bool = False) -> str:
 
 def _subject_ids(spec: Protocol) -> list[str] | None:
     """Subject ids of the row as prepared nights name them (Sleep-EDF: ``"00"``)."""
-    return None if spec.subjects is None else [f"{s:02d}" for s in spec.subjects]
+    if spec.subjects is None:
+        return None
+    return [SleepEdfName("SC", subject, 1).subject_id for subject in spec.subjects]
 
 
 def _recordings(spec: Protocol, out: Path, data: str | Path | None, download: bool) -> Path:
