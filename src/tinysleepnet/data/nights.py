@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,12 +69,6 @@ class Night:
     def n_epochs(self) -> int:
         """Number of epochs."""
         return len(self.stages)
-
-
-def nights_of(nights: Iterable[Night], subjects: Iterable[str]) -> list[Night]:
-    """The nights of ``subjects``, in the order of ``nights``."""
-    wanted = set(subjects)
-    return [night for night in nights if night.subject in wanted]
 
 
 def signal_path(path: str | Path) -> Path:

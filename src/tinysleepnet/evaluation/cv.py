@@ -34,13 +34,13 @@ from ..core.checkpoint import load_model
 from ..core.device import resolve_device
 from ..core.inference import predict_proba
 from ..core.metrics import scores
-from ..data.nights import Night, load_nights, nights_of, read_manifest
+from ..data.nights import Night, load_nights, read_manifest
 from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, read_json, write_json
 from ..training.distributed import is_main_process
 from ..training.loop import CONFIG_FILE, data_settings, train
 from .calibration import calibrate_checkpoint
-from .folds import Fold, make_folds
+from .folds import Fold, make_folds, nights_of
 
 logger = logging.getLogger("tinysleepnet")
 

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..data.nights import Night, nights_of
 from ..errors import TinySleepNetError
+
+if TYPE_CHECKING:  # nights are only passed through: the module stays free of pandas
+    from ..data.nights import Night
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,12 @@ def split_validation(
     drawn = np.random.RandomState(seed).choice(len(subjects), size=n_valid, replace=False)
     valid = sorted_subjects(subjects[i] for i in drawn)
     return [s for s in subjects if s not in valid], valid
+
+
+def nights_of(nights: Iterable[Night], subjects: Iterable[str]) -> list[Night]:
+    """The nights of ``subjects``, in the order of ``nights``."""
+    wanted = set(subjects)
+    return [night for night in nights if night.subject in wanted]
 
 
 def split_nights(

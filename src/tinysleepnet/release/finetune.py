@@ -30,10 +30,10 @@ from ..core.checkpoint import file_checksum, load_checkpoint, load_model
 from ..core.device import resolve_device
 from ..core.inference import predict_proba
 from ..core.metrics import scores
-from ..data.nights import load_nights, nights_of
+from ..data.nights import load_nights
 from ..errors import TinySleepNetError
 from ..evaluation.cv import fold_dir
-from ..evaluation.folds import make_folds, sorted_subjects
+from ..evaluation.folds import make_folds, nights_of, sorted_subjects
 from ..io.atomic import write_json, write_text_atomic
 from ..training.loop import train
 from . import MAX_FOLDS, TRAINABLE
