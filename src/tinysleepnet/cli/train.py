@@ -42,12 +42,10 @@ def run(args: argparse.Namespace) -> int:
     saved = args.out / CONFIG_FILE
     # Without settings on the command line, a rerun continues the run in --out as it was.
     config = config_if_given(args) or (Config.load(saved) if saved.is_file() else Config())
-    chosen = args.valid_subjects and [s.strip() for s in args.valid_subjects.split(",")]
+    chosen = [s.strip() for s in args.valid_subjects.split(",")] if args.valid_subjects else None
     nights = load_nights(args.data)
     try:
-        train_nights, valid_nights = split_nights(
-            nights, config.valid_frac, config.seed, chosen or None
-        )
+        train_nights, valid_nights = split_nights(nights, config.valid_frac, config.seed, chosen)
     except TinySleepNetError as err:  # named after the data folder, in one line
         raise PathError(args.data, str(err)) from err
     result = train(train_nights, valid_nights, config, args.out, progress=not args.quiet)
