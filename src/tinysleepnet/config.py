@@ -105,6 +105,11 @@ class Config:
     seed: int = 42
     device: str = "auto"
     """``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:1"``..."""
+    threads: int = 0
+    """Torch threads on the CPU. 0: on the command line, chosen for the machine when the
+    command starts (:func:`~tinysleepnet.core.device.default_threads`: its cores less those
+    other work keeps busy); from Python, torch's current setting. Results are bit-identical
+    from run to run only at one thread count."""
     precision: Literal["auto", "float32", "bfloat16"] = "float32"
     """Arithmetic of the CNN in training and validation (the LSTM and classifier always run
     in float32): ``"float32"``, as the authors trained, ``"bfloat16"`` autocast, or

@@ -73,6 +73,27 @@ def test_a_stalled_pass_is_warned_about_and_recorded(
     assert result.restarted_after_pass is None  # the default only warns
 
 
+def test_stall_advice_names_only_settings_not_already_in_use(
+    tmp_path, tiny_config, toy_nights, one_stage, caplog
+):
+    def advice(config, name):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="tinysleepnet"):
+            train(*toy_nights, config.replace(max_passes=1), tmp_path / name, progress=False)
+        return caplog.records[0].getMessage()
+
+    assert "--input-scale 0.05 --segment-epochs 360" in advice(tiny_config, "a")
+    half = advice(tiny_config.replace(input_scale=0.05), "b")
+    assert "--segment-epochs 360" in half and "--input-scale" not in half
+    remedied = tiny_config.replace(input_scale=0.05, segment_epochs=360)
+    for on_stall in ("warn", "rescale"):
+        text = advice(remedied.replace(on_stall=on_stall), f"run-{on_stall}")
+        assert (
+            text.split("; ", 1)[1]
+            == "early passes often look so; if it persists, train longer (--epochs)"
+        )
+
+
 def test_rescale_restarts_once_with_the_remedy_and_resumes(
     tmp_path, tiny_config, toy_nights, one_stage
 ):
