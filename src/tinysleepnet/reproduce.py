@@ -34,6 +34,7 @@ from .evaluation.report import EVALUATION_DIR, _table, evaluate_run
 from .io.atomic import write_json, write_text_atomic
 from .io.channels import ChannelSpec
 from .stages import STAGES
+from .text import counted
 
 logger = logging.getLogger("tinysleepnet")
 
@@ -130,7 +131,10 @@ def reproduce(
     config = paper_config(spec, max_passes, device)
     n_folds = n_folds or spec.n_folds
     logger.info(
-        "[3/4] %d folds, paper preset (%d passes at most) in %s", n_folds, config.max_passes, out
+        "[3/4] %s, paper preset (%s at most) in %s",
+        counted(n_folds, "fold"),
+        counted(config.max_passes, "pass"),
+        out,
     )
     cross_validate(
         out / PREPARED_DIR,
