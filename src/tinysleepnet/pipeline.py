@@ -177,10 +177,13 @@ def run_pipeline(
         n_subjects = manifest["subject"].nunique()
         n_folds = n_subjects if n_subjects <= 20 else 10
     run = out / RUN_DIR
+    import torch
+
     logger.info(
-        "[3/5] cross-validating: %d folds, %s each in %s",
-        n_folds,
+        "[3/5] cross-validating: %s, %s each, %s, in %s",
+        counted(n_folds, "fold"),
         counted(config.max_passes, "pass"),
+        counted(config.threads or torch.get_num_threads(), "torch thread"),
         run,
     )
     cross_validate(prepared, run, n_folds=n_folds, config=config, progress=progress)

@@ -68,17 +68,19 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import run_pipeline
 
     started = time.perf_counter()
-    threads = use_threads(args.config_threads)
+    size = "" if args.data else f", writing about {demo_cohort(args.full).disk_mb:,} MB"
+    # Said before torch loads (seconds on a busy machine).
+    print(
+        f"tinysleepnet demo: working in {args.out}/{size}; an interrupted run resumes when "
+        "rerun",
+        file=sys.stderr,
+        flush=True,
+    )
+    use_threads(args.config_threads)
     config = config_if_given(args)
     if config is not None and args.data is None and args.preset is None:
         # Flags alone adjust the embedded demo's settings rather than the paper's.
         config = demo_config(args.full).replace(**config_overrides(args))
-    size = "" if args.data else f", writing about {demo_cohort(args.full).disk_mb:,} MB"
-    print(
-        f"tinysleepnet demo: working in {args.out}/{size} with "
-        f"{counted(threads, 'torch thread')}; an interrupted run resumes when rerun",
-        file=sys.stderr,
-    )
     result = run_pipeline(
         args.out,
         args.data,
@@ -91,6 +93,14 @@ def run(args: argparse.Namespace) -> int:
     print(result["counts_table"])
     print()
     print(result["summary"])
+    if calibration := result.get("calibration"):
+        temperatures = ", ".join(f"{t:.2f}" for t in calibration["temperatures"].values())
+        print(
+            f"\ncalibration: expected calibration error of the test epochs "
+            f"{100 * calibration['ece_before']:.1f} % before, "
+            f"{100 * calibration['ece_after']:.1f} % after each fold's temperature "
+            f"({temperatures}; fitted on its validation nights)"
+        )
     staged = result["staged"]
     agreement = staged["agreement"]
     print()
