@@ -115,3 +115,16 @@ def test_saved_outputs_describe_the_window(
     saved = stage(path, model=model, lights_off="+60", lights_on="+300").save(tmp_path, "w")
     assert saved.statistics["in_bed"]["n_epochs"] == 8
     assert pd.read_csv(saved.paths["csv"])["in_bed"].sum() == 8
+
+
+def test_agreement_text_says_what_was_compared_and_left_out() -> None:
+    from tinysleepnet.prediction.outputs import agreement_table
+
+    quality = np.array([OK] * 9 + [FLAT])
+    result = StagingResult(one_hot([0, 0, 2, 2, 2, 2, 0, 0, 0, 0]), START, quality=quality,
+                           window=InBedWindow(1, 10, GIVEN))  # fmt: skip
+    text = agreement_table(result.agreement(np.array([0, 0, 2, 2, 2, 2, 0, UNSCORED, 0, 0])))
+    assert "Epochs compared   7\n" in text
+    assert "in bed          2024-03-01T23:15:30 - 2024-03-01T23:20:00 (given)" in text
+    assert "1 epochs: not scored by the expert" in text and "1 epochs: unscorable" in text
+    assert "Macro-F1          1.000 (over W, N2)" in text
