@@ -49,8 +49,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--full",
         action="store_true",
-        help="the full-size demo: both nights of each subject, more folds (about 15-40 min "
-        "on 2 cores)",
+        help="the full-size demo, as described above (about 1,100 CPU-seconds: some 20 min "
+        "on 2 cores without bfloat16)",
     )
     parser.add_argument("--folds", type=int, help="number of subject-wise folds")
     parser.add_argument("--jobs", type=int, default=2, help="nights processed in parallel")
