@@ -63,3 +63,20 @@ def test_a_mistyped_subcommand_gets_the_nearest(capsys):
     assert error.startswith("tinysleepnet: error: argument COMMAND: invalid choice: 'predcit'")
     assert error.endswith("; did you mean predict?")
     assert run_parser(["zzz"], capsys).endswith(")")  # nothing near: no suggestion
+
+
+def test_log_lines_go_through_tqdm_while_a_command_runs(monkeypatch, tmp_path):
+    import logging
+
+    from tinysleepnet.cli import evaluate, main
+
+    seen = []
+
+    def run(args):
+        seen.extend(type(h).__name__ for h in logging.getLogger("tinysleepnet").handlers)
+        return 0
+
+    monkeypatch.setattr(evaluate, "run", run)
+    assert main(["evaluate", str(tmp_path)]) == 0
+    # printed with tqdm.write, above any progress bar rather than into it
+    assert seen == ["_TqdmLoggingHandler"]
