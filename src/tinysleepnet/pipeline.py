@@ -83,8 +83,8 @@ def demo_config(full: bool = False) -> Config:
     passes a demo can afford on 2 cores: 8 passes over 3 training nights per fold, about
     150 CPU-seconds of training in float32 (the one-cycle schedule of the ``fast`` preset,
     at its 10x peak rate, did not leave it in 8 passes over so few nights). ``full=True``:
-    5 passes over the 12 training nights of each fold. Like ``fast``, it keeps the fused LSTM, PyTorch's initialisation and the
-    best-macro-F1 checkpoint.
+    5 passes over the 12 training nights of each fold. Like ``fast``, it keeps the fused
+    LSTM, PyTorch's initialisation and the best-macro-F1 checkpoint.
     """
     return preset(
         "paper",

@@ -39,13 +39,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="simulate (or read), prepare, cross-validate, evaluate and stage in one go",
         description=_description(),
         epilog=(
-            "examples:\n  tinysleepnet demo\n  tinysleepnet demo --full --out demo-full\n"
+            "examples:\n  tinysleepnet demo\n  tinysleepnet demo --full\n"
             "  tinysleepnet demo --data ~/sleep-edf --out edf20"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--data", help="folder of Sleep-EDF PSG/hypnogram EDF files")
-    parser.add_argument("--out", default="demo-run", help="working folder (default: demo-run)")
+    parser.add_argument("--out", help="working folder (default: demo-run; with --full, demo-full)")
     parser.add_argument(
         "--full",
         action="store_true",
@@ -68,11 +68,11 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import run_pipeline
 
     started = time.perf_counter()
+    args.out = args.out or ("demo-full" if args.full else "demo-run")
     size = "" if args.data else f", writing about {demo_cohort(args.full).disk_mb:,} MB"
     # Said before torch loads (seconds on a busy machine).
     print(
-        f"tinysleepnet demo: working in {args.out}/{size}; an interrupted run resumes when "
-        "rerun",
+        f"tinysleepnet demo: working in {args.out}/{size}; an interrupted run resumes when rerun",
         file=sys.stderr,
         flush=True,
     )
