@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import tinysleepnet
@@ -14,7 +14,7 @@ ROOT = DOCS.parent
 
 project = "tinysleepnet"
 author = "tinysleepnet developers"
-copyright = "tinysleepnet developers; MIT licence"  # noqa: A001 (Sphinx's name)
+copyright = "tinysleepnet developers; MIT licence"
 version = release = tinysleepnet.__version__
 
 extensions = [
@@ -45,10 +45,13 @@ numpydoc_validation_checks: set[str] = set()
 
 # The example gallery runs at build time on simulated nights. The examples share the
 # simulated cohort and the tiny model of ``examples/_tiny.py`` through one fresh folder per
-# build, so the model is trained once.
+# build (docs/_build/examples-data), so the model is trained once.
 sys.path.insert(0, str(ROOT / "examples"))
 sys.path.insert(0, str(DOCS))  # _cli_parser.py, for the CLI reference
-os.environ.setdefault("TINYSLEEPNET_EXAMPLES_DIR", tempfile.mkdtemp(prefix="tinysleepnet-examples-"))
+_EXAMPLES_DATA = DOCS / "_build" / "examples-data"
+shutil.rmtree(_EXAMPLES_DATA, ignore_errors=True)  # a fresh cohort and model per build
+_EXAMPLES_DATA.mkdir(parents=True)
+os.environ["TINYSLEEPNET_EXAMPLES_DIR"] = str(_EXAMPLES_DATA)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),

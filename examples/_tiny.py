@@ -3,8 +3,9 @@
 Every example in this gallery runs in well under a minute on two CPU cores, with nothing
 downloaded: the nights are written by tinysleepnet's own simulator (Sleep-EDF's layout and
 channels, EEG following a stage sequence), and the model is TinySleepNet shrunk to 16
-filters and 32 LSTM units, trained for 8 passes (about half a minute on two cores). Its scores say that the pipeline works,
-not how well TinySleepNet stages real EEG (see the results page for that).
+filters and 32 LSTM units, trained for 8 passes (about half a minute on two cores). Its
+scores say that the pipeline works, not how well TinySleepNet stages real EEG (see the
+results page for that).
 
 Within one documentation build the examples share one folder (``TINYSLEEPNET_EXAMPLES_DIR``,
 set by ``docs/conf.py``), so the cohort is simulated and the model trained once; run alone,
