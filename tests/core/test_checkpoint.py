@@ -154,27 +154,11 @@ def test_reference_amplitude_that_is_not_positive_is_refused(tmp_path, tiny_conf
         load_model(tmp_path / "net.pt")
 
 
-class WritesMarker:
-    """Unpickling it would run ``open(path, "w")``: a file appears if the code ever runs."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __reduce__(self):
-        return (open, (self.path, "w"))
-
-
-def write_hostile_checkpoint(path, marker, tiny_config):
-    """A checkpoint that is valid in every respect but one pickled object that runs code."""
-    model = TinySleepNet(tiny_config)
-    save_checkpoint(path, model, tiny_config)
-    payload = torch.load(path, weights_only=True)
-    torch.save({**payload, "scores": WritesMarker(marker)}, path)
-    return path
-
-
-def test_a_checkpoint_holding_code_is_refused_and_never_runs_it(tmp_path, tiny_config):
-    path = write_hostile_checkpoint(tmp_path / "net.pt", tmp_path / "ran", tiny_config)
+def test_a_checkpoint_holding_code_is_refused_and_never_runs_it(
+    tmp_path, tiny_config, hostile_copy
+):
+    save_checkpoint(tmp_path / "good.pt", TinySleepNet(tiny_config), tiny_config)
+    path = hostile_copy(tmp_path / "good.pt", tmp_path / "net.pt", tmp_path / "ran")
     for load in (load_checkpoint, load_model):
         with pytest.raises(PathError) as info:
             load(path)
