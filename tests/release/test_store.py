@@ -210,6 +210,9 @@ def test_released_model_that_does_not_match_its_card_is_refused(
         assert main(argv) == 2
         error = capsys.readouterr().err.strip()
         assert error.startswith(f"tinysleepnet: error: {expected}") and "\n" not in error
+    assert main(["export", "--model", str(changed), str(tmp_path / "m.onnx")]) == 2
+    assert capsys.readouterr().err.startswith(f"tinysleepnet: error: {expected}")
     with pytest.raises(PathError, match="does not match the SHA-256"):
         install_model(changed)
     assert not (tmp_path / "o").exists() and not models_dir().exists()
+    assert not (tmp_path / "m.onnx").exists()
