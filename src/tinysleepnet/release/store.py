@@ -61,9 +61,11 @@ def install_model(model_dir: str | Path, *, default: bool = False) -> Path:
 
     The weights, ``model.json`` and ``MODEL.md`` are copied (not ``training/``), after
     ``model.pt`` is checked against the card's SHA-256; a model of the same name is
-    replaced. The copy is made in a hidden folder beside the target and renamed into
-    place before the model it replaces is deleted, so a killed install leaves either model
-    whole, never a half-copied one. The first model installed becomes the default.
+    replaced. The copy is made in a hidden folder beside the target (with the umask's
+    permissions) and renamed into place; the model it replaces is set aside in another
+    hidden folder and deleted only then. A killed install never leaves a half-copied
+    model under the name; its hidden folders are never listed, and the next install of
+    the name removes them. The first model installed becomes the default.
 
     Parameters
     ----------
