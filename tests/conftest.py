@@ -58,6 +58,29 @@ def killed_write():
     return write
 
 
+class WritesMarker:
+    """Unpickling it runs ``open(path, "w")``: the file appears if the code ever runs."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (self.path, "w"))
+
+
+@pytest.fixture(scope="session")
+def hostile_copy():
+    """``hostile_copy(checkpoint, path, marker)``: a copy of a good checkpoint at ``path``
+    with one more entry, a pickled object whose unpickling would create ``marker``."""
+
+    def write(checkpoint: Path, path: Path, marker: Path) -> Path:
+        payload = torch.load(checkpoint, weights_only=True)
+        torch.save({**payload, "scores": WritesMarker(marker)}, path)
+        return path
+
+    return write
+
+
 @pytest.fixture(scope="session")
 def real_prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real night prepared as ``tinysleepnet prepare`` does it (the authors' wake trim)."""

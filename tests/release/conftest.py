@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tinysleepnet.config import Config
+from tinysleepnet.io.edf_writer import EdfChannel, write_edf
 from tinysleepnet.release.build import release
 from tinysleepnet.release.store import HOME_ENV
 
@@ -55,6 +57,15 @@ def released(cohort: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("released") / "toy"
     release(cohort, out, TINY, progress=False)
     return out
+
+
+@pytest.fixture(scope="package")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two minutes of noise on the model's channel."""
+    path = tmp_path_factory.mktemp("rec") / "night-PSG.edf"
+    signal = np.random.default_rng(0).normal(0, 20, 120 * 100)
+    write_edf(path, [EdfChannel(TINY.channel, signal, 100.0)], dt.datetime(2024, 3, 1, 23, 0))
+    return path
 
 
 @pytest.fixture(autouse=True)
