@@ -22,7 +22,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from ..errors import PathError, TinySleepNetError
+from ..errors import PathError, TinySleepNetError, check_number
 from ..io.atomic import atomic_path, read_json, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel
 from ..io.hypnogram import read_epoch_labels
@@ -237,6 +237,11 @@ def prepare(
     layout = dataset_named(dataset)
     trim = trim or layout.trim
     _check_rule(trim)  # before any file is read
+    if sfreq is not None:
+        check_number("sfreq", sfreq, low=2)
+    if epoch_sec is not None:
+        check_number("epoch_sec", epoch_sec, low=0, low_open=True)
+    check_number("wake_edge_min", wake_edge_min, low=0)
     pairs = read_pairs_csv(pairs_csv, src) if pairs_csv is not None else layout.find_pairs(src)
     if subjects is not None:
         pairs = pairs[pairs["subject"].isin(set(subjects))]

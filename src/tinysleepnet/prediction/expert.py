@@ -27,6 +27,7 @@ from .review import REVIEW_ANNOTATION
 #: recording's start that is still taken as aligned: EDF headers keep whole seconds.
 _ALIGN_TOLERANCE_SEC = 1.0
 
+
 def expert_labels(
     hypnogram: str | Path, result: StagingResult, recording_start: dt.datetime | None
 ) -> tuple[np.ndarray, list[str]]:

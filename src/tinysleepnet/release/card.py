@@ -61,9 +61,7 @@ def data_summary(nights: Sequence[Night], valid_subjects: Sequence[str]) -> dict
         "nights": {night.name: night.n_epochs for night in nights},
         "channels": sorted({night.channel for night in nights}),
         "sfreq": sorted({float(night.sfreq) for night in nights}),
-        "epoch_sec": [
-            float(s) for s in sorted({n.signal_uv.shape[1] / n.sfreq for n in nights})
-        ],
+        "epoch_sec": [float(s) for s in sorted({n.signal_uv.shape[1] / n.sfreq for n in nights})],
         "stage_epochs": {name: int(np.sum(stages == i)) for i, name in enumerate(STAGES)},
         "valid_subjects": sorted_subjects(valid_subjects),
         "content_sha256": content_hash(nights),

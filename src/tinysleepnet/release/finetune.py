@@ -233,5 +233,3 @@ def _parent(path: Path) -> dict[str, Any]:
             "n_nights": card["data"]["n_nights"],
         }
     return entry
-
-
