@@ -77,7 +77,7 @@ def test_unknown_preset_is_refused():
     [
         ({"max_passes": 0}, "max_passes=0 is out of range: must be a whole number >= 1"),
         ({"max_passes": -1}, "max_passes=-1 is out of range"),
-        ({"lr": -1.0}, "lr=-1.0 is out of range: must be a number > 0"),
+        ({"lr": -1.0}, "lr=-1.0 is out of range: must be a number >= 0"),
         ({"lr": float("nan")}, "lr=nan is out of range"),
         ({"n_filters": 0}, "n_filters=0 is out of range: must be a whole number >= 1"),
         ({"n_filters": 2.5}, "n_filters=2.5 is out of range: must be a whole number"),

@@ -223,7 +223,7 @@ RANGES: dict[str, dict[str, Any]] = {
     "batch_nights": {"low": 1, "whole": True},
     "seq_len": {"low": 1, "whole": True},
     "segment_epochs": {"low": 0, "whole": True},
-    "lr": {"low": 0, "low_open": True},
+    "lr": {"low": 0},  # 0: weights stay as they are
     "adam_beta1": {"low": 0, "high": 1, "high_open": True},
     "adam_beta2": {"low": 0, "high": 1, "high_open": True},
     "adam_eps": {"low": 0, "low_open": True},

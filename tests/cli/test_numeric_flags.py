@@ -15,7 +15,7 @@ from tinysleepnet.errors import TinySleepNetError
     [
         (["--epochs", "0"], "max_passes=0 is out of range: must be a whole number >= 1"),
         (["--epochs", "-1"], "max_passes=-1 is out of range: must be a whole number >= 1"),
-        (["--lr", "-1"], "lr=-1.0 is out of range: must be a number > 0"),
+        (["--lr", "-1"], "lr=-1.0 is out of range: must be a number >= 0"),
         (["--n-filters", "0"], "n_filters=0 is out of range: must be a whole number >= 1"),
         (["--lstm-units", "0"], "lstm_units=0 is out of range: must be a whole number >= 1"),
         (["--seq-len", "0"], "seq_len=0 is out of range: must be a whole number >= 1"),
@@ -75,7 +75,7 @@ def test_prepare_checks_its_settings_from_python_too(tmp_path):
         ["cv", "data", "--out", "run", "--parallel", "0"],
         ["simulate", "out", "--seed", "-1"],
         ["simulate", "out", "--record-sec", "0"],
-        ["finetune", "model", "data", "out", "--lr", "0"],
+        ["finetune", "model", "data", "out", "--lr", "-1"],
         ["reproduce", "sleep-edf-20", "--out", "run", "--epochs", "0"],
     ],
 )

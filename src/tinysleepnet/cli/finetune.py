@@ -34,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="what to train: all weights (default) or the LSTM and classifier (head)",
     )
     parser.add_argument(
-        "--lr", type=number(low=0, low_open=True), help="learning rate (default: the parent's / 10)"
+        "--lr", type=number(low=0), help="learning rate (default: the parent's / 10)"
     )
     parser.add_argument(
         "--folds", type=FOLDS, help=f"folds over the subjects (default: up to {MAX_FOLDS})"

@@ -117,7 +117,8 @@ def prepare_night(
         Epoch length in seconds.
     epochs_from : {"signal", "annotations"}
         ``"signal"``: epochs at multiples of ``epoch_sec`` from the first sample, labelled by
-        the hypnogram's runs (Sleep-EDF). ``"annotations"``: one epoch per scored
+        the hypnogram's runs (Sleep-EDF), shifted by whole epochs when the hypnogram starts
+        after or before the recording (its own start time). ``"annotations"``: one epoch per scored
         annotation, cut at its own onset (MASS's Base files).
     allow_truncated : bool
         Prepare the part present of an EDF/BDF file cut short, with a warning, instead of
@@ -133,7 +134,8 @@ def prepare_night(
     ------
     PathError
         If either file cannot be used, the EDF/BDF is truncated (unless
-        ``allow_truncated``), the hypnogram is shorter than the signal, or no epoch is
+        ``allow_truncated``), the hypnogram is shorter than the signal or starts off the
+        recording's epochs by more than a second, or no epoch is
         scored as sleep. Epochs with non-finite samples (NaN, Inf) are dropped, with a
         warning naming the night and how many: training on them would make every loss NaN.
     """
@@ -147,7 +149,7 @@ def prepare_night(
         epochs, labels = read_annotated_epochs(recording, hypnogram, epoch_sec)
     else:
         epochs = recording.epochs(int(samples_per_epoch))
-        labels = read_epoch_labels(hypnogram, len(epochs), epoch_sec)
+        labels = read_epoch_labels(hypnogram, len(epochs), epoch_sec, recording.start)
     kept = trim_wake(labels, round(wake_edge_min * 60 / epoch_sec), trim)
     kept = _finite_only(epochs, kept, name, psg)
     if kept.size == 0:

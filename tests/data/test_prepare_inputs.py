@@ -1,0 +1,57 @@
+"""What prepare does with inputs that would otherwise give wrong training labels or signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinysleepnet.data.nights import load_night
+from tinysleepnet.data.prepare import prepare
+from tinysleepnet.errors import PathError
+from tinysleepnet.io.edf_writer import write_annotations_edf
+from tinysleepnet.stages import STAGE_TO_ANNOTATION, UNSCORED
+
+from .test_prepare import SHORT_NIGHT, START, write_psg
+
+
+def write_scoring(path: Path, stages, start: dt.datetime) -> Path:
+    """A hypnogram of ``stages`` (-1 = `?`) whose own start is ``start``."""
+    runs, onset = [], 0.0
+    for stage, run in itertools.groupby(stages):
+        duration = 30.0 * len(list(run))
+        runs.append(
+            (onset, duration, "Sleep stage ?" if stage == UNSCORED else STAGE_TO_ANNOTATION[stage])
+        )
+        onset += duration
+    write_annotations_edf(path, runs, start)
+    return path
+
+
+def _prepared(tmp_path: Path, name: str, stages, start: dt.datetime, n_epochs: int):
+    src = tmp_path / name
+    src.mkdir()
+    write_psg(src / "SC4001E0-PSG.edf", n_epochs, {"EEG Fpz-Cz": 100.0})
+    write_scoring(src / "SC4001EC-Hypnogram.edf", stages, start)
+    prepare(src, tmp_path / f"{name}-out", progress=False, n_jobs=1)
+    return load_night(tmp_path / f"{name}-out" / "SC4001E0.npz")
+
+
+def test_a_hypnogram_starting_later_is_aligned_by_whole_epochs(tmp_path):
+    n_epochs = len(SHORT_NIGHT) + 2
+    later = _prepared(tmp_path, "later", SHORT_NIGHT, START + dt.timedelta(seconds=60), n_epochs)
+    # the same scoring written from the recording's start, after two unscored epochs
+    same = _prepared(tmp_path, "same", [UNSCORED, UNSCORED, *SHORT_NIGHT], START, n_epochs)
+    np.testing.assert_array_equal(later.stages, same.stages)
+    np.testing.assert_array_equal(later.signal_uv, same.signal_uv)
+
+
+def test_a_hypnogram_off_the_recordings_epochs_is_refused(tmp_path):
+    with pytest.raises(
+        PathError, match=r"Hypnogram.edf: starts \+17 s from the recording, not a whole"
+    ):
+        _prepared(tmp_path, "odd", SHORT_NIGHT, START + dt.timedelta(seconds=17), len(SHORT_NIGHT))
+    assert not (tmp_path / "odd-out" / "SC4001E0.npz").exists()
