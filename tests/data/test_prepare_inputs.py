@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from pathlib import Path
 
+import mne
 import numpy as np
 import pytest
 
@@ -16,6 +17,7 @@ from tinysleepnet.io.edf_writer import write_annotations_edf
 from tinysleepnet.stages import STAGE_TO_ANNOTATION, UNSCORED
 
 from .test_prepare import SHORT_NIGHT, START, write_psg
+from .test_prepare_integrity import EPOCH, noise, write_pairs
 
 
 def write_scoring(path: Path, stages, start: dt.datetime) -> Path:
@@ -55,3 +57,40 @@ def test_a_hypnogram_off_the_recordings_epochs_is_refused(tmp_path):
     ):
         _prepared(tmp_path, "odd", SHORT_NIGHT, START + dt.timedelta(seconds=17), len(SHORT_NIGHT))
     assert not (tmp_path / "odd-out" / "SC4001E0.npz").exists()
+
+
+def _fif_night(src: Path, signal_uv: np.ndarray) -> Path:
+    """``night_raw.fif`` holding ``signal_uv`` (12 epochs at 100 Hz) and its pairs CSV."""
+    src.mkdir()
+    info = mne.create_info(["EEG Fpz-Cz"], 100.0, "eeg")
+    mne.io.RawArray(signal_uv[None] * 1e-6, info, verbose="error").save(
+        src / "night_raw.fif", verbose="error"
+    )
+    return write_pairs(src, "night_raw.fif")
+
+
+@pytest.mark.parametrize(
+    ("scale", "problem"),
+    [
+        (
+            1e-6,
+            r"signal looks like it is in volts \(median \|x\| 1.3e-05 uV\), expected microvolts",
+        ),
+        (25.0, r"12 of 12 scored epochs fail the signal checks \(amplitude 12\): a gain or unit"),
+    ],
+)
+def test_nights_in_volts_or_with_a_gain_error_are_refused(tmp_path, scale, problem):
+    pairs = _fif_night(tmp_path / "src", noise() * scale)
+    with pytest.raises(PathError, match=rf"night_raw.fif: {problem}"):
+        prepare(tmp_path / "src", tmp_path / "out", pairs_csv=pairs, progress=False)
+    assert not (tmp_path / "out" / "night_raw.npz").exists()
+
+
+def test_flat_stretches_are_named_in_a_warning(tmp_path, caplog):
+    signal = noise()
+    signal[4 * EPOCH : 7 * EPOCH] = 0.0  # an electrode off for 3 epochs
+    pairs = _fif_night(tmp_path / "src", signal)
+    with caplog.at_level("WARNING", logger="tinysleepnet"):
+        prepare(tmp_path / "src", tmp_path / "out", pairs_csv=pairs, progress=False)
+    assert "night night_raw: 3 of 12 epochs fail the signal checks (flat 3)" in caplog.text
+    assert load_night(tmp_path / "out" / "night_raw.npz").n_epochs == 12  # kept, as before
