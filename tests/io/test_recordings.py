@@ -242,3 +242,33 @@ def test_an_edf_under_a_bdf_name_is_refused(write_recording, tmp_path):
         "night.edf",
     ):
         read_eeg(misnamed)
+
+
+def _discontinuous(path: Path, gap_after: int | None, gap_sec: int = 600) -> Path:
+    """``path`` (EDF+C, 30-s records) marked EDF+D, its records from ``gap_after`` on
+    starting ``gap_sec`` later (None: marked EDF+D but contiguous)."""
+    data = bytearray(path.read_bytes())
+    assert data[192:197] == b"EDF+C"
+    data[192:197] = b"EDF+D"
+    n_records = int(data[236:244])
+    for record in range(gap_after or n_records, n_records):
+        old = f"+{30 * record}\x14\x14\x00".encode()
+        new = f"+{30 * record + gap_sec}\x14\x14\x00".encode()
+        at = data.index(old)
+        # the annotation signal is padded with zeros: the longer onset takes their place
+        data[at : at + len(new)] = new
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_an_edf_plus_d_with_gaps_is_refused(write_recording):
+    path = _discontinuous(write_recording({"EEG Fpz-Cz": 100.0}, 300), gap_after=4)
+    assert not edfio.read_edf(path, lazy_load_data=True).is_continuous
+    with pytest.raises(PathError, match=rf"^{path}: discontinuous EDF\+ \(EDF\+D\): its data "
+                       "records leave gaps"):  # fmt: skip
+        read_eeg(path)
+
+
+def test_an_edf_plus_d_without_gaps_is_read(write_recording):
+    path = _discontinuous(write_recording({"EEG Fpz-Cz": 100.0}, 300), gap_after=None)
+    assert read_eeg(path).signal_uv.size == 300 * 100

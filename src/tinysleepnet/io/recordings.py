@@ -210,7 +210,8 @@ def _resample(signal: np.ndarray, sfreq: float, file_sfreq: float) -> np.ndarray
 
 
 def check_complete(path: Path, allow_truncated: bool = False) -> None:
-    """Refuse an EDF/BDF file shorter than its header says (other formats pass).
+    """Refuse an EDF/BDF file shorter than its header says, or a discontinuous one with gaps
+    (other formats pass).
 
     A file cut short (an interrupted copy, ``head -c``) still opens: MNE reads the data
     records present as a shorter night. Staged or prepared, it would pass for a whole night.
@@ -225,8 +226,10 @@ def check_complete(path: Path, allow_truncated: bool = False) -> None:
     Raises
     ------
     PathError
-        Naming the data records declared and present, unless ``allow_truncated``.
+        Naming the data records declared and present, unless ``allow_truncated``; or for
+        an EDF+D/BDF+D file with gaps between its data records, whatever ``allow_truncated``.
     """
+    _check_continuous(path)
     records = _edf_records(path)
     if records is None or records[1] >= records[0]:
         return
@@ -242,6 +245,31 @@ def native_rates(path: str | Path) -> dict[str, float]:
     other files. MNE brings every signal it reads together to the highest rate."""
     header = _edf_header(Path(path))
     return {} if header is None else header["rates"]
+
+
+def _check_continuous(path: Path) -> None:
+    """Refuse an EDF+D/BDF+D file whose data records leave gaps: MNE reads the records back
+    to back, so every epoch after a gap would be given a clock time too early by it."""
+    if path.suffix.lower() not in (".edf", ".bdf") or not path.is_file():
+        return
+    with open(path, "rb") as file:
+        file.seek(192)
+        if file.read(5) not in (b"EDF+D", b"BDF+D"):
+            return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            continuous = edfio.read_edf(path, lazy_load_data=True).is_continuous
+    except Exception as err:  # its timekeeping cannot be read, so gaps cannot be ruled out
+        problem = "discontinuous EDF+ (EDF+D) whose gaps cannot be read"
+        raise PathError.wrap(path, problem, err) from err
+    if not continuous:
+        raise PathError(
+            path,
+            "discontinuous EDF+ (EDF+D): its data records leave gaps, which would be closed "
+            "up and shift the clock times after them; export it as continuous EDF+ or stage "
+            "each part on its own",
+        )
 
 
 def is_annotation_only(path: str | Path) -> bool:
