@@ -105,3 +105,33 @@ def test_an_annotation_starting_before_the_signal_labels_the_epochs_it_reaches()
     np.testing.assert_array_equal(epoch_labels(annotations, n_epochs=4), [1, 1, 4, 4])
     before = _annotations((-90, 30, "Sleep stage 3"), (0, 90, "Sleep stage 2"))
     np.testing.assert_array_equal(epoch_labels(before, n_epochs=3), [2, 2, 2])
+
+
+def test_a_csv_hypnogram_is_read_in_seconds(tmp_path):
+    path = tmp_path / "scoring.csv"
+    path.write_text(
+        "onset,duration,description\n"
+        "0,60,Sleep stage W\n60,30,Sleep stage N2\n90,30,Sleep stage R\n"
+    )
+    annotations = read_hypnogram(path)
+    np.testing.assert_array_equal(annotations.onset, [0.0, 60.0, 90.0])  # not milliseconds
+    np.testing.assert_array_equal(epoch_labels(annotations, n_epochs=4), [0, 0, 2, 4])
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("start,stage\n0,W\n", r"missing column\(s\) onset, duration, description"),
+        (
+            "onset,duration,description\n22:30:00,30,Sleep stage W\n",
+            r"columns onset and duration must hold seconds \(e.g. 0, 30, 60\) \(ValueError",
+        ),
+        ("onset,duration,description\n0,-30,Sleep stage W\n", "onset and duration must be finite"),
+    ],
+)
+def test_a_csv_hypnogram_of_another_layout_is_refused_in_one_line(tmp_path, text, problem):
+    path = tmp_path / "scoring.csv"
+    path.write_text(text)
+    with pytest.raises(PathError, match=rf"^{path}: {problem}") as refused:
+        read_hypnogram(path)
+    assert "\n" not in str(refused.value)

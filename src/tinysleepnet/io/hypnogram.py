@@ -23,6 +23,7 @@ from ..stages import (
     stages_from_annotations,
 )
 from .recordings import edf_start
+from .tables import read_text_table
 
 
 def read_hypnogram(path: str | Path) -> mne.Annotations:
@@ -31,7 +32,9 @@ def read_hypnogram(path: str | Path) -> mne.Annotations:
     Parameters
     ----------
     path : str or Path
-        Any annotation file MNE reads: EDF+ (Sleep-EDF ``*-Hypnogram.edf``), FIF, CSV, TXT.
+        Any annotation file MNE reads: EDF+ (Sleep-EDF ``*-Hypnogram.edf``), FIF, TXT; or a
+        CSV with columns ``onset`` and ``duration`` (seconds from the recording's start)
+        and ``description`` (the stage text).
 
     Returns
     -------
@@ -46,10 +49,13 @@ def read_hypnogram(path: str | Path) -> mne.Annotations:
     path = Path(path)
     if not path.is_file():
         raise PathError(path, "file not found")
-    try:
-        annotations = mne.read_annotations(path)
-    except Exception as err:  # MNE's readers raise many kinds of error on a bad file
-        raise PathError.wrap(path, "not a readable hypnogram", err) from err
+    if path.suffix.lower() == ".csv":  # MNE would take onsets in seconds for milliseconds
+        annotations = _read_csv_hypnogram(path)
+    else:
+        try:
+            annotations = mne.read_annotations(path)
+        except Exception as err:  # MNE's readers raise many kinds of error on a bad file
+            raise PathError.wrap(path, "not a readable hypnogram", err) from err
     if len(annotations) == 0:  # MNE reads a damaged EDF+ as one without annotations
         raise PathError(path, "not a readable hypnogram (no annotations found)")
     if not any(stage_from_annotation(text) != UNSCORED for text in annotations.description):
@@ -117,6 +123,24 @@ def align_to_recording(
     keep = end > 0
     start = np.maximum(onset[keep], 0.0)
     return mne.Annotations(start, end[keep] - start, annotations.description[keep]), shift
+
+
+#: Columns of a CSV hypnogram.
+CSV_COLUMNS = ("onset", "duration", "description")
+
+
+def _read_csv_hypnogram(path: Path) -> mne.Annotations:
+    """A CSV hypnogram's annotations (:data:`CSV_COLUMNS`, times in seconds)."""
+    table = read_text_table(path, required=CSV_COLUMNS)
+    try:
+        onset, duration = (table[column].astype(float).to_numpy() for column in CSV_COLUMNS[:2])
+    except ValueError as err:
+        raise PathError.wrap(
+            path, "columns onset and duration must hold seconds (e.g. 0, 30, 60)", err
+        ) from err
+    if not (np.isfinite(onset).all() and np.isfinite(duration).all() and (duration >= 0).all()):
+        raise PathError(path, "onset and duration must be finite and durations not negative")
+    return mne.Annotations(onset, duration, table["description"].tolist())
 
 
 def epoch_labels(
