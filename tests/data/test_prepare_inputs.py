@@ -94,3 +94,18 @@ def test_flat_stretches_are_named_in_a_warning(tmp_path, caplog):
         prepare(tmp_path / "src", tmp_path / "out", pairs_csv=pairs, progress=False)
     assert "night night_raw: 3 of 12 epochs fail the signal checks (flat 3)" in caplog.text
     assert load_night(tmp_path / "out" / "night_raw.npz").n_epochs == 12  # kept, as before
+
+
+def test_a_full_disk_names_the_file_and_leaves_no_partial_night(tmp_path, monkeypatch):
+    import errno
+
+    pairs = _fif_night(tmp_path / "src", noise())
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full_disk)
+    out = tmp_path / "out"
+    with pytest.raises(PathError, match=rf"^{out / 'night_raw.npz'}: cannot be written \(No space"):
+        prepare(tmp_path / "src", out, pairs_csv=pairs, progress=False)
+    assert sorted(p.name for p in out.iterdir()) == ["prepare.json"]

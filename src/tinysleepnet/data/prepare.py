@@ -286,8 +286,11 @@ def prepare(
             )
         )
     manifest = pd.DataFrame(rows)
-    with atomic_path(out / MANIFEST) as tmp:
-        manifest.to_csv(tmp, index=False)
+    try:
+        with atomic_path(out / MANIFEST) as tmp:
+            manifest.to_csv(tmp, index=False)
+    except OSError as err:
+        raise PathError(out / MANIFEST, f"cannot be written ({err.strerror or err})") from err
     return manifest
 
 
@@ -412,7 +415,10 @@ def _prepare_or_skip(
             allow_truncated=allow_truncated,
             **settings,
         )
-        save_night(file, night)
+        try:
+            save_night(file, night)
+        except OSError as err:  # a full disk: numpy's error names no file
+            raise PathError(file, f"cannot be written ({err.strerror or err})") from err
     counts = np.bincount(night.stages, minlength=N_STAGES)
     return {
         "name": night.name,
