@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core.checkpoint import file_checksum
 from ..errors import PathError
 from ..evaluation.folds import sorted_subjects
 from ..io.atomic import read_json, write_json, write_text_atomic
@@ -133,6 +132,8 @@ def verified_card(model_dir: str | Path) -> dict[str, Any]:
     if not model_file.is_file():
         raise PathError(model_dir, f"not a released model (no {MODEL_FILE})")
     safe_name(str(card.get("name", "")), model_dir / CARD_FILE, "model name")
+    from ..core.checkpoint import file_checksum  # here: listing models needs no torch
+
     expected = (card.get("weights") or {}).get("sha256")
     if file_checksum(model_file) != expected:
         raise PathError(
