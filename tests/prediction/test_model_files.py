@@ -25,7 +25,7 @@ def test_a_checkpoint_with_settings_out_of_range_is_refused_naming_it(model, tmp
     weights = model.state_dict()
     config = {**model.config.to_dict(), "sfreq": 0.0}
     payload = {"model": weights, "config": config}
-    torch.save({**payload, CHECKSUM_KEY: outputs_checksum(payload)}, path)  # intact, out of range
+    torch.save({**payload, CHECKSUM_KEY: outputs_checksum(payload)}, path)  # an intact file
     with pytest.raises(PathError, match=rf"^{path}: not a usable checkpoint: sfreq=0.0 is out "
                        "of range"):  # fmt: skip
         as_model(path)
