@@ -180,9 +180,7 @@ def test_trim_wake_rules():
     np.testing.assert_array_equal(trim_wake(labels, 2, "deepsleepnet"), [3, 4, 5, 6, 8])
     assert trim_wake(np.array([0, 0, UNSCORED, 0]), 2).size == 0
     # none (MASS): every scored epoch, wake included
-    np.testing.assert_array_equal(
-        trim_wake(labels, 2, "none"), np.flatnonzero(labels != UNSCORED)
-    )
+    np.testing.assert_array_equal(trim_wake(labels, 2, "none"), np.flatnonzero(labels != UNSCORED))
     with pytest.raises(TinySleepNetError, match="unknown wake-trim rule 'sideways'"):
         trim_wake(labels, 2, "sideways")
 
@@ -239,6 +237,25 @@ def test_pairs_csv_errors(tmp_path):
     pairs.write_bytes(b'psg,hypnogram\n"a.edf,b\n\xff\xfe')
     with pytest.raises(PathError, match=r"pairs.csv: not a readable CSV \("):
         prepare(tmp_path, tmp_path / "out", pairs_csv=pairs, progress=False)
+
+
+@pytest.mark.parametrize("name", ["../../escaped_night", "/abs/escaped_night", ".hidden"])
+def test_pairs_csv_night_name_must_be_one_file_name(tmp_path, name):
+    src = tmp_path / "deep" / "er" / "src"
+    src.mkdir(parents=True)
+    write_psg(src / "p1.edf", len(SHORT_NIGHT), {"C4-M1": 100.0})
+    write_hypnogram(src / "p1-stages.edf", SHORT_NIGHT)
+    pairs = tmp_path / "pairs.csv"
+    name = name.replace("/abs", str(tmp_path / "abs"))
+    pairs.write_text(f"psg,hypnogram,subject,night,name\np1.edf,p1-stages.edf,1,1,{name}\n")
+    out = tmp_path / "deep" / "er" / "out"
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(PathError) as info:
+        prepare(src, out, channel="C4-M1", pairs_csv=pairs, progress=False)
+    message = str(info.value)
+    assert message.startswith(f"{pairs}: night name {name!r} cannot be a file name: it ")
+    assert "\n" not in message
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written, inside OUT or out of it
 
 
 def test_folder_without_sleep_edf_files(tmp_path):

@@ -27,6 +27,7 @@ from ..errors import PathError, TinySleepNetError, check_number
 from ..io.atomic import atomic_path, read_json, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel
 from ..io.hypnogram import read_epoch_labels
+from ..io.names import safe_name
 from ..io.quality import NONFINITE, OK, check_microvolts, epoch_quality, live_epochs
 from ..io.tables import read_text_table
 from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED, WAKE
@@ -308,13 +309,17 @@ def read_pairs_csv(pairs_csv: str | Path, src: str | Path) -> pd.DataFrame:
     ------
     PathError
         If the CSV is missing or unreadable, lacks a column or has an empty cell in one,
-        repeats a night name, or has a night that is not a whole number.
+        repeats a night name or has one that is not a file name (``../x``, ``/abs``:
+        :func:`~tinysleepnet.io.names.safe_name`), or has a night that is not a whole number.
     """
     pairs = read_text_table(pairs_csv, required=("psg", "hypnogram", "subject", "night"))
     for column in ("psg", "hypnogram"):
         pairs[column] = [Path(src) / path for path in pairs[column]]
     names = pairs["name"] if "name" in pairs.columns else [""] * len(pairs)
-    pairs["name"] = [name or psg.stem for name, psg in zip(names, pairs["psg"], strict=True)]
+    pairs["name"] = [
+        safe_name(name or psg.stem, pairs_csv, "night name")  # <name>.npz is written in OUT
+        for name, psg in zip(names, pairs["psg"], strict=True)
+    ]
     if pairs["name"].duplicated().any():
         duplicated = sorted(set(pairs["name"][pairs["name"].duplicated()]))
         raise PathError(pairs_csv, f"night names must be unique; repeated: {duplicated}")

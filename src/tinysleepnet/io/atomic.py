@@ -69,6 +69,12 @@ def stale_partials(path: str | Path) -> list[Path]:
     return stale
 
 
+def remove_stale_partials(path: str | Path) -> None:
+    """Delete the :func:`stale_partials` of ``path`` (each write does, before writing)."""
+    for stale in stale_partials(path):
+        stale.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -90,8 +96,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in stale_partials(path):
-        stale.unlink(missing_ok=True)
+    remove_stale_partials(path)
     tmp = partial_path(path)
     try:
         yield tmp
