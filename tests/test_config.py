@@ -15,6 +15,7 @@ AUTHORS = {
     "sfreq": 100.0,
     "epoch_sec": 30.0,
     "channel": "EEG Fpz-Cz",
+    "highpass_hz": 0.5,  # Sleep-EDF's EEG: HP:0.5Hz in its EDF header
     "n_filters": 128,
     "lstm_units": 128,
     "dropout": 0.5,
@@ -95,6 +96,7 @@ def test_unknown_preset_is_refused():
         ({"peepholes": "yes"}, "peepholes='yes' must be true or false"),
         ({"channel": " "}, "channel=' ' must be a non-empty text"),
         ({"seed": -1}, "seed=-1 is out of range"),
+        ({"highpass_hz": 60.0}, "highpass_hz=60 is out of range: must be below half of sfreq=100"),
     ],
 )
 def test_settings_out_of_range_are_refused_in_one_line(changes, message):

@@ -34,6 +34,11 @@ class Config:
     """Length of one scored epoch, in seconds."""
     channel: str = "EEG Fpz-Cz"
     """EEG channel the model was trained on (a default for prediction)."""
+    highpass_hz: float = 0.5
+    """High-pass cutoff (Hz) of the training nights' EEG: Sleep-EDF's amplifier filter (its
+    EDF header says ``HP:0.5Hz``). Staging filters a recording to it and notches out mains
+    (:mod:`tinysleepnet.io.filtering`), so a DC offset or slow drift is removed; 0: no
+    high-pass."""
 
     # model
     n_filters: int = 128
@@ -155,6 +160,11 @@ class Config:
                 f"class_weights={weights!r} is out of range: must be {N_CLASS_WEIGHTS} numbers "
                 "(W, N1, N2, N3, REM) >= 0, not all 0"
             )
+        if self.highpass_hz >= self.sfreq / 2:
+            raise TinySleepNetError(
+                f"highpass_hz={self.highpass_hz:g} is out of range: must be below half of "
+                f"sfreq={self.sfreq:g}"
+            )
         if self.epoch_samples < MIN_EPOCH_SAMPLES:
             raise TinySleepNetError(
                 f"sfreq={self.sfreq:g} x epoch_sec={self.epoch_sec:g} gives "
@@ -216,6 +226,7 @@ class Config:
 RANGES: dict[str, dict[str, Any]] = {
     "sfreq": {"low": 2},  # the first convolution spans sfreq / 2 samples
     "epoch_sec": {"low": 0, "low_open": True},
+    "highpass_hz": {"low": 0},
     "n_filters": {"low": 1, "whole": True},
     "lstm_units": {"low": 1, "whole": True},
     "dropout": {"low": 0, "high": 1, "high_open": True},
