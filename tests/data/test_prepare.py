@@ -20,6 +20,7 @@ from tinysleepnet.data.prepare import class_counts_table, prepare, trim_wake
 from tinysleepnet.data.resources import official_hypnograms, official_n_epochs
 from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.io.edf_writer import EdfChannel, write_annotations_edf, write_edf
+from tinysleepnet.io.recordings import edf_start
 from tinysleepnet.stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED
 
 START = dt.datetime(1989, 4, 24, 16, 13)
@@ -68,13 +69,15 @@ DEEPSLEEPNET_TOTAL = (2900, 1482, 7263, 2165, 2805)  # 16,615 epochs
 NOISE = np.random.default_rng(0).normal(0, 5, 3000)
 
 
-def write_psg(path: Path, n_epochs: float, channels=None, record_sec: float = 30.0) -> None:
-    """A Sleep-EDF-shaped PSG of ``n_epochs`` 30-s epochs of noise."""
+def write_psg(
+    path: Path, n_epochs: float, channels=None, record_sec: float = 30.0, start=START
+) -> None:
+    """A Sleep-EDF-shaped PSG of ``n_epochs`` 30-s epochs of noise, starting at ``start``."""
     signals = [
         EdfChannel(label, np.resize(NOISE, round(n_epochs * 30 * sfreq)), sfreq, "uV", (-100, 100))
         for label, sfreq in (channels or SLEEP_EDF_CHANNELS).items()
     ]
-    write_edf(path, signals, START, record_sec=record_sec)
+    write_edf(path, signals, start, record_sec=record_sec)
 
 
 def write_hypnogram(path: Path, stages) -> None:
@@ -106,7 +109,8 @@ def sleep_edf_16(tmp_path_factory) -> Path:
     for hypnogram in official_hypnograms():
         shutil.copy(hypnogram, folder)
         psg = SleepEdfName.parse(hypnogram).psg_file
-        write_psg(folder / psg, official_n_epochs(hypnogram))
+        # as in Sleep-EDF, the recording starts when its hypnogram does
+        write_psg(folder / psg, official_n_epochs(hypnogram), start=edf_start(hypnogram))
     return folder
 
 

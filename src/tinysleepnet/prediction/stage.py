@@ -28,6 +28,7 @@ from ..core.inference import predict_proba
 from ..errors import PathError
 from ..evaluation.calibration import apply_temperature
 from ..io.channels import ChannelSpec
+from ..io.filtering import SignalFilter
 from ..io.hypnogram import recording_lights
 from ..io.quality import (
     FLAT,
@@ -141,10 +142,15 @@ def stage(
         model_file = model
     recording = read_recording(source, channel, network, allow_truncated=allow_truncated)
     warnings = _channel_warnings(recording.channel, network.config.channel)
-    epochs = recording.epochs(network.epoch_samples)
-    live = live_epochs(epochs)
-    check_microvolts(epochs if live.all() else epochs[live], recording.path)
-    epoch_ok = epoch_quality(epochs, quality)
+    raw = recording.epochs(network.epoch_samples)
+    # the band of the training nights: offsets, drift and mains removed before any check
+    band = SignalFilter(recording.sfreq, network.config.highpass_hz)
+    epochs = band(raw.ravel()).reshape(raw.shape)
+    live = live_epochs(raw)
+    check_microvolts(
+        epochs if live.all() else epochs[live], recording.path, raw if live.all() else raw[live]
+    )
+    epoch_ok = epoch_quality(epochs, quality, raw=raw, sfreq=recording.sfreq)
     warnings += _amplitude_warnings(network, epochs, epoch_ok, recording.path, quality)
     scorable = epoch_ok == OK
     if not scorable.any():

@@ -423,7 +423,7 @@ def _save_pass(
 ) -> None:
     """Write ``best.pt`` (when the pass is kept), ``last.pt`` and ``log.csv`` after a pass."""
     if kept:
-        save_checkpoint(
+        _write_checkpoint(
             out_dir / BEST_FILE,
             model,
             config,
@@ -431,7 +431,7 @@ def _save_pass(
             scores=state.best_score,
             reference_amplitude_uv=start.amplitude,
         )
-    save_checkpoint(
+    _write_checkpoint(
         out_dir / LAST_FILE,
         model,
         config,
@@ -442,6 +442,18 @@ def _save_pass(
         reference_amplitude_uv=start.amplitude,
     )
     _write_log(out_dir / LOG_FILE, state.log)
+
+
+def _write_checkpoint(path: Path, model: TinySleepNet, config: Config, **state: Any) -> None:
+    """:func:`~tinysleepnet.core.checkpoint.save_checkpoint`, a failed write (a full disk:
+    torch raises a RuntimeError) refused in one line naming the file. The write is atomic,
+    so the file from the last pass written stays as it was."""
+    try:
+        save_checkpoint(path, model, config, **state)
+    except RuntimeError as err:
+        raise PathError.wrap(
+            path, "cannot be written (disk full?); the last checkpoint written is kept", err
+        ) from err
 
 
 def _log_pass(run: str, row: dict[str, float], config: Config, kept: bool, stall: str) -> None:
