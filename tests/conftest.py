@@ -17,6 +17,12 @@ from tinysleepnet.data.nights import MANIFEST, Night, save_night
 
 matplotlib.use("Agg")  # no display on CI machines
 
+#: The real Sleep-EDF night SC4001E0 shipped with the tests: 8 h of its PSG (every channel,
+#: samples as recorded) and the matching stretch of its expert hypnogram; see its README.
+REAL_NIGHT = Path(__file__).parent / "fixtures" / "sleep-edf-real"
+REAL_PSG = REAL_NIGHT / "SC4001E0-PSG.edf"
+REAL_HYPNOGRAM = REAL_NIGHT / "SC4001EC-Hypnogram.edf"
+
 
 @pytest.fixture(autouse=True, scope="session")
 def one_torch_thread():
@@ -49,6 +55,16 @@ def killed_write():
         assert done.returncode == -signal.SIGKILL
 
     return write
+
+
+@pytest.fixture(scope="session")
+def real_prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real night prepared as ``tinysleepnet prepare`` does it (the authors' wake trim)."""
+    from tinysleepnet.data.prepare import prepare
+
+    out = tmp_path_factory.mktemp("real-prepared")
+    prepare(REAL_NIGHT, out, n_jobs=1, progress=False)
+    return out
 
 
 def write_prepared(folder: Path, nights: Iterable[Night]) -> Path:

@@ -35,13 +35,13 @@ def test_reads_the_chosen_channel_in_microvolts(edf_fixture):
     assert recording.signal_uv.dtype == np.float32
     assert recording.signal_uv.shape == (600 * 200,)
     np.testing.assert_allclose(recording.signal_uv, _edfio_signal(path, "sine 8 Hz"), atol=1e-3)
-    assert recording.start == dt.datetime(2011, 4, 4, 12, 57, 2, tzinfo=dt.timezone.utc)
+    assert recording.start == dt.datetime(2011, 4, 4, 12, 57, 2, tzinfo=dt.UTC)
     assert recording.path == path
 
 
 def test_start_keeps_the_sub_second_part(edf_fixture):
     recording = read_eeg(edf_fixture("subsecond"), "Fp1")
-    assert recording.start == dt.datetime(2020, 1, 24, 4, 5, 56, 394531, tzinfo=dt.timezone.utc)
+    assert recording.start == dt.datetime(2020, 1, 24, 4, 5, 56, 394531, tzinfo=dt.UTC)
     assert recording.sfreq == 128.0
 
 

@@ -21,7 +21,7 @@ from tinysleepnet.prediction.result import StagingResult
 from tinysleepnet.prediction.stage import stage
 from tinysleepnet.stages import STAGES, UNSCORED
 
-START = dt.datetime(2024, 3, 1, 23, 15, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2024, 3, 1, 23, 15, 0, tzinfo=dt.UTC)
 STAGE_SEQUENCE = np.array([0, 0, 0, 1, 2, 2, 3, 3, 2, 4, 4, 0, 2, 4, 0])
 
 

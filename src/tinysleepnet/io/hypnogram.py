@@ -121,3 +121,36 @@ def scoring_annotations(annotations: mne.Annotations) -> mne.Annotations:
         [text.strip() for text in annotations.description[keep]],
         orig_time=annotations.orig_time,
     )
+
+
+#: Annotation texts that mark lights off and lights on (compared in lower case, the first
+#: of each kept); as written by common PSG systems and in BIDS events.
+LIGHTS_OFF_TEXTS = ("lights off", "lights out", "lightsoff", "lights_off")
+LIGHTS_ON_TEXTS = ("lights on", "lightson", "lights_on")
+
+
+def lights_times(annotations: mne.Annotations) -> tuple[float | None, float | None]:
+    """Onsets (seconds from the recording's start) of the first "Lights off" and the last
+    "Lights on" annotation, None for each the annotations lack.
+
+    Examples
+    --------
+    >>> marks = mne.Annotations([60.0, 28860.0], [0.0, 0.0], ["Lights off", "Lights on"])
+    >>> lights_times(marks)
+    (60.0, 28860.0)
+    """
+    off = [o for o, t in zip(annotations.onset, annotations.description, strict=True)
+           if t.strip().lower() in LIGHTS_OFF_TEXTS]  # fmt: skip
+    on = [o for o, t in zip(annotations.onset, annotations.description, strict=True)
+          if t.strip().lower() in LIGHTS_ON_TEXTS]  # fmt: skip
+    return (float(off[0]) if off else None, float(on[-1]) if on else None)
+
+
+def recording_lights(path: str | Path) -> tuple[float | None, float | None]:
+    """:func:`lights_times` of a recording file's own annotations (EDF+, BDF+, FIF); a
+    file without annotations, or one MNE reads none from, gives ``(None, None)``."""
+    try:
+        annotations = mne.read_annotations(path)
+    except (OSError, ValueError, RuntimeError, TypeError):
+        return None, None
+    return lights_times(annotations)

@@ -96,7 +96,7 @@ def versions() -> dict[str, str]:
 
 def now_utc() -> str:
     """The current time, ISO 8601 in UTC to the second."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def write_card(model_dir: str | Path, card: dict[str, Any]) -> None:
