@@ -61,3 +61,26 @@ def test_predict_stages_a_real_recording_with_every_output(
     assert expert_counts == [188 + 119, 58, 250, 220, 125]
     statistics = json.loads((out / "SC4001E0-PSG_statistics.json").read_text())
     assert statistics["tib_min"] == pytest.approx(N_EPOCHS * 0.5)
+
+
+def test_statistics_and_agreement_over_the_night_in_bed(real_model: Path, tmp_path: Path) -> None:
+    """Lights off 30 min before the first sleep epoch and on 30 min after the last: the
+    expert's epochs compared are exactly the authors' 841."""
+    argv = ["predict", str(REAL_PSG), "--model", str(real_model), "--out", str(tmp_path),
+            "--hypnogram", str(REAL_HYPNOGRAM), "--lights-off", "00:13:30",
+            "--lights-on", "07:14"]  # fmt: skip
+    assert main(argv) == 0
+    agreement = json.loads((tmp_path / "SC4001E0-PSG_agreement.json").read_text())
+    assert [sum(row) for row in agreement["confusion"]] == [188, 58, 250, 220, 125]
+    statistics = json.loads((tmp_path / "SC4001E0-PSG_statistics.json").read_text())
+    assert statistics["tib_min"] == 841 * 0.5
+    assert statistics["in_bed"]["lights_off"] == "1989-04-25T00:13:30+00:00"
+
+
+def test_the_automatic_window_of_the_expert_hypnogram_is_the_authors_trim() -> None:
+    from tinysleepnet.core.in_bed import auto_window
+    from tinysleepnet.io.hypnogram import epoch_labels, read_hypnogram
+
+    expert = epoch_labels(read_hypnogram(REAL_HYPNOGRAM), N_EPOCHS)
+    window = auto_window(expert, 30.0)
+    assert (window.first, window.stop - window.first) == (61, 841)

@@ -22,7 +22,7 @@ def test_reads_each_channel_in_microvolts(channel: str, rail_uv: float) -> None:
     recording = read_eeg(REAL_PSG, channel)
     assert recording.sfreq == 100.0 and recording.channel == channel
     assert recording.signal_uv.shape == (960 * 3000,)
-    assert recording.start == dt.datetime(1989, 4, 24, 23, 43, tzinfo=dt.timezone.utc)
+    assert recording.start == dt.datetime(1989, 4, 24, 23, 43, tzinfo=dt.UTC)
     assert np.abs(recording.signal_uv).max() <= rail_uv
     assert 5.0 < recording.signal_uv.std() < 100.0  # microvolts, not volts or counts
     check_microvolts(recording.signal_uv, REAL_PSG)  # no refusal
