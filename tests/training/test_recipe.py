@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from tinysleepnet.config import preset
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.training import loop
+from tinysleepnet.training.adam import TFAdam
 from tinysleepnet.training.loop import train
 
 PAPER = preset("paper")
@@ -41,7 +42,7 @@ def stepped(monkeypatch) -> SimpleNamespace:
     """``steps``: the gradients of every optimizer step by parameter name, as Adam receives
     them; ``initial``: the weights before the first step."""
     spied = SimpleNamespace(steps=[], initial=None, net=None)
-    forward, adam_step = TinySleepNet.forward, torch.optim.Adam.step
+    forward, adam_step = TinySleepNet.forward, TFAdam.step
 
     def spy_forward(self, x, state=None):
         if spied.net is None:
@@ -53,7 +54,7 @@ def stepped(monkeypatch) -> SimpleNamespace:
         return adam_step(self, *args, **kwargs)
 
     monkeypatch.setattr(TinySleepNet, "forward", spy_forward)
-    monkeypatch.setattr(torch.optim.Adam, "step", spy_step)
+    monkeypatch.setattr(TFAdam, "step", spy_step)  # the paper's optimiser
     return spied
 
 

@@ -135,8 +135,6 @@ def verified_card(model_dir: str | Path) -> dict[str, Any]:
     if not model_file.is_file():
         raise PathError(model_dir, f"not a released model (no {MODEL_FILE})")
     safe_name(str(card.get("name", "")), model_dir / CARD_FILE, "model name")
-    from ..core.checkpoint import file_checksum  # here: listing models needs no torch
-
     expected = (card.get("weights") or {}).get("sha256")
     if file_checksum(model_file) != expected:
         raise PathError(

@@ -53,6 +53,7 @@ from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, remove_stale_partials
 from ..io.quality import median_amplitude_uv
 from ..model import TinySleepNet
+from .adam import make_optimizer
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
 from .distributed import World, current_world, local_device
 from .stall import ONE_STAGE_SHARE, RESTART_AFTER_PASSES, stall_reason, top_stage
@@ -144,7 +145,8 @@ def train(
     The channel, sampling rate and epoch length are taken from the nights (which must agree
     on them) into the saved configuration, so a checkpoint knows what it stages. The
     training nights are first cut into segments when ``config.segment_epochs`` asks so.
-    Each pass shuffles and augments the training nights, takes one Adam step per chunk of
+    Each pass shuffles and augments the training nights, takes one Adam step
+    (:func:`~tinysleepnet.training.adam.make_optimizer`: TF's or PyTorch's) per chunk of
     ``config.seq_len`` epochs of ``config.batch_nights`` nights (class-weighted
     cross-entropy plus L2 on the conv kernels, gradients clipped to ``config.clip_norm``),
     then stages the validation nights. Both run the CNN at the precision of
@@ -322,12 +324,7 @@ def _fit(
         model.load_state_dict(load_checkpoint(start.init_weights, map_location=device)["model"])
     for name, param in model.named_parameters():
         param.requires_grad_(not name.startswith(start.frozen))
-    optimizer = torch.optim.Adam(
-        [param for param in model.parameters() if param.requires_grad],
-        lr=config.lr,
-        betas=(config.adam_beta1, config.adam_beta2),
-        eps=config.adam_eps,
-    )
+    optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], config)
     nights = {"train": [n.name for n in train_nights], "valid": [n.name for n in valid_nights]}
     segments = split_nights(train_nights, config.segment_epochs)
     scheduler = _make_scheduler(optimizer, config, [len(n.stages) for n in segments])
