@@ -11,9 +11,11 @@ Files written into the output folder (each atomically)::
 
     config.json   the settings (Config.save), with the channel, rate and epoch length of
                   the nights it was trained on
-    log.csv       one row per pass: pass, train_loss, train_acc, train_mf1, valid_loss,
-                  valid_acc, valid_mf1, valid_top_share (share of the most predicted
-                  stage), stalled (1 when the pass looked stalled), lr, seconds
+    log.csv       one row per pass: pass, train_loss, train_acc, train_mf1,
+                  train_top_share, valid_loss, valid_acc, valid_mf1, valid_top_share
+                  (train_ and valid_top_share: share of the most predicted stage, on the
+                  pass's training minibatches and on the validation nights), stalled (1
+                  when the pass looked stalled), lr, seconds
     best.pt       weights of the kept ("best") pass, with its validation scores
     last.pt       weights, optimizer, schedule and progress after the last finished pass
     stalled/      the first attempt's files, when ``on_stall="rescale"`` restarted the run
@@ -54,7 +56,7 @@ from ..io.quality import median_amplitude_uv
 from ..model import TinySleepNet
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
 from .distributed import World, current_world, local_device
-from .stall import ONE_STAGE_SHARE, RESTART_AFTER_PASSES, stall_reason, top_stage
+from .stall import ONE_STAGE_SHARE, RESTART_AFTER_PASSES, guess_loss, stall_reason, top_stage
 
 logger = logging.getLogger("tinysleepnet")
 
@@ -329,6 +331,7 @@ def _fit(
     )
     nights = {"train": [n.name for n in train_nights], "valid": [n.name for n in valid_nights]}
     segments = split_nights(train_nights, config.segment_epochs)
+    guess = guess_loss(np.concatenate([n.stages for n in segments]), config.class_weights)
     scheduler = _make_scheduler(optimizer, config, [len(n.stages) for n in segments])
     state = _resume(last_path, config, nights, model, optimizer, scheduler)
     if world.is_main:
@@ -371,6 +374,7 @@ def _fit(
                 [row["train_loss"] for row in state.log] + [fit["loss"]],
                 valid["top_share"],
                 valid["top_stage"],
+                guess,
             )
             row = {
                 "pass": pass_number,
@@ -579,7 +583,9 @@ def _train_one_pass(
     precision: Literal["float32", "bfloat16"],
     progress: bool,
 ) -> dict[str, float]:
-    """One pass over the training nights; returns its loss, accuracy and macro-F1.
+    """One pass over the training nights; returns its loss, accuracy, macro-F1 and the
+    share of the most predicted stage (``top_share``), as the network predicted each
+    minibatch while it trained (dropout on, augmented).
 
     ``model`` is the network, or its ``DistributedDataParallel`` wrapper when ``world``
     has several processes: each then feeds its share of every minibatch, and its loss is
@@ -638,7 +644,12 @@ def _train_one_pass(
     )
     fit = scores(expert[real], predicted[real])
     loss_total = float(world.all_sum(loss_sum))
-    return {"loss": loss_total / int(real.sum()), "acc": fit["acc"], "mf1": fit["mf1"]}
+    return {
+        "loss": loss_total / int(real.sum()),
+        "acc": fit["acc"],
+        "mf1": fit["mf1"],
+        "top_share": top_stage(predicted[real])[1],
+    }
 
 
 def _validate(
