@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from tinysleepnet.config import STALL_REMEDY, Config
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.training import loop
 from tinysleepnet.training.loop import STALLED_DIR, train
@@ -84,6 +85,17 @@ def test_a_run_that_learns_nothing_from_the_eeg_is_restarted(
     assert pd.read_csv(tmp_path / STALLED_DIR / "log.csv")["stalled"].tolist() == [1] * 5
 
 
+def test_a_run_that_has_the_remedy_already_is_not_restarted(
+    tmp_path, tiny_config, toy_nights, one_stage, caplog
+):
+    config = tiny_config.replace(max_passes=RESTART_AFTER_PASSES + 1, **STALL_REMEDY)
+    with caplog.at_level(logging.WARNING, logger="tinysleepnet"):
+        result = train(*toy_nights, config, tmp_path, progress=False)
+    assert result.restarted_after_pass is None and not (tmp_path / STALLED_DIR).exists()
+    assert len(result.log) == RESTART_AFTER_PASSES + 1
+    assert "the run already has the stall remedy; try --preset fast" in caplog.text
+
+
 def test_validation_reports_the_most_predicted_stage(tiny_config, toy_nights):
     model = TinySleepNet(tiny_config).eval()
     with torch.no_grad():
@@ -105,23 +117,32 @@ def one_stage(monkeypatch):
 def test_a_stalled_pass_is_warned_about_and_recorded(
     tmp_path, tiny_config, toy_nights, one_stage, caplog
 ):
+    config = tiny_config.replace(on_stall="warn")
     with caplog.at_level(logging.INFO, logger="tinysleepnet"):
-        result = train(*toy_nights, tiny_config, tmp_path / "fold_07", progress=False)
+        result = train(*toy_nights, config, tmp_path / "fold_07", progress=False)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2
     assert warnings[0].startswith("fold_07 pass 1: training may have stalled")
-    assert "100 % W" in warnings[0] and "--on-stall rescale" in warnings[0]
+    assert "100 % W" in warnings[0] and "without --on-stall warn" in warnings[0]
     infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert [m.split(":")[0] for m in infos] == ["fold_07 pass 1/2", "fold_07 pass 2/2"]
     assert pd.read_csv(tmp_path / "fold_07" / "log.csv")["stalled"].tolist() == [1, 1]
     assert result.stalled_passes == [1, 2] and result.best_predicts_one_stage
-    assert result.restarted_after_pass is None  # the default only warns
+    assert result.restarted_after_pass is None  # "warn" only warns
 
 
-def test_rescale_restarts_once_with_the_remedy_and_resumes(
-    tmp_path, tiny_config, toy_nights, one_stage
+def test_by_default_a_stalled_run_is_restarted_once_with_the_remedy_and_resumes(
+    tmp_path, tiny_config, toy_nights, one_stage, caplog
 ):
-    config = tiny_config.replace(on_stall="rescale", max_passes=RESTART_AFTER_PASSES + 2)
+    assert Config().on_stall == "rescale"
+    config = tiny_config.replace(max_passes=RESTART_AFTER_PASSES + 2)
+    with caplog.at_level(logging.WARNING, logger="tinysleepnet"):
+        train(*toy_nights, config.replace(max_passes=1), tmp_path, progress=False)
+    # told at the first stalled pass what will happen
+    assert (
+        f"it restarts with input_scale=0.05, segment_epochs=360 after {RESTART_AFTER_PASSES}"
+        in caplog.text
+    )
     result = train(*toy_nights, config, tmp_path, progress=False)
     assert result.restarted_after_pass == RESTART_AFTER_PASSES
     assert (result.config.input_scale, result.config.segment_epochs) == (0.05, 360)

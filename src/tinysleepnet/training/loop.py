@@ -205,7 +205,7 @@ def train(
             "%s: restarting after pass %d with the stall remedy (%s)",
             out_dir.name,
             restarted,
-            _remedy_text(),
+            remedy_text(),
         )
         world = current_world(resolve_device(local_device(config.device)))
         if world.is_main:
@@ -459,18 +459,19 @@ def _log_pass(run: str, row: dict[str, float], config: Config, kept: bool, stall
         row["seconds"],
     )
     if stall:
-        if "restarted_after_pass" in config.extra:
-            remedy = "already restarted with the stall remedy; try --preset fast"
+        if "restarted_after_pass" in config.extra or has_remedy(config):
+            remedy = "the run already has the stall remedy; try --preset fast"
         elif config.on_stall == "rescale":
-            remedy = f"it restarts with {_remedy_text()} after {RESTART_AFTER_PASSES} such passes"
+            remedy = f"it restarts with {remedy_text()} after {RESTART_AFTER_PASSES} such passes"
         else:
-            remedy = f"if it persists, rerun with --on-stall rescale (or {_remedy_flags()})"
+            remedy = f"if it persists, rerun without --on-stall warn (or with {_remedy_flags()})"
         logger.warning(
             "%s pass %d: training may have stalled: %s; %s", run, row["pass"], stall, remedy
         )
 
 
-def _remedy_text() -> str:
+def remedy_text() -> str:
+    """The stall remedy's settings, ``"input_scale=0.05, segment_epochs=360"``."""
     return ", ".join(f"{k}={v}" for k, v in STALL_REMEDY.items())
 
 
@@ -478,11 +479,18 @@ def _remedy_flags() -> str:
     return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in STALL_REMEDY.items())
 
 
+def has_remedy(config: Config) -> bool:
+    """Whether a run's settings already include the stall remedy (``fast``, a restart)."""
+    return all(getattr(config, name) == value for name, value in STALL_REMEDY.items())
+
+
 def _needs_restart(stalled: Sequence[float], config: Config) -> bool:
-    """Whether the last passes call for the stall remedy (once per run)."""
+    """Whether the last passes call for the stall remedy (once per run, and only when the
+    settings lack it: restarting them unchanged would only repeat the stall)."""
     return (
         config.on_stall == "rescale"
         and "restarted_after_pass" not in config.extra
+        and not has_remedy(config)
         and len(stalled) >= RESTART_AFTER_PASSES
         and all(stalled[-RESTART_AFTER_PASSES:])
     )
