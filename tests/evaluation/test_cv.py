@@ -188,6 +188,7 @@ def test_cli_runs_the_folds_asked_for(data_dir, tmp_path, capsys):
     assert "lr=0.5" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_parallel_folds_give_the_sequential_result(two_fold_run, data_dir, tmp_path):
     sequential, _ = two_fold_run
     parallel = tmp_path / "parallel"

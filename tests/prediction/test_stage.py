@@ -15,7 +15,7 @@ from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.stage import stage
 from tinysleepnet.stages import N_STAGES
 
-START_UTC = dt.datetime(2024, 3, 1, 23, 15, tzinfo=dt.timezone.utc)
+START_UTC = dt.datetime(2024, 3, 1, 23, 15, tzinfo=dt.UTC)
 
 
 def test_stage_file(recording: Path, model: TinySleepNet) -> None:

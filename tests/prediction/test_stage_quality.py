@@ -36,7 +36,7 @@ def noise(seed: int = 0, scale: float = 1.0) -> np.ndarray:
 def write_fif(path: Path, signal_uv: np.ndarray) -> Path:
     info = mne.create_info(["EEG Fpz-Cz"], 100.0, "eeg")
     raw = mne.io.RawArray(signal_uv[None] * 1e-6, info, verbose="error")
-    raw.set_meas_date(START.replace(tzinfo=dt.timezone.utc))
+    raw.set_meas_date(START.replace(tzinfo=dt.UTC))
     raw.save(path, verbose="error")
     return path
 

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import logging
 import sys
+import typing
 from collections.abc import Sequence
 
 from .. import __version__
@@ -30,8 +31,15 @@ COMMANDS = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument parser whose refusal of a flag is one line (subcommands' parsers too)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tinysleepnet",
         description="Automatic sleep staging from one raw EEG channel with TinySleepNet.",
     )

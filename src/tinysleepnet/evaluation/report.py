@@ -3,11 +3,14 @@
 :func:`evaluate_run` reads every fold's ``predictions/*.npz``, scores the pooled epochs and
 each fold, and writes ``RUN/evaluation/scores.json``, ``scores.md`` and ``confusion.png``.
 A run with unfinished folds is refused, naming them, unless a partial score is asked for;
-then every output says which folds are missing.
+then every output says which folds are missing. A finished fold whose predictions are
+unreadable, or hold fewer or more epochs than it scored, counts as missing.
 """
 
 from __future__ import annotations
 
+import logging
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from ..training.stall import ONE_STAGE_SHARE, top_stage
 from .calibration import calibration_summary, checkpoint_temperature, plot_reliability
 from .cv import DONE_FILE, PREDICTIONS_DIR, fold_dir, is_done, read_folds
 
+logger = logging.getLogger("tinysleepnet")
 EVALUATION_DIR = "evaluation"
 
 
@@ -56,13 +60,28 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
     """
     run_dir = Path(run_dir)
     plan = read_folds(run_dir)
-    missing = [i for i in range(plan["n_folds"]) if not is_done(run_dir, i)]
+    unfinished = [i for i in range(plan["n_folds"]) if not is_done(run_dir, i)]
+    # a finished fold whose predictions are damaged or incomplete counts as missing
+    read: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+    damaged: dict[int, str] = {}
+    for i in range(plan["n_folds"]):
+        if i not in unfinished:
+            try:
+                read[i] = _fold_stages(fold_dir(run_dir, i))
+            except PathError as err:
+                damaged[i] = str(err)
+    missing = sorted([*unfinished, *damaged])
     if len(missing) == plan["n_folds"]:
-        raise PathError(run_dir, "no fold has finished yet")
+        raise PathError(run_dir, f"no fold has finished yet{_damaged_text(damaged)}")
     if missing and not allow_partial:
-        raise PathError(run_dir, f"{_missing_text(missing)} (run them, or pass --allow-partial)")
+        raise PathError(
+            run_dir,
+            f"{_missing_text(missing)}{_damaged_text(damaged)} (run them, or pass --allow-partial)",
+        )
+    for reason in damaged.values():
+        logger.warning("%s; scored without it", reason)
     scored = [fold for fold in plan["folds"] if fold["fold"] not in missing]
-    stages = [_fold_stages(fold_dir(run_dir, fold["fold"])) for fold in scored]
+    stages = [read[fold["fold"]] for fold in scored]
     out_dir = run_dir / EVALUATION_DIR
     result = {
         "run_dir": str(run_dir),
@@ -203,15 +222,33 @@ def plot_confusion(confusion: ArrayLike, path: str | Path, *, title: str) -> Non
 
 
 def _fold_stages(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:
-    """Expert and predicted stages of all test epochs of one fold, and its number of nights."""
+    """Expert and predicted stages of all test epochs of one fold, and its number of nights.
+
+    Raises
+    ------
+    PathError
+        If the fold has no predictions, one is unreadable, or they hold another number of
+        test epochs than the fold scored when it finished (a file deleted or replaced).
+    """
     files = sorted((folder / PREDICTIONS_DIR).glob("*.npz"))
     if not files:
         raise PathError(folder, f"marked done but has no {PREDICTIONS_DIR}/*.npz")
     expert, predicted = [], []
     for file in files:
-        with np.load(file) as night:
-            expert.append(night["expert"])
-            predicted.append(night["predicted"])
+        try:
+            with np.load(file) as night:
+                expert.append(np.asarray(night["expert"]))
+                predicted.append(np.asarray(night["predicted"]))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+            raise PathError.wrap(file, "not a readable predictions file", err) from err
+    n_epochs = sum(len(stages) for stages in expert)
+    scored = read_json(folder / DONE_FILE, "finished fold").get("scores", {}).get("n_epochs")
+    if scored is not None and n_epochs != scored:
+        raise PathError(
+            folder / PREDICTIONS_DIR,
+            f"holds {n_epochs} test epochs, the fold scored {scored} when it finished "
+            "(a predictions file deleted or replaced?)",
+        )
     return np.concatenate(expert), np.concatenate(predicted), len(files)
 
 
@@ -331,6 +368,15 @@ def _row_fractions(confusion: ArrayLike) -> np.ndarray:
     """Each count of a confusion matrix over its row's total (0 in an empty row)."""
     counts = np.asarray(confusion, dtype=float)
     return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+
+
+def _damaged_text(damaged: dict[int, str]) -> str:
+    """``"; fold 3: <why>"`` for the first finished fold whose predictions cannot be used."""
+    if not damaged:
+        return ""
+    fold, reason = next(iter(damaged.items()))
+    more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
+    return f"; fold {fold}: {reason}{more}"
 
 
 def _missing_text(missing: Sequence[int]) -> str:

@@ -51,7 +51,7 @@ from ..core.inference import predict_proba
 from ..core.metrics import scores
 from ..data.nights import Night
 from ..errors import PathError, TinySleepNetError
-from ..io.atomic import atomic_path
+from ..io.atomic import atomic_path, remove_stale_partials
 from ..io.quality import median_amplitude_uv
 from ..model import TinySleepNet
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
@@ -336,6 +336,10 @@ def _fit(
     state = _resume(last_path, config, nights, model, optimizer, scheduler)
     if world.is_main:
         config.save(out_dir / CONFIG_FILE)
+        if state.log:  # a run killed between last.pt and log.csv: the log as of last.pt
+            _write_log(out_dir / LOG_FILE, state.log)
+        for name in (BEST_FILE, LAST_FILE):  # a finished run writes them no more
+            remove_stale_partials(out_dir / name)
     step_model: nn.Module = model
     if world.size > 1:  # all-reduces the gradients of every step over the processes
         ids = [device] if device.type == "cuda" else None
@@ -422,7 +426,7 @@ def _save_pass(
 ) -> None:
     """Write ``best.pt`` (when the pass is kept), ``last.pt`` and ``log.csv`` after a pass."""
     if kept:
-        save_checkpoint(
+        _write_checkpoint(
             out_dir / BEST_FILE,
             model,
             config,
@@ -430,7 +434,7 @@ def _save_pass(
             scores=state.best_score,
             reference_amplitude_uv=start.amplitude,
         )
-    save_checkpoint(
+    _write_checkpoint(
         out_dir / LAST_FILE,
         model,
         config,
@@ -441,6 +445,18 @@ def _save_pass(
         reference_amplitude_uv=start.amplitude,
     )
     _write_log(out_dir / LOG_FILE, state.log)
+
+
+def _write_checkpoint(path: Path, model: TinySleepNet, config: Config, **state: Any) -> None:
+    """:func:`~tinysleepnet.core.checkpoint.save_checkpoint`, a failed write (a full disk:
+    torch raises a RuntimeError) refused in one line naming the file. The write is atomic,
+    so the file from the last pass written stays as it was."""
+    try:
+        save_checkpoint(path, model, config, **state)
+    except RuntimeError as err:
+        raise PathError.wrap(
+            path, "cannot be written (disk full?); the last checkpoint written is kept", err
+        ) from err
 
 
 def _log_pass(run: str, row: dict[str, float], config: Config, kept: bool, stall: str) -> None:
@@ -720,5 +736,6 @@ def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 
 def _write_log(path: Path, rows: list[dict[str, float]]) -> None:
+    """Write ``log.csv``: the rows of the passes ``last.pt`` holds, no more, no fewer."""
     with atomic_path(path) as tmp:
         pd.DataFrame(rows).to_csv(tmp, index=False)
