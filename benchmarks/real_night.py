@@ -12,7 +12,8 @@ The night is the Sleep-EDF night SC4001E0 (by default the repository's cropped c
 recording; a folder already prepared by ``tinysleepnet prepare`` is used as it is). Its
 prepared epochs are cut in time: the first two thirds train, the last third validates.
 This is a **same-night holdout, not a subject-independent score**: it separates fitting
-the trained epochs from staging unseen epochs of the same recording, nothing more.
+the trained epochs from staging unseen epochs of the same recording, nothing more. With
+``--whole-night`` every epoch trains and validates (a question of fitting alone).
 
 Each run is :func:`tinysleepnet.training.loop.train` without early stopping, so every pass
 is scored. Per pass, ``log.csv`` in the run's folder holds the training loss, the macro-F1
@@ -20,9 +21,14 @@ and the share of the most predicted stage on the trained epochs (as the network 
 them while it trained: dropout on, augmented) and on the held-out epochs. Printed and saved
 (``--out``/``real_night.json`` and ``real_night.csv``): per run, the passes at one stage
 (held-out predictions at least 95 % one stage), the pass from which it stays off one stage,
-the best held-out macro-F1 and its pass, the optimizer steps and the CPU seconds of training.
+the best held-out macro-F1 and its pass, the share of dead CNN features after the last pass
+(zero for every trained epoch), the optimizer steps and the CPU seconds of training.
 "Off one stage from pass N" is the pass after the last one at one stage (and "-" when the
 run ended at one stage); the steps before it are the optimizer steps the stall lasted.
+"Train loss >= guess" lists the passes whose training loss was no lower than guessing the
+trained epochs' stage frequencies (:func:`~tinysleepnet.training.stall.guess_loss`; such a
+network has learnt nothing from the EEG), and "fitting from pass N" is the pass after the
+last of them.
 
 ``--runs`` chooses runs by name (see :data:`RUNS`); a rerun with the same ``--out`` reuses
 every finished run. ``--steps`` bounds a run by optimizer steps instead of passes (for the
@@ -45,11 +51,12 @@ import torch
 
 from time_to_accuracy import candidate
 from tinysleepnet.config import Config, preset
+from tinysleepnet.core.checkpoint import load_model
 from tinysleepnet.data.nights import MANIFEST, Night, load_nights
 from tinysleepnet.data.prepare import prepare
 from tinysleepnet.training.batches import count_steps, split_nights
 from tinysleepnet.training.loop import LOG_FILE, STALLED_DIR, _pass_rng, _plan, train
-from tinysleepnet.training.stall import ONE_STAGE_SHARE
+from tinysleepnet.training.stall import ONE_STAGE_SHARE, guess_loss
 from tta_report import ranges
 
 #: The repository's copy of the night (cropped; the same 841 prepared epochs).
@@ -93,6 +100,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--train-frac", type=float, default=2 / 3, help="epochs trained on")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument(
+        "--whole-night",
+        action="store_true",
+        help="train and validate on every epoch of the night (fitting only, no holdout)",
+    )
     return parser.parse_args()
 
 
@@ -106,6 +118,8 @@ def holdout(data: Path, out: Path, train_frac: float) -> tuple[Night, Night]:
             prepare(data, out / "prepared", progress=False)
         data = out / "prepared"
     (night,) = load_nights(data)
+    if train_frac >= 1:  # --whole-night
+        return night, night
     cut = round(train_frac * night.n_epochs)
     return tuple(  # type: ignore[return-value]
         dataclasses.replace(
@@ -116,6 +130,15 @@ def holdout(data: Path, out: Path, train_frac: float) -> tuple[Night, Night]:
         )
         for part, label in ((slice(None, cut), "trained"), (slice(cut, None), "held-out"))
     )
+
+
+def dead_features(checkpoint: Path, night: Night) -> float:
+    """Share of the CNN's features (the LSTM's inputs) that are zero for every epoch of a
+    night: dead ReLUs, which no gradient revives."""
+    model = load_model(checkpoint)
+    with torch.no_grad():
+        features = model.epoch_features(torch.from_numpy(np.array(night.signal_uv)))
+    return float((features.amax(dim=0) <= 0).float().mean())
 
 
 def steps_per_pass(config: Config, night: Night, passes: int) -> list[int]:
@@ -158,8 +181,15 @@ def run(name: str, args: argparse.Namespace, nights: tuple[Night, Night], out: P
     one_stage = [int(p) for p in log.loc[log["valid_top_share"] >= ONE_STAGE_SHARE, "pass"]]
     # the pass after the last one at one stage, if the run went on past it
     left = (one_stage[-1] + 1 if one_stage else 1) if len(log) not in one_stage else None
+    guess = guess_loss(nights[0].stages, config.class_weights)
+    no_better = [int(p) for p in log.loc[log["train_loss"] >= guess, "pass"]]
+    fits = (no_better[-1] + 1 if no_better else 1) if len(log) not in no_better else None
     summary = {
         "run": name,
+        "guess_loss": round(guess, 3),
+        "no_better_than_guess_passes": ranges(no_better),
+        "fits_from_pass": fits,
+        "steps_before_fitting": int(sum(steps[: fits - 1])) if fits else None,
         "passes": len(log),
         "steps": int(sum(steps)),
         "one_stage_passes": ranges(one_stage),
@@ -168,6 +198,7 @@ def run(name: str, args: argparse.Namespace, nights: tuple[Night, Night], out: P
         "best_heldout_mf1": float(log["valid_mf1"].max()),
         "best_pass": int(log.loc[log["valid_mf1"].idxmax(), "pass"]),
         "last_train_loss": float(log["train_loss"].iloc[-1]),
+        "dead_features_last_pass": round(dead_features(result.last_path, nights[0]), 3),
         "restarted_after_pass": result.restarted_after_pass,
         # CPU seconds of this process while the run trained; 0 when it was reused
         "cpu_seconds": round(cpu, 1),
@@ -176,25 +207,35 @@ def run(name: str, args: argparse.Namespace, nights: tuple[Night, Night], out: P
     return {"summary": summary, "log": log.to_dict(orient="list")}
 
 
-def print_table(summaries: list[dict[str, Any]]) -> None:
-    print(
-        "\nOne real night (SC4001E0), same-night holdout: first 2/3 of the epochs trained, "
-        "last 1/3 held out\n"
+def print_table(summaries: list[dict[str, Any]], nights: tuple[Night, Night]) -> None:
+    trained, held_out = nights
+    setup = (
+        f"every epoch ({trained.n_epochs}) trained and validated, no holdout"
+        if trained is held_out
+        else f"same-night holdout: the first {trained.n_epochs} epochs trained, "
+        f"the last {held_out.n_epochs} held out"
     )
+    print(f"\nOne real night (SC4001E0), {setup}\n")
     print(
         "| run | passes (steps) | held-out at one stage | off one stage from pass (steps before) "
-        "| best held-out MF1 (pass) | last train loss | CPU s |\n|---|---|---|---|---|---|---|"
+        "| train loss >= guess | fitting from pass (steps before) "
+        "| best held-out MF1 (pass) | last train loss | dead CNN features | CPU s |"
     )
+    print("|---" * 10 + "|")
     for s in summaries:
         left = s["off_one_stage_from_pass"]
         left = f"{left} ({s['steps_before_leaving']})" if left else "-"
+        fits = s["fits_from_pass"]
+        fits = f"{fits} ({s['steps_before_fitting']})" if fits else "-"
         restart = (
             f", restarted after {s['restarted_after_pass']}" if s["restarted_after_pass"] else ""
         )
         print(
             f"| {s['run']}{restart} | {s['passes']} ({s['steps']}) | {s['one_stage_passes']} | "
-            f"{left} | {s['best_heldout_mf1']:.3f} ({s['best_pass']}) | "
-            f"{s['last_train_loss']:.3f} | {s['cpu_seconds']:.0f} |"
+            f"{left} | {s['no_better_than_guess_passes']} | {fits} | "
+            f"{s['best_heldout_mf1']:.3f} ({s['best_pass']}) | "
+            f"{s['last_train_loss']:.3f} | {100 * s['dead_features_last_pass']:.0f} % | "
+            f"{s['cpu_seconds']:.0f} |"
         )
 
 
@@ -203,7 +244,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
-        nights = holdout(args.data, out, args.train_frac)
+        nights = holdout(args.data, out, 1.0 if args.whole_night else args.train_frac)
         print(
             f"{nights[0].n_epochs} training and {nights[1].n_epochs} held-out epochs "
             "of one night (same-night holdout)",
@@ -211,7 +252,7 @@ def main() -> None:
         )
         results = {name: run(name, args, nights, out) for name in args.runs}
         summaries = [r["summary"] for r in results.values()]
-        print_table(summaries)
+        print_table(summaries, nights)
         if args.out:
             (out / "real_night.json").write_text(json.dumps(results, indent=1))
             pd.DataFrame(summaries).to_csv(out / "real_night.csv", index=False)

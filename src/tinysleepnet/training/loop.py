@@ -475,8 +475,10 @@ def _log_pass(run: str, row: dict[str, float], config: Config, kept: bool, stall
         row["seconds"],
     )
     if stall:
-        if "restarted_after_pass" in config.extra or has_remedy(config):
-            remedy = "the run already has the stall remedy; try --preset fast"
+        if "restarted_after_pass" in config.extra:
+            remedy = "already restarted with the stall remedy; try --preset fast"
+        elif has_remedy(config):
+            remedy = "the run already has the stall remedy; a lower --lr may help"
         elif config.on_stall == "rescale":
             remedy = f"it restarts with {remedy_text()} after {RESTART_AFTER_PASSES} such passes"
         else:
