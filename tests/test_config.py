@@ -41,7 +41,7 @@ AUTHORS = {
     "max_passes": 200,
     "patience": 50,
     "monitor": "authors",
-    "on_stall": "warn",  # only warns: the recipe stays the authors'
+    "on_stall": "rescale",  # not the recipe: what happens once it has stalled for 5 passes
     "valid_frac": 0.1,
     "seed": 42,
     "device": "auto",

@@ -108,11 +108,16 @@ class Config:
     """Rule that keeps a pass as the best checkpoint. ``"authors"``: validation accuracy
     strictly higher than the best so far and validation macro-F1 not lower (their
     ``train.py``); ``"mf1"`` or ``"acc"``: the higher score, ties broken by the other."""
-    on_stall: Literal["warn", "rescale"] = "warn"
-    """What to do when training stalls (validation predictions nearly one stage, or a flat
-    training loss, for several passes; see :mod:`tinysleepnet.training.stall`). ``"warn"``
-    logs a warning and records it; ``"rescale"`` restarts the run once with
-    :data:`STALL_REMEDY` (the signal in 20-uV units, 3-h training segments)."""
+    on_stall: Literal["warn", "rescale"] = "rescale"
+    """What to do when training stalls (validation predictions nearly one stage, a training
+    loss no lower than guessing the stages' frequencies, or a flat one; see
+    :mod:`tinysleepnet.training.stall`). Every stalled pass is logged as a warning and
+    recorded. ``"rescale"`` (the default) restarts the run once, after
+    :data:`~tinysleepnet.training.stall.RESTART_AFTER_PASSES` stalled passes in a row, with
+    :data:`STALL_REMEDY` (the signal in 20-uV units, 3-h training segments): the paper's
+    recipe stalled on one real night for thousands of optimizer steps and learnt after the
+    restart (``benchmarks/README.md``, "Training on one real night"). ``"warn"`` only
+    warns, so the run stays the authors' recipe whatever happens (``--on-stall warn``)."""
 
     # cross-validation
     valid_frac: float = 0.1
@@ -293,7 +298,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Time to accuracy (benchmarks/time_to_accuracy.py): one-cycle schedule to a 10x peak
     # rate, 2 nights per minibatch (7x the optimizer steps per pass), the signal in units
     # of 20 uV (keeps the LSTM out of saturation), nights cut into segments of at most 3 h
-    # for training (at this rate, a state carried through whole nights drifts into
+    # for training (at a high rate, a state carried through whole nights drifts into
     # saturation and training stalls), bfloat16 where the hardware has it; the fused LSTM
     # with PyTorch's initialisation, Adam and affine norm and the best-macro-F1 checkpoint,
     # as it was measured.

@@ -39,7 +39,7 @@ from ..data.nights import Night, load_nights, read_manifest
 from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, read_json, write_json
 from ..training.distributed import is_main_process
-from ..training.loop import CONFIG_FILE, data_settings, train
+from ..training.loop import CONFIG_FILE, data_settings, remedy_text, train
 from .calibration import calibrate_checkpoint
 from .folds import Fold, make_folds, nights_of
 
@@ -296,11 +296,24 @@ def _run_one_fold(
         fold_scores["kappa"],
         fold_scores["n_epochs"],
     )
+    if result.restarted_after_pass is not None:
+        logger.warning(
+            "fold %d: stalled, and was restarted after pass %d with the stall remedy (%s); "
+            "its scores are not the paper recipe's (--on-stall warn keeps it exact)",
+            fold.index,
+            result.restarted_after_pass,
+            remedy_text(),
+        )
     if result.best_predicts_one_stage:
+        if result.restarted_after_pass is None and config.on_stall == "warn":
+            rerun = "without --on-stall warn, or with --preset fast"
+        else:
+            rerun = "with --preset fast"
         logger.warning(
             "fold %d: its best checkpoint still predicts %.0f %% of the validation epochs "
-            "as %s; rerun the fold with --on-stall rescale or --preset fast",
+            "as %s; rerun the fold %s",
             fold.index,
             100 * result.best_score["top_share"],
             result.best_score["top_stage"],
+            rerun,
         )

@@ -203,8 +203,13 @@ def finetune_config(
     patience: int | None = None,
     device: str | None = None,
 ) -> Config:
-    """The parent's settings with fine-tuning's learning rate, passes, patience and device."""
+    """The parent's settings with fine-tuning's learning rate, passes, patience and device.
+
+    A stall only warns (``on_stall="warn"``): a restart with the stall remedy would feed the
+    parent's weights a signal at another scale.
+    """
     return parent.replace(
+        on_stall="warn",
         lr=lr if lr is not None else LR_SHARE * parent.lr,
         max_passes=max_passes or min(parent.max_passes, MAX_PASSES),
         patience=patience or min(parent.patience, PATIENCE),
