@@ -1,4 +1,4 @@
-"""The paper preset is the authors' recipe, value by value (RECIPE.md and their TF code)."""
+"""The paper preset is the authors' recipe, value by value (docs/method.md and their TF code)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from tinysleepnet.config import DATA_FIELDS, PRESETS, RANGES, STALL_REMEDY, Config, preset
 from tinysleepnet.errors import PathError, TinySleepNetError
 
-#: Every field of the paper preset, as the authors' code sets it (RECIPE.md, "Model" and
-#: "Training"); the data fields are Sleep-EDF's, and are replaced by the nights' in training.
+#: Every field of the paper preset, as the authors' code sets it (docs/method.md, "Network"
+#: and "Training"); the data fields are Sleep-EDF's, and are replaced by the nights' in training.
 AUTHORS = {
     "sfreq": 100.0,
     "epoch_sec": 30.0,

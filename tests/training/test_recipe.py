@@ -69,8 +69,9 @@ def test_the_loss_is_weighted_cross_entropy_plus_l2_on_the_four_conv_kernels(
     net = TinySleepNet(config).train()
     net.load_state_dict(stepped.initial)
     logits, _ = net(x)
-    # RECIPE.md: class weights [1, 1.5, 1, 1, 1], padded positions weigh 0, the mean over
-    # the real epochs; plus 1e-3 * sum(w^2) / 2 over the four conv kernels; nothing else.
+    # docs/method.md, "Training": class weights [1, 1.5, 1, 1, 1], padded positions weigh 0,
+    # the mean over the real epochs; plus 1e-3 * sum(w^2) / 2 over the four conv kernels;
+    # nothing else.
     per_epoch = F.cross_entropy(logits.reshape(-1, 5), y.reshape(-1), reduction="none")
     class_weight = torch.tensor([1.0, 1.5, 1.0, 1.0, 1.0])[y.reshape(-1)]
     loss = (per_epoch * class_weight * weight.reshape(-1)).sum() / weight.sum()

@@ -44,6 +44,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import OneCycleLR
 from tqdm.auto import tqdm
 
+from .._docs import fill_doc
 from ..config import DATA_FIELDS, STALL_REMEDY, Config
 from ..core.checkpoint import load_checkpoint, save_checkpoint
 from ..core.device import resolve_device, resolve_precision
@@ -130,6 +131,7 @@ class _Progress:
     log: list[dict[str, float]] = field(default_factory=list)
 
 
+@fill_doc
 def train(
     train_nights: Sequence[Night],
     valid_nights: Sequence[Night],
@@ -169,8 +171,7 @@ def train(
     out_dir : str or Path
         Folder for ``config.json``, ``log.csv``, ``best.pt`` and ``last.pt``. If it holds a
         ``last.pt``, training resumes from it (and returns at once if that run finished).
-    progress : bool
-        Show progress bars over passes and steps (on stderr, when it is a terminal).
+    %(progress)s
     init_weights : str or Path or None
         Checkpoint whose weights start the run instead of a fresh initialisation
         (fine-tuning); its network must have the shape ``config`` gives.
