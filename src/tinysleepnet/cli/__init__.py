@@ -6,8 +6,10 @@ import argparse
 import difflib
 import importlib
 import logging
+import os
 import re
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -34,9 +36,9 @@ COMMANDS = (
 
 
 class Parser(argparse.ArgumentParser):
-    """The parser of the command and of every subcommand: flags are never abbreviated
-    (``--chan`` is not ``--channel``), and a mistyped subcommand or flag is answered with
-    the nearest one (``did you mean --channel?``)."""
+    """The parser of the command and of every subcommand: a refusal is one line, flags are
+    never abbreviated (``--chan`` is not ``--channel``), and a mistyped subcommand or flag
+    is answered with the nearest one (``did you mean --channel?``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
@@ -48,7 +50,11 @@ class Parser(argparse.ArgumentParser):
         return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
-        super().error(message + self._suggestion(message))
+        """One line: the refusal, the nearest subcommand or flag if any, where help is."""
+        self.exit(
+            2,
+            f"{self.prog}: error: {message}{self._suggestion(message)} (see {self.prog} --help)\n",
+        )
 
     def _suggestion(self, message: str) -> str:
         """``"; did you mean X?"`` for an unknown subcommand or flag, or ``""``."""
@@ -127,6 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("tinysleepnet: interrupted; rerun the same command to resume", file=sys.stderr)
+        if threading.active_count() > 1:
+            # Worker threads (--jobs) are still inside torch or MNE code: letting the
+            # interpreter shut down under them aborts the process ("terminate called
+            # without an active exception", exit 134). Every file is written atomically,
+            # so leaving at once loses only the work in progress.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return 130
     finally:
         # Leave torchrun's process group, if this command trained and so joined one (the

@@ -10,7 +10,14 @@ from pathlib import Path
 
 from ..pipeline import demo_cohort, demo_config
 from ..text import counted
-from ._config import add_config_arguments, config_if_given, config_overrides, use_threads
+from ._config import (
+    FOLDS,
+    JOBS,
+    add_config_arguments,
+    config_if_given,
+    config_overrides,
+    use_threads,
+)
 
 
 def _description() -> str:
@@ -52,8 +59,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="the full-size demo, as described above (about 1,100 CPU-seconds: some 20 min "
         "on 2 cores without bfloat16)",
     )
-    parser.add_argument("--folds", type=int, help="number of subject-wise folds")
-    parser.add_argument("--jobs", type=int, default=2, help="nights processed in parallel")
+    parser.add_argument("--folds", type=FOLDS, help="number of subject-wise folds")
+    parser.add_argument("--jobs", type=JOBS, default=2, help="nights processed in parallel")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_config_arguments(
         parser,

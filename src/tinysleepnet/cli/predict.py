@@ -15,7 +15,7 @@ from ..config import BACKENDS, PRECISIONS
 from ..errors import PathError, TinySleepNetError
 from ..prediction.review import ReviewRule
 from ..text import counted
-from ._config import use_threads
+from ._config import COUNT, JOBS, use_threads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -146,10 +146,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="stage the part present of an EDF/BDF file shorter than its header declares "
         "(refused otherwise), with a warning",
     )
-    parser.add_argument("--jobs", type=int, default=2, help="recordings staged in parallel")
+    parser.add_argument("--jobs", type=JOBS, default=2, help="recordings staged in parallel")
     parser.add_argument(
         "--threads",
-        type=int,
+        type=COUNT,
         metavar="N",
         help="torch threads, shared out between the --jobs (default: chosen for the "
         "machine, its free cores)",
