@@ -274,6 +274,7 @@ RANGES: dict[str, dict[str, Any]] = {
     "patience": {"low": 0, "whole": True},
     "valid_frac": {"low": 0, "high": 1, "low_open": True, "high_open": True},
     "seed": {"low": 0, "high": 2**32 - 1, "whole": True},
+    "threads": {"low": 0, "high": 1024, "whole": True},  # 0: chosen for the machine
 }
 #: One class weight per stage (W, N1, N2, N3, REM).
 N_CLASS_WEIGHTS = 5
