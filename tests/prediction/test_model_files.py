@@ -7,7 +7,7 @@ import torch
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
-from tinysleepnet.core.checkpoint import CHECKSUM_KEY, save_checkpoint, weights_checksum
+from tinysleepnet.core.checkpoint import CHECKSUM_KEY, outputs_checksum, save_checkpoint
 from tinysleepnet.errors import PathError
 from tinysleepnet.prediction.backends import as_model
 
@@ -22,9 +22,9 @@ def test_a_checkpoint_of_another_shape_is_refused_naming_it(model, tmp_path):
 
 def test_a_checkpoint_with_settings_out_of_range_is_refused_naming_it(model, tmp_path):
     path = tmp_path / "sfreq0.pt"
-    weights = model.state_dict()
-    config = {**model.config.to_dict(), "sfreq": 0.0}
-    torch.save({"model": weights, "config": config, CHECKSUM_KEY: weights_checksum(weights)}, path)
+    payload = {"model": model.state_dict(), "config": {**model.config.to_dict(), "sfreq": 0.0}}
+    payload[CHECKSUM_KEY] = outputs_checksum(payload)  # a whole file, settings out of range
+    torch.save(payload, path)
     with pytest.raises(PathError, match=rf"^{path}: not a usable checkpoint: sfreq=0.0 is out "
                        "of range"):  # fmt: skip
         as_model(path)
