@@ -22,9 +22,10 @@ def test_a_checkpoint_of_another_shape_is_refused_naming_it(model, tmp_path):
 
 def test_a_checkpoint_with_settings_out_of_range_is_refused_naming_it(model, tmp_path):
     path = tmp_path / "sfreq0.pt"
-    payload = {"model": model.state_dict(), "config": {**model.config.to_dict(), "sfreq": 0.0}}
-    payload[CHECKSUM_KEY] = outputs_checksum(payload)  # a whole file, settings out of range
-    torch.save(payload, path)
+    weights = model.state_dict()
+    config = {**model.config.to_dict(), "sfreq": 0.0}
+    payload = {"model": weights, "config": config}
+    torch.save({**payload, CHECKSUM_KEY: outputs_checksum(payload)}, path)  # an intact file
     with pytest.raises(PathError, match=rf"^{path}: not a usable checkpoint: sfreq=0.0 is out "
                        "of range"):  # fmt: skip
         as_model(path)
