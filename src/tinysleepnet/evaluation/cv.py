@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 
+from .._docs import fill_doc
 from ..config import Config
 from ..core.checkpoint import load_model
 from ..core.device import resolve_device
@@ -92,6 +93,7 @@ def save_predictions(path: str | Path, night: Night, proba: np.ndarray) -> None:
         )
 
 
+@fill_doc
 def cross_validate(
     data_dir: str | Path,
     run_dir: str | Path,
@@ -121,8 +123,7 @@ def cross_validate(
         Settings other than ``device``, ``extra`` and ``on_stall`` must match the run's.
     folds : sequence of int or None
         Indices (0-based) of the folds to run; ``None`` runs them all.
-    progress : bool
-        Show the training progress bars (on stderr, when it is a terminal).
+    %(progress)s
     n_parallel : int
         Folds trained at once, each in its own process on the configured device. The
         network is small, so one GPU can hold several folds and keep busy; on a CPU the

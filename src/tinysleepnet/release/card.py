@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core.checkpoint import file_checksum
 from ..errors import PathError
 from ..evaluation.folds import sorted_subjects
 from ..io.atomic import read_json, write_json, write_text_atomic
@@ -127,6 +126,9 @@ def verified_card(model_dir: str | Path) -> dict[str, Any]:
         If the folder has no card or no ``model.pt`` (a release that did not finish), the
         card's name is not a file name, or ``model.pt`` is not the file the card describes.
     """
+    # here, not with the module: `tinysleepnet models --help` reads the store without torch
+    from ..core.checkpoint import file_checksum
+
     model_dir = Path(model_dir)
     card = read_card(model_dir)
     model_file = model_dir / MODEL_FILE

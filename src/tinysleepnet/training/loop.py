@@ -44,6 +44,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import OneCycleLR
 from tqdm.auto import tqdm
 
+from .._docs import fill_doc
 from ..config import DATA_FIELDS, STALL_REMEDY, Config
 from ..core.checkpoint import load_checkpoint, save_checkpoint
 from ..core.device import resolve_device, resolve_precision
@@ -54,6 +55,7 @@ from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, remove_stale_partials
 from ..io.quality import median_amplitude_uv
 from ..model import TinySleepNet
+from .adam import make_optimizer
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
 from .distributed import World, current_world, local_device
 from .stall import ONE_STAGE_SHARE, RESTART_AFTER_PASSES, guess_loss, stall_reason, top_stage
@@ -129,6 +131,7 @@ class _Progress:
     log: list[dict[str, float]] = field(default_factory=list)
 
 
+@fill_doc
 def train(
     train_nights: Sequence[Night],
     valid_nights: Sequence[Night],
@@ -144,7 +147,8 @@ def train(
     The channel, sampling rate and epoch length are taken from the nights (which must agree
     on them) into the saved configuration, so a checkpoint knows what it stages. The
     training nights are first cut into segments when ``config.segment_epochs`` asks so.
-    Each pass shuffles and augments the training nights, takes one Adam step per chunk of
+    Each pass shuffles and augments the training nights, takes one Adam step
+    (:func:`~tinysleepnet.training.adam.make_optimizer`: TF's or PyTorch's) per chunk of
     ``config.seq_len`` epochs of ``config.batch_nights`` nights (class-weighted
     cross-entropy plus L2 on the conv kernels, gradients clipped to ``config.clip_norm``),
     then stages the validation nights. Both run the CNN at the precision of
@@ -167,8 +171,7 @@ def train(
     out_dir : str or Path
         Folder for ``config.json``, ``log.csv``, ``best.pt`` and ``last.pt``. If it holds a
         ``last.pt``, training resumes from it (and returns at once if that run finished).
-    progress : bool
-        Show progress bars over passes and steps (on stderr, when it is a terminal).
+    %(progress)s
     init_weights : str or Path or None
         Checkpoint whose weights start the run instead of a fresh initialisation
         (fine-tuning); its network must have the shape ``config`` gives.
@@ -323,12 +326,7 @@ def _fit(
         model.load_state_dict(load_checkpoint(start.init_weights, map_location=device)["model"])
     for name, param in model.named_parameters():
         param.requires_grad_(not name.startswith(start.frozen))
-    optimizer = torch.optim.Adam(
-        [param for param in model.parameters() if param.requires_grad],
-        lr=config.lr,
-        betas=(config.adam_beta1, config.adam_beta2),
-        eps=config.adam_eps,
-    )
+    optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], config)
     nights = {"train": [n.name for n in train_nights], "valid": [n.name for n in valid_nights]}
     segments = split_nights(train_nights, config.segment_epochs)
     guess = guess_loss(np.concatenate([n.stages for n in segments]), config.class_weights)
