@@ -39,7 +39,9 @@ psg, hypnogram = _tiny.unseen_night()
 before = stage(psg, model=_tiny.tiny_model())
 after = stage(psg, model=calibrated, review="10%")
 labels, _ = expert_labels(hypnogram, after, after.start)
-scored = labels != UNSCORED
+# Compared: the epochs the expert scored and whose signal passed the checks (an unscorable
+# epoch has no stage and no probabilities).
+scored = (labels != UNSCORED) & after.scorable
 for name, result in (("uncalibrated", before), ("calibrated", after)):
     ece = expected_calibration_error(result.proba[scored], labels[scored])
     print(f"{name:>12}: ECE {100 * ece:.1f} %, same stages: "

@@ -40,6 +40,11 @@ print(len(staged), "epochs staged online")
 # %%
 # The same as the whole night
 # ---------------------------
+# Epochs that fail the signal checks get no stage either way (their probabilities are NaN);
+# the LSTM state is carried across them.
 online = np.array([proba for _, _, proba in staged])
-whole = stage(psg, model=model).proba
-print("largest difference in probability:", float(np.abs(online - whole).max()))
+whole = stage(psg, model=model)
+scorable = whole.scorable
+print(int(np.sum(~scorable)), "unscorable epochs")
+print("largest difference in probability:",
+      float(np.abs(online[scorable] - whole.proba[scorable]).max()))

@@ -16,7 +16,13 @@ from tinysleepnet.data.simulate.mass import simulate_mass_cohort
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation.cv import is_done
 from tinysleepnet.prediction.stage import stage
-from tinysleepnet.reproduce import compare_with_paper, comparison_markdown, paper_config, reproduce
+from tinysleepnet.reproduce import (
+    STALL_DECISION,
+    compare_with_paper,
+    comparison_markdown,
+    paper_config,
+    reproduce,
+)
 from tinysleepnet.stages import STAGES
 
 QUICK = {"max_passes": 1, "n_folds": 2, "device": "cpu", "progress": False}
@@ -173,7 +179,10 @@ def test_restarted_folds_are_named_in_the_comparison():
         "segment_epochs=360): fold 3 after pass 5, fold 11 after pass 7; their scores are "
         "not the paper recipe's (`--on-stall warn` keeps every fold exact)"
     ]
-    assert "- **2 of 20 folds stalled and were restarted" in comparison_markdown(comparison)
+    markdown = comparison_markdown(comparison)
+    assert "- **2 of 20 folds stalled and were restarted" in markdown
+    # the decision and its figures, for a reader of the comparison alone
+    assert markdown.rstrip().endswith(STALL_DECISION) and "SC4001E0" in STALL_DECISION
     assert comparison["setup"].endswith(
         "paper preset (a stalled fold restarted once with the stall remedy)"
     )
@@ -181,6 +190,9 @@ def test_restarted_folds_are_named_in_the_comparison():
     assert compare_with_paper(spec, {**result, "restarted_folds": []}, n_folds=20, config=exact)[
         "setup"
     ].endswith("(a stalled fold warned about, the recipe kept exact)")
+    assert STALL_DECISION not in comparison_markdown(
+        compare_with_paper(spec, {**result, "restarted_folds": []}, n_folds=20, config=exact)
+    )
 
 
 def test_stalled_folds_are_restarted_unless_asked_to_keep_the_recipe_exact(tmp_path, monkeypatch):

@@ -35,10 +35,10 @@ class Config:
     channel: str = "EEG Fpz-Cz"
     """EEG channel the model was trained on (a default for prediction)."""
     highpass_hz: float = 0.5
-    """High-pass cutoff (Hz) of the training nights' EEG: Sleep-EDF's amplifier filter (its
-    EDF header says ``HP:0.5Hz``). Staging filters a recording to it and notches out mains
-    (:mod:`tinysleepnet.io.filtering`), so a DC offset or slow drift is removed; 0: no
-    high-pass."""
+    """Lower edge (Hz) of the training nights' EEG band: Sleep-EDF's amplifier high-pass (its
+    EDF header says ``HP:0.5Hz``). Staging removes what lies below it from a recording (a
+    high-pass at a fifth of it) and notches out mains (:mod:`tinysleepnet.io.filtering`), so
+    a DC offset or a slow drift is removed; 0: no high-pass."""
 
     # model
     n_filters: int = 128

@@ -4,7 +4,7 @@ Sleep-EDF's EEG is high-passed at 0.5 Hz by its amplifier (its EDF header: ``HP:
 the network never saw a DC offset, a slow drift or mains hum. A recording from another
 amplifier may carry all three; staging filters it first (:class:`SignalFilter`), so an
 offset or a drift is removed rather than taken for a gain error, and mains at 50 or 60 Hz
-is notched out (or, where it lies at the rate's Nyquist frequency, low-passed away).
+is notched out (at the rate's Nyquist frequency too, where 50 Hz lies for 100 Hz).
 
 The filter is causal (each output sample depends only on earlier ones, as an amplifier's
 analog filter), so online staging (:class:`~tinysleepnet.prediction.online.Stager`) filters
@@ -18,16 +18,22 @@ from scipy import signal as sps
 
 #: Mains frequencies (Hz) notched out, with their harmonics below the Nyquist frequency.
 MAINS_HZ = (50.0, 60.0)
+#: The high-pass cutoff is this share of the training nights' band edge (``highpass_hz``):
+#: 0.1 Hz for Sleep-EDF's 0.5 Hz. What lies below the band (an offset, a drift over tens of
+#: seconds or more) goes, and the band itself is left as the network saw it (on SC4001E0's
+#: Fpz-Cz, the whole filter, notches included, removes 0.5 % of the power); a cutoff at the
+#: band edge itself would filter the training band a second time (26 % of that night's
+#: power, from the slow waves of N3).
+HIGHPASS_SHARE = 0.2
 #: Order of the Butterworth high-pass.
 HIGHPASS_ORDER = 2
 #: Quality factor of each mains notch (bandwidth ``f / Q``: 1.7 Hz at 50 Hz).
 NOTCH_Q = 30.0
-#: Share of the Nyquist frequency up to which a mains harmonic is notched; one lying above
-#: it (50 Hz at 100 Hz) is removed by a low-pass at :data:`LOWPASS_SHARE` of Nyquist instead,
-#: whose zero at the Nyquist frequency cancels it.
-NOTCH_BELOW_SHARE = 0.9
-LOWPASS_SHARE = 0.85
-LOWPASS_ORDER = 4
+#: A mains harmonic within this many Hz of the Nyquist frequency (50 Hz at 100 Hz) is
+#: removed by a notch at the Nyquist frequency: zeros at z = -1, poles at z =
+#: -:data:`NYQUIST_POLE` (attenuation 0.08 at 49.5 Hz, 0.9 at 45 Hz, none below 30 Hz).
+NYQUIST_BAND_HZ = 1.0
+NYQUIST_POLE = 0.9
 
 
 def mains_harmonics(sfreq: float) -> list[float]:
@@ -38,20 +44,21 @@ def mains_harmonics(sfreq: float) -> list[float]:
 
 def filter_sections(sfreq: float, highpass_hz: float) -> np.ndarray:
     """Second-order sections of the filter for a rate ``sfreq`` (Hz): a Butterworth
-    high-pass at ``highpass_hz`` (none at 0), a notch per mains harmonic, and a low-pass
-    where a harmonic lies near the Nyquist frequency."""
+    high-pass at :data:`HIGHPASS_SHARE` of ``highpass_hz`` (none at 0) and a notch per mains
+    harmonic (at the Nyquist frequency, the Nyquist notch)."""
     nyquist = sfreq / 2
     sections = []
     if highpass_hz > 0:
-        sections.append(sps.butter(HIGHPASS_ORDER, highpass_hz, "highpass", fs=sfreq, output="sos"))
+        cutoff = HIGHPASS_SHARE * highpass_hz
+        sections.append(sps.butter(HIGHPASS_ORDER, cutoff, "highpass", fs=sfreq, output="sos"))
     harmonics = mains_harmonics(sfreq)
     for frequency in harmonics:
-        if frequency < NOTCH_BELOW_SHARE * nyquist:
+        if frequency < nyquist - NYQUIST_BAND_HZ:
             b, a = sps.iirnotch(frequency, NOTCH_Q, fs=sfreq)
             sections.append(sps.tf2sos(b, a))
-    if any(frequency >= NOTCH_BELOW_SHARE * nyquist for frequency in harmonics):
-        cutoff = LOWPASS_SHARE * nyquist
-        sections.append(sps.butter(LOWPASS_ORDER, cutoff, "lowpass", fs=sfreq, output="sos"))
+    if any(frequency >= nyquist - NYQUIST_BAND_HZ for frequency in harmonics):
+        r, gain = NYQUIST_POLE, ((1 + NYQUIST_POLE) / 2) ** 2  # unit gain at 0 Hz
+        sections.append(np.array([[gain, 2 * gain, gain, 1.0, 2 * r, r * r]]))
     return np.concatenate(sections) if sections else np.empty((0, 6))
 
 
@@ -67,8 +74,8 @@ class SignalFilter:
     sfreq : float
         Sampling rate of the samples, in Hz.
     highpass_hz : float
-        High-pass cutoff in Hz, the band of the training nights (``Config.highpass_hz``);
-        0 for none.
+        Lower edge (Hz) of the training nights' band (``Config.highpass_hz``); the
+        high-pass cuts at :data:`HIGHPASS_SHARE` of it; 0 for none.
 
     Examples
     --------
