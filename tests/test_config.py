@@ -45,6 +45,7 @@ AUTHORS = {
     "valid_frac": 0.1,
     "seed": 42,
     "device": "auto",
+    "threads": 0,  # the machine's choice: how fast, not what is computed
     "precision": "float32",  # also on CUDA, as they trained
     "extra": {"preset": "paper"},
 }

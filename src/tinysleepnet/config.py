@@ -127,6 +127,11 @@ class Config:
     seed: int = 42
     device: str = "auto"
     """``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:1"``..."""
+    threads: int = 0
+    """Torch threads on the CPU. 0: on the command line, chosen for the machine when the
+    command starts (:func:`~tinysleepnet.core.device.default_threads`: its cores less those
+    other work keeps busy); from Python, torch's current setting. Results are bit-identical
+    from run to run only at one thread count."""
     precision: Literal["auto", "float32", "bfloat16"] = "float32"
     """Arithmetic of the CNN in training and validation (the LSTM and classifier always run
     in float32): ``"float32"``, as the authors trained, ``"bfloat16"`` autocast, or
@@ -269,6 +274,7 @@ RANGES: dict[str, dict[str, Any]] = {
     "patience": {"low": 0, "whole": True},
     "valid_frac": {"low": 0, "high": 1, "low_open": True, "high_open": True},
     "seed": {"low": 0, "high": 2**32 - 1, "whole": True},
+    "threads": {"low": 0, "high": 1024, "whole": True},  # 0: chosen for the machine
 }
 #: One class weight per stage (W, N1, N2, N3, REM).
 N_CLASS_WEIGHTS = 5

@@ -36,6 +36,7 @@ from .evaluation.report import EVALUATION_DIR, _table, evaluate_run, restart_tex
 from .io.atomic import write_json, write_text_atomic
 from .io.channels import ChannelSpec
 from .stages import STAGES
+from .text import counted
 from .training.loop import remedy_text
 from .training.stall import RESTART_AFTER_PASSES
 
@@ -161,9 +162,9 @@ def reproduce(
     config = paper_config(spec, max_passes, device, on_stall)
     n_folds = n_folds or spec.n_folds
     logger.info(
-        "[3/4] %d folds, paper preset (%d passes at most; a stalled fold %s) in %s",
-        n_folds,
-        config.max_passes,
+        "[3/4] %s, paper preset (%s at most; a stalled fold %s) in %s",
+        counted(n_folds, "fold"),
+        counted(config.max_passes, "pass"),
         _STALL_POLICY[config.on_stall],
         out,
     )

@@ -47,3 +47,25 @@ def test_presets_and_no_settings(parser):
     assert config_if_given(parser.parse_args([])) is None
     fast = config_from_args(parser.parse_args(["--preset", "fast", "--epochs", "3"]))
     assert fast == preset("fast", max_passes=3)
+
+
+def test_threads_flag_alone_keeps_a_runs_settings_and_sets_torch(parser, monkeypatch):
+    import torch
+
+    from tinysleepnet.cli import _config, build_parser
+    from tinysleepnet.core import device
+
+    args = parser.parse_args(["--threads", "1"])
+    assert config_if_given(args) is None  # a rerun keeps the run's own settings
+    assert config_from_args(parser.parse_args(["--threads", "1", "--lr", "1e-3"])).threads == 1
+    before = torch.get_num_threads()
+    try:
+        assert _config.use_threads(1) == 1 == torch.get_num_threads()
+        monkeypatch.setattr(device, "default_threads", lambda: 2)
+        assert _config.use_threads(None) == 2 == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    for command in (["train", "d", "--out", "o"], ["cv", "d", "--out", "o"], ["demo"]):
+        assert build_parser().parse_args([*command, "--threads", "3"]).config_threads == 3
+    predict = build_parser().parse_args(["predict", "n.edf", "--out", "o", "--threads", "3"])
+    assert predict.threads == 3

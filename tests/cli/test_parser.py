@@ -33,3 +33,55 @@ for name in COMMANDS:
 
 def test_the_control_a_heavy_import_is_seen():
     assert heavy_modules_after("import torch") == ["torch"]
+
+
+def run_parser(argv: list[str], capsys) -> str:
+    """The error line argparse prints for ``argv`` (it exits with status 2)."""
+    import pytest
+
+    from tinysleepnet.cli import build_parser
+
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args(argv)
+    assert stop.value.code == 2
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_flags_are_not_abbreviated_and_a_typo_gets_the_nearest(capsys):
+    error = run_parser(["predict", "night.edf", "--out", "o", "--chan", "EEG"], capsys)
+    assert error == (
+        "tinysleepnet: error: unrecognized arguments: --chan EEG; did you mean --channel? "
+        "(see tinysleepnet --help)"
+    )
+    error = run_parser(["demo", "--ful"], capsys)
+    assert error.endswith(
+        "unrecognized arguments: --ful; did you mean --full? (see tinysleepnet --help)"
+    )
+    # the flags offered are those of the subcommand given: cv has no --full
+    assert run_parser(["cv", "data", "--out", "r", "--ful"], capsys).endswith(
+        "mean --fold? (see tinysleepnet --help)"
+    )
+
+
+def test_a_mistyped_subcommand_gets_the_nearest(capsys):
+    error = run_parser(["predcit", "night.edf"], capsys)
+    assert error.startswith("tinysleepnet: error: argument COMMAND: invalid choice: 'predcit'")
+    assert error.endswith("; did you mean predict? (see tinysleepnet --help)")
+    assert "did you mean" not in run_parser(["zzz"], capsys)  # nothing near
+
+
+def test_log_lines_go_through_tqdm_while_a_command_runs(monkeypatch, tmp_path):
+    import logging
+
+    from tinysleepnet.cli import evaluate, main
+
+    seen = []
+
+    def run(args):
+        seen.extend(type(h).__name__ for h in logging.getLogger("tinysleepnet").handlers)
+        return 0
+
+    monkeypatch.setattr(evaluate, "run", run)
+    assert main(["evaluate", str(tmp_path)]) == 0
+    # printed with tqdm.write, above any progress bar rather than into it
+    assert seen == ["_TqdmLoggingHandler"]

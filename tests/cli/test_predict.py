@@ -116,7 +116,7 @@ def test_input_errors_exit_2(
     assert main([*argv, "--model", str(tmp_path / "missing.pt")]) == 2
     assert "missing.pt: checkpoint not found" in capsys.readouterr().err
     assert main([*argv, "--model", str(checkpoint), "--hypnogram", str(expert), str(expert)]) == 2
-    assert "2 hypnograms for 1 recordings" in capsys.readouterr().err
+    assert "2 hypnograms for 1 recording;" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([*argv, "--model", str(checkpoint), "--start", "yesterday"])
     assert not list(tmp_path.iterdir())

@@ -49,7 +49,7 @@ def test_truncated_edf_is_refused_or_staged_with_allow_truncated(
     data = night.read_bytes()
     night.write_bytes(data[: len(data) // 2])  # head -c
     out = tmp_path / "out"
-    assert predict(night, "--model", checkpoint, "--out", out) == 1
+    assert predict(night, "--model", checkpoint, "--out", out) == 2  # nothing staged
     assert "truncated: the header declares 16 data records" in capsys.readouterr().err
     assert not out.exists() or not list(out.iterdir())
     assert predict(night, "--model", checkpoint, "--out", out, "--allow-truncated") == 0
@@ -163,7 +163,7 @@ def test_hypnogram_starting_later_is_aligned_or_refused(
     agreement = json.loads((tmp_path / "night_agreement.json").read_text())
     assert agreement["n_unscored"] == 2  # the first two epochs precede the hypnogram
     odd = write_expert(tmp_path / "odd.edf", START + dt.timedelta(seconds=45))
-    assert predict(night, "--model", checkpoint, "--out", tmp_path, "--hypnogram", odd) == 1
+    assert predict(night, "--model", checkpoint, "--out", tmp_path, "--hypnogram", odd) == 2
     assert "not a whole number of 30-s epochs" in capsys.readouterr().err
 
 

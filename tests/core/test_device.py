@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
-import warnings
 from pathlib import Path
 
 import pytest
 import torch
 
 from tinysleepnet.core import device as device_module
-from tinysleepnet.core.device import resolve_precision
+from tinysleepnet.core.device import (
+    default_threads,
+    resolve_precision,
+    resolve_threads,
+    torch_threads,
+)
 from tinysleepnet.errors import TinySleepNetError
 
 
@@ -29,17 +34,36 @@ def test_precision_of_each_setting(setting, device, expected):
     assert resolve_precision(setting, torch.device(device)) == expected
 
 
-def test_bfloat16_on_a_cpu_needs_bfloat16_instructions(monkeypatch):
+def test_bfloat16_on_a_cpu_needs_bfloat16_instructions(monkeypatch, caplog):
     cpu = torch.device("cpu")
+    monkeypatch.setattr(device_module, "_told_no_bfloat16", False)
     monkeypatch.setattr(device_module, "_cpu_has_native_bfloat16", lambda: True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with caplog.at_level(logging.WARNING, logger="tinysleepnet"):
         assert resolve_precision("bfloat16", cpu) == "bfloat16"
-    monkeypatch.setattr(device_module, "_cpu_has_native_bfloat16", lambda: False)
-    with pytest.warns(RuntimeWarning, match="no bfloat16 instructions"):
+        assert not caplog.records
+        monkeypatch.setattr(device_module, "_cpu_has_native_bfloat16", lambda: False)
         assert resolve_precision("bfloat16", cpu) == "float32"
+        assert resolve_precision("bfloat16", cpu) == "float32"  # said once, not per fold
+    # one log line, without Python's file name and source line
+    assert [r.getMessage() for r in caplog.records] == [
+        "this CPU has no bfloat16 instructions (AVX512-BF16, AMX or ARM BF16); "
+        "running in float32 instead"
+    ]
     with pytest.raises(TinySleepNetError, match=r"precision.*'half'"):
         resolve_precision("half", cpu)
+
+
+def test_threads_setting_is_applied_and_restored():
+    before = torch.get_num_threads()
+    assert resolve_threads(3) == 3
+    assert resolve_threads(0) == default_threads()
+    with torch_threads(1) as chosen:
+        assert chosen == 1 == torch.get_num_threads()
+    assert torch.get_num_threads() == before
+    with torch_threads(0) as chosen:  # the caller's setting
+        assert chosen == before == torch.get_num_threads()
+    with pytest.raises(TinySleepNetError, match="threads must be 0"):
+        resolve_threads(-1)
 
 
 @pytest.mark.skipif(

@@ -77,6 +77,69 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, tiny_config, toy_nights)
     assert resumed.best_pass == straight.best_pass
 
 
+@pytest.mark.parametrize("schedule", ["constant", "onecycle"])
+def test_run_interrupted_within_a_pass_resumes_where_it_was_saved(
+    tmp_path, tiny_config, toy_nights, monkeypatch, schedule
+):
+    steps_taken = []
+    adam_step = torch.optim.Adam.step
+
+    def counting_step(self, *args, **kwargs):
+        steps_taken.append(1)
+        return adam_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", counting_step)
+    config = tiny_config.replace(max_passes=2, schedule=schedule, dropout=0.5)
+    straight = train(*toy_nights, config, tmp_path / "straight", progress=False)
+    straight_steps, steps_taken[:] = len(steps_taken), []
+
+    # Save the pass in progress after every step, and interrupt the run after the fifth
+    # save of pass 2 (mid-group: the recurrent state is carried into the next step).
+    monkeypatch.setattr(loop, "PASS_CHECKPOINT_SEC", 0.0)
+    save = loop._PassSaver.save
+
+    def save_then_interrupt(self, pass_number, steps, *args):
+        save(self, pass_number, steps, *args)
+        if pass_number == 2 and steps == 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop._PassSaver, "save", save_then_interrupt)
+    folder = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        train(*toy_nights, config, folder, progress=False)
+    assert load_checkpoint(folder / "pass.pt")["steps"] == 5
+    assert load_checkpoint(folder / "last.pt")["progress"]["passes_done"] == 1
+    interrupted_steps, steps_taken[:] = len(steps_taken), []
+
+    monkeypatch.setattr(loop._PassSaver, "save", save)
+    monkeypatch.setattr(loop, "PASS_CHECKPOINT_SEC", 3600.0)
+    resumed = train(*toy_nights, config, folder, progress=False)
+    # only the rest of pass 2 ran, and the run ends exactly as the uninterrupted one
+    assert interrupted_steps + len(steps_taken) == straight_steps
+    pd.testing.assert_frame_equal(without_time(resumed.log), without_time(straight.log))
+    assert_same_weights(weights(resumed.last_path), weights(straight.last_path))
+    assert_same_weights(weights(resumed.best_path), weights(straight.best_path))
+    assert not (folder / "pass.pt").exists()
+
+
+def test_pass_in_progress_of_other_settings_is_refused(
+    tmp_path, tiny_config, toy_nights, monkeypatch
+):
+    monkeypatch.setattr(loop, "PASS_CHECKPOINT_SEC", 0.0)
+    save = loop._PassSaver.save
+
+    def save_then_interrupt(self, *args):
+        save(self, *args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop._PassSaver, "save", save_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train(*toy_nights, tiny_config, tmp_path, progress=False)
+    assert not (tmp_path / "last.pt").exists()  # interrupted within pass 1
+    with pytest.raises(TinySleepNetError, match=r"pass\.pt.*lr=0\.01"):
+        train(*toy_nights, tiny_config.replace(lr=0.01), tmp_path, progress=False)
+
+
 def test_finished_run_returns_without_training(tmp_path, tiny_config, toy_nights, monkeypatch):
     first = train(*toy_nights, tiny_config, tmp_path, progress=False)
 
@@ -167,11 +230,11 @@ def test_onecycle_schedule_runs_its_exact_length_and_resumes(
     validate = loop._validate
     passes = []
 
-    def interrupt_at_pass_3(model, nights, config, precision):
+    def interrupt_at_pass_3(*args):
         passes.append(1)
         if len(passes) == 3:
             raise KeyboardInterrupt
-        return validate(model, nights, config, precision)
+        return validate(*args)
 
     monkeypatch.setattr(loop, "_validate", interrupt_at_pass_3)
     with pytest.raises(KeyboardInterrupt):

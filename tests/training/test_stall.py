@@ -93,7 +93,7 @@ def test_a_run_that_has_the_remedy_already_is_not_restarted(
         result = train(*toy_nights, config, tmp_path, progress=False)
     assert result.restarted_after_pass is None and not (tmp_path / STALLED_DIR).exists()
     assert len(result.log) == RESTART_AFTER_PASSES + 1
-    assert "the run already has the stall remedy; a lower --lr may help" in caplog.text
+    assert "the run already has the stall remedy; early passes often look so" in caplog.text
 
 
 def test_validation_reports_the_most_predicted_stage(tiny_config, toy_nights):
@@ -129,6 +129,28 @@ def test_a_stalled_pass_is_warned_about_and_recorded(
     assert pd.read_csv(tmp_path / "fold_07" / "log.csv")["stalled"].tolist() == [1, 1]
     assert result.stalled_passes == [1, 2] and result.best_predicts_one_stage
     assert result.restarted_after_pass is None  # "warn" only warns
+
+
+def test_stall_advice_names_only_settings_not_already_in_use(
+    tmp_path, tiny_config, toy_nights, one_stage, caplog
+):
+    def advice(config, name):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="tinysleepnet"):
+            train(*toy_nights, config.replace(max_passes=1), tmp_path / name, progress=False)
+        return caplog.records[0].getMessage()
+
+    warn = tiny_config.replace(on_stall="warn")
+    assert "--input-scale 0.05 --segment-epochs 360" in advice(warn, "a")
+    half = advice(warn.replace(input_scale=0.05), "b")
+    assert "--segment-epochs 360" in half and "--input-scale" not in half
+    remedied = tiny_config.replace(input_scale=0.05, segment_epochs=360)
+    for on_stall in ("warn", "rescale"):
+        text = advice(remedied.replace(on_stall=on_stall), f"run-{on_stall}")
+        assert text.split("; ", 1)[1] == (
+            "the run already has the stall remedy; early passes often look so: if it "
+            "persists, train longer (--epochs) or with a lower --lr"
+        )
 
 
 def test_by_default_a_stalled_run_is_restarted_once_with_the_remedy_and_resumes(

@@ -14,6 +14,13 @@ from ..errors import TinySleepNetError, check_number
 #: Extra spellings of some flags (the issue tracker and the paper call passes "epochs").
 _ALIASES = {"max_passes": ["--epochs", "--passes"]}
 
+#: Fields that change how fast a command runs, not what it computes: given alone, they do
+#: not make new settings for a run that continues (its own are kept).
+_RUNTIME_FIELDS = ("threads",)
+
+#: Help of fields whose default needs words.
+_HELP = {"threads": "torch threads (default: chosen for the machine, its free cores)"}
+
 
 def number(*, whole: bool = False, **bounds: float | bool) -> Callable[[str], float]:
     """Argparse ``type`` of a numeric flag: a number in a range, refused in one line otherwise.
@@ -64,31 +71,41 @@ def _flag_options(hint: object) -> dict[str, object]:
     return {"type": hint if hint in (int, float) else str}
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, exclude: Collection[str] = ()) -> None:
+def add_config_arguments(
+    parser: argparse.ArgumentParser,
+    exclude: Collection[str] = (),
+    *,
+    defaults: Config | None = None,
+    title: str = "model and training settings (defaults: the paper's recipe)",
+) -> None:
     """Add ``--preset`` and one ``--field-name`` flag per Config field (default: the preset's).
 
     ``exclude`` names fields the command does not read, which then get no flag (training
-    takes :data:`~tinysleepnet.config.DATA_FIELDS` from the prepared nights).
+    takes :data:`~tinysleepnet.config.DATA_FIELDS` from the prepared nights). ``defaults``
+    are the settings the command runs without flags, shown in ``--help`` under ``title``
+    (default: the paper's).
     """
-    group = parser.add_argument_group("model and training settings (defaults: the paper's recipe)")
+    group = parser.add_argument_group(title)
     group.add_argument(
         "--preset", choices=sorted(PRESETS), help="named set of settings (default: paper)"
     )
     hints = typing.get_type_hints(Config)
+    shown = (defaults or Config()).to_dict()
     for field in dataclasses.fields(Config):
         if field.name == "extra" or field.name in exclude:
             continue
         flags = [f"--{field.name.replace('_', '-')}", *_ALIASES.get(field.name, [])]
-        default = field.default if field.default is not dataclasses.MISSING else None
         options = _flag_options(hints[field.name])
         choices = f"{', '.join(map(str, options['choices']))}; " if "choices" in options else ""  # type: ignore[call-overload]
         if "action" not in options:
             options["metavar"] = field.name.upper()
+        value = shown[field.name]
+        default = ",".join(f"{v:g}" for v in value) if isinstance(value, list | tuple) else value
         group.add_argument(
             *flags,
             dest=f"config_{field.name}",
             default=None,
-            help=f"({choices}default {default})",
+            help=_HELP.get(field.name, f"({choices}default {default})"),
             **options,  # type: ignore[arg-type]
         )
 
@@ -111,7 +128,21 @@ def config_if_given(args: argparse.Namespace) -> Config | None:
     """Like :func:`config_from_args`, but ``None`` when no setting was given at all.
 
     Commands that continue an existing run use ``None`` to mean "the run's own settings".
+    Flags of :data:`_RUNTIME_FIELDS` alone (``--threads``) keep them too: the command sets
+    the threads itself (:func:`use_threads`).
     """
-    if args.preset is None and not config_overrides(args):
+    if args.preset is None and not set(config_overrides(args)) - set(_RUNTIME_FIELDS):
         return None
     return config_from_args(args)
+
+
+def use_threads(threads: int | None) -> int:
+    """Set torch's threads for this command: ``threads``, or when None or 0 the machine's
+    :func:`~tinysleepnet.core.device.default_threads`. Returns the number set."""
+    import torch
+
+    from ..core.device import resolve_threads
+
+    chosen = resolve_threads(threads or 0)
+    torch.set_num_threads(chosen)
+    return chosen

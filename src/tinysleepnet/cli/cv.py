@@ -6,7 +6,14 @@ import argparse
 from pathlib import Path
 
 from ..config import DATA_FIELDS
-from ._config import COUNT, FOLD_INDEX, FOLDS, add_config_arguments, config_if_given
+from ._config import (
+    COUNT,
+    FOLD_INDEX,
+    FOLDS,
+    add_config_arguments,
+    config_if_given,
+    use_threads,
+)
 from .evaluate import print_report
 
 EPILOG = """\
@@ -67,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.cv import cross_validate, is_done, read_folds
     from ..evaluation.report import evaluate_run
 
+    use_threads(args.config_threads)
     cross_validate(
         args.data,
         args.out,

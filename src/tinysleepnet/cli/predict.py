@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from ..config import BACKENDS, PRECISIONS
 from ..errors import PathError, TinySleepNetError
 from ..prediction.review import ReviewRule
-from ._config import JOBS
+from ..text import counted
+from ._config import COUNT, JOBS, use_threads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from ..prediction.cohort import Shard
     from ..prediction.onnx_backend import OnnxModel
     from ..prediction.result import StagingResult
+
+#: How a recording that could not be staged is reported.
+_SKIPPED = "tinysleepnet: skipped "
 
 _DESCRIPTION = """\
 Stage each recording (EDF, EDF+, BDF, FIF or any format MNE reads) in epochs of the model's
@@ -33,7 +37,8 @@ hypnodensity), <name>_statistics.json/.txt (TST, sleep efficiency, latencies, WA
 with --hypnogram, <name>_agreement.json/.txt (accuracy, macro-F1, kappa, confusion); also
 <name>_events.tsv/.json, the BIDS events table and its sidecar. Probabilities are calibrated
 by the model's temperature; --review flags the least confident epochs in every output.
-A recording that cannot be staged is reported and skipped; the exit status is then 1.
+A recording that cannot be staged is reported and skipped; the exit status is then 1, or 2
+when none was staged.
 
 A cohort: --manifest CSV (a 'recording' column, optional 'hypnogram' and 'channel' columns,
 relative paths taken from the CSV's folder) stages its recordings, and --shard I/N only
@@ -143,6 +148,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--jobs", type=JOBS, default=2, help="recordings staged in parallel")
     parser.add_argument(
+        "--threads",
+        type=COUNT,
+        metavar="N",
+        help="torch threads, shared out between the --jobs (default: chosen for the "
+        "machine, its free cores)",
+    )
+    parser.add_argument(
         "--manifest",
         type=Path,
         metavar="CSV",
@@ -185,7 +197,8 @@ def run(args: argparse.Namespace) -> int:
         hypnograms = list(expand_paths(args.hypnogram))
         if len(hypnograms) != len(recordings):
             raise TinySleepNetError(
-                f"{len(hypnograms)} hypnograms for {len(recordings)} recordings; "
+                f"{counted(len(hypnograms), 'hypnogram')} for "
+                f"{counted(len(recordings), 'recording')}; "
                 "give one per recording, in the same order"
             )
     channels: list[str | None] = [args.channel] * len(recordings)
@@ -199,8 +212,8 @@ def run(args: argparse.Namespace) -> int:
 
     jobs = max(1, min(args.jobs, len(recordings)))
     torch_threads = torch.get_num_threads()
-    if jobs > 1:  # one core per recording beats several cores fighting over each
-        torch.set_num_threads(1)
+    # The threads are shared out: one core per recording beats several fighting over each.
+    torch.set_num_threads(max(1, use_threads(args.threads) // jobs))
     try:
         # Warnings logged while the bar runs (a recording's amplitude, a truncated file) go
         # through tqdm, so they print whole above the bar instead of under its redraws.
@@ -218,14 +231,20 @@ def run(args: argparse.Namespace) -> int:
             ):
                 failed += not ok
                 if shard is not None:  # for `tinysleepnet merge`
-                    error = None if ok else message.removeprefix("tinysleepnet: skipped ")
+                    error = None if ok else message.removeprefix(_SKIPPED)
                     record_outcome(args.out, path.stem, path, shard, error)
+                if not ok and len(recordings) == 1:  # nothing else to go on with
+                    message = f"tinysleepnet: error: {message.removeprefix(_SKIPPED)}"
                 tqdm.write(message, file=sys.stdout if ok else sys.stderr)
     finally:
         torch.set_num_threads(torch_threads)
-    if failed:
-        print(f"tinysleepnet: {failed} of {len(recordings)} recordings failed", file=sys.stderr)
-    return 1 if failed else 0
+    if failed and len(recordings) > 1:
+        print(
+            f"tinysleepnet: {failed} of {counted(len(recordings), 'recording')} failed",
+            file=sys.stderr,
+        )
+    # 2: nothing staged, as for any bad input; 1: some staged, others skipped
+    return 0 if not failed else 2 if failed == len(recordings) else 1
 
 
 def expand_paths(patterns: list[str]) -> list[Path]:
@@ -333,7 +352,7 @@ def _predict_one(
             lights_on=args.lights_on,
             auto_in_bed=args.auto_in_bed,
         )
-        report = f"{path}: {result.n_epochs} epochs"
+        report = f"{path}: {counted(result.n_epochs, 'epoch')}"
         if result.window is not None:
             report += f", {result.window.describe(result.epoch_sec, result.start)}"
         if args.online:
@@ -348,9 +367,9 @@ def _predict_one(
         )
         saved = result.save(args.out, path.stem, expert_stages)
     except TinySleepNetError as err:
-        return False, f"tinysleepnet: skipped {err}"
+        return False, f"{_SKIPPED}{err}"
     except OSError as err:  # a read-only or full disk, a folder where a file should go
-        return False, f"tinysleepnet: skipped {path}: {err.filename or path}: {err.strerror or err}"
+        return False, f"{_SKIPPED}{path}: {err.filename or path}: {err.strerror or err}"
     report += _quality_report(result, saved.statistics)
     if saved.agreement is not None:
         report += f", kappa {saved.agreement['kappa']:.3f}"
@@ -372,7 +391,7 @@ def _quality_report(result: StagingResult, stats: dict[str, Any]) -> str:
         reasons = Counter(np.asarray(result.quality)[~result.scorable].tolist())
         report += (
             f", {stats['excluded_min']:.1f} min unscorable ("
-            + ", ".join(f"{n} epochs {reason}" for reason, n in reasons.most_common())
+            + ", ".join(f"{counted(n, 'epoch')} {reason}" for reason, n in reasons.most_common())
             + ") excluded"
         )
     return report

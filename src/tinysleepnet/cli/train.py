@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..config import DATA_FIELDS, Config
 from ..errors import PathError, TinySleepNetError
-from ._config import add_config_arguments, config_if_given
+from ._config import add_config_arguments, config_if_given, use_threads
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from ..training.distributed import is_main_process
     from ..training.loop import CONFIG_FILE, train
 
+    use_threads(args.config_threads)
     saved = args.out / CONFIG_FILE
     # Without settings on the command line, a rerun continues the run in --out as it was.
     config = config_if_given(args) or (Config.load(saved) if saved.is_file() else Config())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import os
 import platform
-import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +15,11 @@ import torch
 
 from ..config import PRECISIONS
 from ..errors import TinySleepNetError
+
+logger = logging.getLogger("tinysleepnet")
+
+#: Whether this process has said that its CPU lacks bfloat16 (said once, not per fold).
+_told_no_bfloat16 = False
 
 #: Most torch threads :func:`default_threads` gives (see its rule).
 MAX_DEFAULT_THREADS = 4
@@ -72,6 +79,39 @@ def _physical_cores() -> int:
     return len(siblings) or len(cpus)
 
 
+def resolve_threads(threads: int) -> int:
+    """The torch threads of a :attr:`Config.threads` setting (0: :func:`default_threads`).
+
+    Raises
+    ------
+    TinySleepNetError
+        If ``threads`` is negative.
+    """
+    if threads < 0:
+        raise TinySleepNetError(
+            f"threads must be 0 (chosen for the machine) or more; got {threads}"
+        )
+    return threads or default_threads()
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int) -> Iterator[int]:
+    """Run a block with ``threads`` torch threads (0: as they are), then restore the count.
+
+    The command line sets :func:`default_threads` when no ``--threads`` is given; the
+    Python API leaves the caller's ``torch.set_num_threads`` alone unless asked.
+    """
+    before = torch.get_num_threads()
+    if threads < 0:
+        resolve_threads(threads)  # the error
+    chosen = threads or before
+    torch.set_num_threads(chosen)
+    try:
+        yield chosen
+    finally:
+        torch.set_num_threads(before)
+
+
 def resolve_device(name: str) -> torch.device:
     """The torch device of a :attr:`Config.device` setting (``"auto"``: CUDA when present)."""
     if name == "auto":
@@ -97,7 +137,7 @@ def resolve_precision(
     {"float32", "bfloat16"}
         The ``precision`` of :func:`~tinysleepnet.core.inference.predict_proba`.
         ``"bfloat16"`` on a CPU without bfloat16 instructions gives ``"float32"`` with a
-        warning: emulated bfloat16 is slower than float32.
+        warning (one log line per process): emulated bfloat16 is slower than float32.
 
     Raises
     ------
@@ -112,12 +152,13 @@ def resolve_precision(
     if precision == "auto":
         return "bfloat16" if device.type == "cuda" else "float32"
     if precision == "bfloat16" and device.type == "cpu" and not _cpu_has_native_bfloat16():
-        warnings.warn(
-            "this CPU has no bfloat16 instructions (AVX512-BF16, AMX or ARM BF16); "
-            "training in float32 instead",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+        global _told_no_bfloat16
+        if not _told_no_bfloat16:
+            logger.warning(
+                "this CPU has no bfloat16 instructions (AVX512-BF16, AMX or ARM BF16); "
+                "running in float32 instead"
+            )
+            _told_no_bfloat16 = True
         return "float32"
     return precision
 

@@ -7,6 +7,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from ..config import PRECISIONS
 from ..io.mapped import release_pages
@@ -47,6 +48,7 @@ def predict_proba(
     batch_nights: int = 16,
     chunk_epochs: int = 256,
     precision: Literal["float32", "bfloat16"] = "float32",
+    progress: str | None = None,
 ) -> list[np.ndarray]:
     """Stage probabilities of every epoch of several nights.
 
@@ -70,6 +72,9 @@ def predict_proba(
         ``"bfloat16"`` is about 1.5x faster on CPUs with bfloat16 instructions (AVX512-BF16,
         AMX) and slower than float32 on CPUs without them; it gave the float32 stage on at
         least 99 % of epochs in the checks of ``benchmarks/README.md``.
+    progress : str or None
+        Label of a progress bar over the epochs (on stderr, when it is a terminal; it
+        disappears when done); None shows none.
 
     Returns
     -------
@@ -81,16 +86,27 @@ def predict_proba(
     device = model_device(model)
     order = sorted(range(len(signals)), key=lambda i: -len(signals[i]))
     results: dict[int, np.ndarray] = {}
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+    bar = tqdm(
+        total=sum(len(signal) for signal in signals),
+        desc=progress,
+        unit="epoch",
+        leave=False,
+        disable=None if progress else True,  # None: only on a terminal
+    )
+    with bar, torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
         for first in range(0, len(order), batch_nights):
             group = order[first : first + batch_nights]
-            probs = _predict_group(model, [signals[i] for i in group], chunk_epochs, device)
+            probs = _predict_group(model, [signals[i] for i in group], chunk_epochs, device, bar)
             results.update(zip(group, probs, strict=True))
     return [results[i] for i in range(len(signals))]
 
 
 def _predict_group(
-    model: StagingModel, nights: list[np.ndarray], chunk_epochs: int, device: torch.device
+    model: StagingModel,
+    nights: list[np.ndarray],
+    chunk_epochs: int,
+    device: torch.device,
+    bar: tqdm,
 ) -> list[np.ndarray]:
     """Probabilities for nights sorted longest first, their signals copied to ``device`` once."""
     lengths = [len(night) for night in nights]
@@ -110,6 +126,7 @@ def _predict_group(
         if state is not None:
             state = (state[0][:, :active].contiguous(), state[1][:, :active].contiguous())
         probs[:active, start:end], state = proba_step(model, x[:active, start:end], state)
+        bar.update(active * (end - start))
         start = end
     on_host = probs.cpu().numpy()
     return [on_host[i, :n] for i, n in enumerate(lengths)]

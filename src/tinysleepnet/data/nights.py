@@ -157,11 +157,15 @@ def read_manifest(prepared_dir: str | Path) -> pd.DataFrame:
     Raises
     ------
     PathError
-        If the folder holds no ``manifest.csv``, or one that is damaged, lacks the ``name``
-        or ``file`` column, or lists a night (name or file) twice.
+        If the folder does not exist, holds no ``manifest.csv``, or one that is damaged,
+        lacks the ``name`` or ``file`` column, or lists a night (name or file) twice.
     """
     prepared_dir = Path(prepared_dir)
     path = prepared_dir / MANIFEST
+    if not prepared_dir.exists():
+        raise PathError(prepared_dir, "does not exist")
+    if not prepared_dir.is_dir():
+        raise PathError(prepared_dir, "a file, not a prepared dataset (a folder)")
     if not path.is_file():
         raise PathError(
             prepared_dir, f"not a prepared dataset (no {MANIFEST}); run `tinysleepnet prepare`"

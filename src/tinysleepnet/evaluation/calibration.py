@@ -207,7 +207,11 @@ def checkpoint_temperature(path: str | Path) -> float:
 
 
 def calibrate_checkpoint(
-    path: str | Path, valid_nights: Sequence[Night], device: str | torch.device = "cpu"
+    path: str | Path,
+    valid_nights: Sequence[Night],
+    device: str | torch.device = "cpu",
+    *,
+    progress: bool = False,
 ) -> float:
     """Fit the temperature of a checkpoint on validation nights and store it in the file.
 
@@ -224,6 +228,8 @@ def calibrate_checkpoint(
         The nights that chose the checkpoint (never test nights).
     device : str or torch.device
         Device that stages them.
+    progress : bool
+        Show a progress bar while they are staged (on a terminal).
 
     Returns
     -------
@@ -231,7 +237,9 @@ def calibrate_checkpoint(
         The temperature.
     """
     model = load_model(path, device)
-    proba = np.concatenate(predict_proba(model, [night.signal_uv for night in valid_nights]))
+    signals = [night.signal_uv for night in valid_nights]
+    label = "calibration" if progress else None
+    proba = np.concatenate(predict_proba(model, signals, progress=label))
     temperature = fit_temperature(proba, np.concatenate([night.stages for night in valid_nights]))
     payload = load_checkpoint(path)
     state = {k: v for k, v in payload.items() if k not in ("model", "config")}

@@ -32,7 +32,7 @@ from joblib import Parallel, delayed
 from .._docs import fill_doc
 from ..config import Config
 from ..core.checkpoint import load_model
-from ..core.device import resolve_device
+from ..core.device import resolve_device, torch_threads
 from ..core.inference import predict_proba
 from ..core.metrics import scores
 from ..data.nights import Night, load_nights, read_manifest
@@ -52,9 +52,9 @@ PREDICTIONS_DIR = "predictions"
 #: Folds of a new run when none are asked for: Sleep-EDF-20's protocol.
 DEFAULT_FOLDS = 20
 
-#: Settings that may differ between the calls running the folds of one run: the device of
-#: each machine, what to do on a stall, and free-form notes.
-_FREE_FIELDS = ("device", "extra", "on_stall")
+#: Settings that may differ between the calls running the folds of one run: the device and
+#: threads of each machine, what to do on a stall, and free-form notes.
+_FREE_FIELDS = ("device", "threads", "extra", "on_stall")
 
 
 def fold_dir(run_dir: str | Path, index: int) -> Path:
@@ -178,17 +178,16 @@ def _run_in_parallel(
     data_dir: str | Path, run_dir: Path, splits: Sequence[Fold], config: Config, n_parallel: int
 ) -> None:
     """Train several folds at once in worker processes (joblib's loky backend)."""
-    threads = max(1, torch.get_num_threads() // n_parallel)  # share this process's cores
+    # The run's threads (or this process's) are shared out between the workers.
+    threads = config.threads or torch.get_num_threads()
+    shared = config.replace(threads=max(1, threads // n_parallel))
     Parallel(n_jobs=n_parallel)(
-        delayed(_fold_worker)(data_dir, fold, config, fold_dir(run_dir, fold.index), threads)
+        delayed(_fold_worker)(data_dir, fold, shared, fold_dir(run_dir, fold.index))
         for fold in splits
     )
 
 
-def _fold_worker(
-    data_dir: str | Path, fold: Fold, config: Config, out_dir: Path, threads: int
-) -> None:
-    torch.set_num_threads(threads)
+def _fold_worker(data_dir: str | Path, fold: Fold, config: Config, out_dir: Path) -> None:
     _run_one_fold(load_nights(data_dir), fold, config, out_dir, progress=False)
 
 
@@ -257,7 +256,13 @@ def _run_one_fold(
     nights: Sequence[Night], fold: Fold, config: Config, out_dir: Path, *, progress: bool
 ) -> None:
     """Train on the fold's training subjects, then stage and score its test nights."""
+    with torch_threads(config.threads):
+        _train_and_test_fold(nights, fold, config, out_dir, progress=progress)
 
+
+def _train_and_test_fold(
+    nights: Sequence[Night], fold: Fold, config: Config, out_dir: Path, *, progress: bool
+) -> None:
     test = nights_of(nights, fold.test_subjects)
     logger.info("fold %d: test subjects %s", fold.index, ", ".join(fold.test_subjects))
     result = train(
@@ -270,9 +275,12 @@ def _run_one_fold(
     if not is_main_process():  # the other torchrun processes only helped to train
         return
     device = resolve_device(config.device)
-    calibrate_checkpoint(result.best_path, nights_of(nights, fold.valid_subjects), device)
+    calibrate_checkpoint(
+        result.best_path, nights_of(nights, fold.valid_subjects), device, progress=progress
+    )
     model = load_model(result.best_path, device=device)
-    probas = predict_proba(model, [night.signal_uv for night in test])
+    label = f"fold {fold.index}: test" if progress else None
+    probas = predict_proba(model, [night.signal_uv for night in test], progress=label)
     for night, proba in zip(test, probas, strict=True):
         save_predictions(out_dir / PREDICTIONS_DIR / f"{night.name}.npz", night, proba)
     fold_scores = scores(

@@ -362,10 +362,41 @@ def _open_channel(path: Path, channel: str) -> mne.io.BaseRaw:
     return _read_raw(path)
 
 
+def check_recording_path(path: Path) -> None:
+    """Refuse, in words, a path that cannot be a recording: missing, a folder, or a file
+    whose name is of no format MNE reads as a recording (a ``.txt``, a ``.csv``...).
+
+    Raises
+    ------
+    PathError
+        ``"file not found"``, ``"a folder, not a recording (...)"`` or
+        ``"not a recording format (...)"``.
+    """
+    if path.is_dir():
+        raise PathError(path, "a folder, not a recording; give the files in it, e.g. DIR/*.edf")
+    if not path.exists():
+        raise PathError(path, "file not found")
+    name = path.name.lower()
+    if not any(name.endswith(suffix) for suffix in _recording_suffixes()):
+        raise PathError(
+            path,
+            f"not a recording format ({''.join(path.suffixes[-1:]) or 'no extension'}); "
+            "recordings are EDF/EDF+, BDF, FIF or another format MNE reads "
+            "(.vhdr, .set, .cnt, .gdf, ...)",
+        )
+
+
+def _recording_suffixes() -> set[str]:
+    """File-name endings of the recording formats MNE reads, less ``.txt`` (BOXY optical
+    imaging, never EEG: a ``.txt`` given as a recording is a table or a note)."""
+    from mne.io._read_raw import _get_supported  # MNE's own table of readers
+
+    return set(_get_supported()) - {".txt"}
+
+
 def _read_raw(path: Path, **kwargs: object) -> mne.io.BaseRaw:
     """:func:`mne.io.read_raw` with its many failure modes turned into one PathError."""
-    if not path.is_file():
-        raise PathError(path, "file not found")
+    check_recording_path(path)
     _check_edf_kind(path)
     try:
         return mne.io.read_raw(path, preload=False, verbose="error", **kwargs)

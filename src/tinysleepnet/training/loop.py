@@ -3,9 +3,12 @@
 One call of :func:`train` runs passes over the training nights (:mod:`.batches` makes their
 minibatches), scores the validation nights after each pass, keeps the best checkpoint and
 stops early when the validation score stops improving. Everything a pass needs is saved in
-``last.pt`` after it, and each pass draws its randomness from ``(seed, pass)`` alone, so a run
-interrupted at any point and started again with the same arguments ends with exactly the
-weights and log of an uninterrupted run (on the same device and thread count).
+``last.pt`` after it, and each pass draws its randomness from ``(seed, pass)`` alone; a pass in
+progress is saved in ``pass.pt`` about every :data:`PASS_CHECKPOINT_SEC` seconds (weights,
+optimizer, schedule, the random state of dropout, the position in the pass and the recurrent
+state), so an interrupt loses at most that much training, and a run interrupted at any point
+and started again with the same arguments ends with exactly the weights and log of an
+uninterrupted run (on the same device and thread count).
 
 Files written into the output folder (each atomically)::
 
@@ -18,6 +21,7 @@ Files written into the output folder (each atomically)::
                   when the pass looked stalled), lr, seconds
     best.pt       weights of the kept ("best") pass, with its validation scores
     last.pt       weights, optimizer, schedule and progress after the last finished pass
+    pass.pt       the pass in progress (removed once the pass is done; one process only)
     stalled/      the first attempt's files, when ``on_stall="rescale"`` restarted the run
 
 One INFO line per pass goes to the ``tinysleepnet`` logger, and a WARNING for every pass
@@ -27,6 +31,7 @@ that looks stalled (:mod:`.stall`).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import shutil
 import time
@@ -47,7 +52,7 @@ from tqdm.auto import tqdm
 from .._docs import fill_doc
 from ..config import DATA_FIELDS, STALL_REMEDY, Config
 from ..core.checkpoint import load_checkpoint, save_checkpoint
-from ..core.device import resolve_device, resolve_precision
+from ..core.device import resolve_device, resolve_precision, torch_threads
 from ..core.inference import predict_proba
 from ..core.metrics import scores
 from ..data.nights import Night
@@ -64,7 +69,7 @@ logger = logging.getLogger("tinysleepnet")
 
 #: Settings that may change when a run is resumed (they do not change what a pass computes;
 #: ``precision`` does, so it is not one of them).
-_RESUMABLE_FIELDS = ("max_passes", "patience", "device", "extra", "on_stall")
+_RESUMABLE_FIELDS = ("max_passes", "patience", "device", "threads", "extra", "on_stall")
 
 #: Files of a training run's folder: its settings, the kept and the latest checkpoint,
 #: and one row per pass.
@@ -72,6 +77,13 @@ CONFIG_FILE, BEST_FILE, LAST_FILE, LOG_FILE = "config.json", "best.pt", "last.pt
 
 #: Sub-folder that keeps a stalled first attempt after ``on_stall="rescale"`` restarted it.
 STALLED_DIR = "stalled"
+
+#: The pass in progress, saved about every :data:`PASS_CHECKPOINT_SEC` seconds of training.
+PASS_FILE = "pass.pt"
+
+#: Seconds of training between two saves of the pass in progress (``pass.pt``, about
+#: 20 MB): what an interrupt may lose at most.
+PASS_CHECKPOINT_SEC = 60.0
 
 
 @dataclass
@@ -310,6 +322,18 @@ def _fit(
     progress: bool,
 ) -> TrainResult:
     """The training run itself (see :func:`train`), resumed from ``last.pt`` if present."""
+    with torch_threads(config.threads):
+        return _fit_with_threads(train_nights, valid_nights, config, out_dir, start, progress)
+
+
+def _fit_with_threads(
+    train_nights: Sequence[Night],
+    valid_nights: Sequence[Night],
+    config: Config,
+    out_dir: Path,
+    start: _Start,
+    progress: bool,
+) -> TrainResult:
     best_path, last_path = out_dir / BEST_FILE, out_dir / LAST_FILE
     device = resolve_device(local_device(config.device))
     precision = resolve_precision(config.precision, device)
@@ -359,6 +383,9 @@ def _fit(
         ):
             pass_number = state.passes_done + 1
             started = time.perf_counter()
+            # One process alone can save a pass in progress: under torchrun each holds
+            # its own share of the recurrent state and of the random draws.
+            saver = _PassSaver(out_dir / PASS_FILE, config, nights) if world.size == 1 else None
             fit = _train_one_pass(
                 step_model,
                 world,
@@ -370,8 +397,9 @@ def _fit(
                 device,
                 precision,
                 progress,
+                saver,
             )
-            valid = _validate(model, valid_nights, config, precision)
+            valid = _validate(model, valid_nights, config, precision, progress and world.is_main)
             stall = stall_reason(
                 [row["train_loss"] for row in state.log] + [fit["loss"]],
                 valid["top_share"],
@@ -396,6 +424,7 @@ def _fit(
                 state.bad_passes += 1
             if world.is_main:
                 _save_pass(out_dir, model, optimizer, scheduler, config, state, nights, kept, start)
+                (out_dir / PASS_FILE).unlink(missing_ok=True)  # last.pt now has it all
                 _log_pass(out_dir.name, row, config, kept, stall)
             passes.update()
 
@@ -476,11 +505,16 @@ def _log_pass(run: str, row: dict[str, float], config: Config, kept: bool, stall
         if "restarted_after_pass" in config.extra:
             remedy = "already restarted with the stall remedy; try --preset fast"
         elif has_remedy(config):
-            remedy = "the run already has the stall remedy; a lower --lr may help"
+            remedy = (
+                "the run already has the stall remedy; early passes often look so: if it "
+                "persists, train longer (--epochs) or with a lower --lr"
+            )
         elif config.on_stall == "rescale":
             remedy = f"it restarts with {remedy_text()} after {RESTART_AFTER_PASSES} such passes"
         else:
-            remedy = f"if it persists, rerun without --on-stall warn (or with {_remedy_flags()})"
+            remedy = (
+                f"if it persists, rerun without --on-stall warn (or with {_remedy_flags(config)})"
+            )
         logger.warning(
             "%s pass %d: training may have stalled: %s; %s", run, row["pass"], stall, remedy
         )
@@ -491,8 +525,11 @@ def remedy_text() -> str:
     return ", ".join(f"{k}={v}" for k, v in STALL_REMEDY.items())
 
 
-def _remedy_flags() -> str:
-    return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in STALL_REMEDY.items())
+def _remedy_flags(config: Config) -> str:
+    """The flags of the stall remedy's settings that ``config`` does not already have."""
+    return " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in STALL_REMEDY.items() if getattr(config, k) != v
+    )
 
 
 def has_remedy(config: Config) -> bool:
@@ -547,20 +584,104 @@ def _resume(
     if not last_path.is_file():
         return _Progress()
     saved = load_checkpoint(last_path)
-    free = set(_RESUMABLE_FIELDS)
-    if config.schedule == "onecycle":
-        free.discard("max_passes")  # the schedule's length depends on it
-    if detail := config.differences(Config.from_dict(saved["config"]), ignore=free):
-        raise PathError(
-            last_path, f"holds a run with other settings: {detail}; use another output folder"
-        )
-    if saved["nights"] != nights:
-        raise PathError(last_path, "holds a run on other nights; use another output folder")
+    _check_same_run(last_path, saved, config, nights)
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
     if scheduler is not None:
         scheduler.load_state_dict(saved["scheduler"])
     return _Progress(**saved["progress"])
+
+
+def _check_same_run(
+    path: Path, saved: dict[str, Any], config: Config, nights: dict[str, list[str]]
+) -> None:
+    """Refuse to resume from a checkpoint of another run (settings or nights)."""
+    free = set(_RESUMABLE_FIELDS)
+    if config.schedule == "onecycle":
+        free.discard("max_passes")  # the schedule's length depends on it
+    if detail := config.differences(Config.from_dict(saved["config"]), ignore=free):
+        raise PathError(
+            path, f"holds a run with other settings: {detail}; use another output folder"
+        )
+    if saved["nights"] != nights:
+        raise PathError(path, "holds a run on other nights; use another output folder")
+
+
+@dataclass
+class _PassSaver:
+    """Saves and restores a pass in progress (``pass.pt``; see :data:`PASS_CHECKPOINT_SEC`).
+
+    The file holds what the rest of the pass needs to run as if never interrupted: the
+    weights, optimizer and schedule after ``steps`` optimizer steps, the recurrent state
+    carried into the next chunk, the random state of dropout, and the loss and predictions
+    summed so far. The order and augmentation of the pass are a function of the seed and
+    the pass number, so the position is the number of steps done.
+    """
+
+    path: Path
+    config: Config
+    nights: dict[str, list[str]]
+
+    def save(
+        self,
+        pass_number: int,
+        steps: int,
+        model: TinySleepNet,
+        optimizer: torch.optim.Optimizer,
+        scheduler: OneCycleLR | None,
+        carried: tuple[torch.Tensor, torch.Tensor] | None,
+        loss_sum: torch.Tensor,
+        outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
+        device: torch.device,
+    ) -> None:
+        save_checkpoint(
+            self.path,
+            model,
+            self.config,
+            optimizer=optimizer.state_dict(),
+            scheduler=scheduler.state_dict() if scheduler else None,
+            nights=self.nights,
+            pass_number=pass_number,
+            steps=steps,
+            carried=carried,
+            loss_sum=loss_sum,
+            outputs=[torch.cat(parts) for parts in zip(*outputs, strict=True)],
+            rng=torch.get_rng_state(),
+            cuda_rng=torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+        )
+
+    def load(
+        self,
+        pass_number: int,
+        model: TinySleepNet,
+        optimizer: torch.optim.Optimizer,
+        scheduler: OneCycleLR | None,
+        device: torch.device,
+    ) -> dict[str, Any] | None:
+        """Restore the saved pass into the model, optimizer, schedule and random state.
+
+        Returns the rest of the saved state (``steps``, ``carried``, ``loss_sum``,
+        ``outputs``), or None when no pass ``pass_number`` is saved (a file of a pass
+        already finished, left by an interrupt just after it, is removed).
+        """
+        if not self.path.is_file():
+            return None
+        saved = load_checkpoint(self.path, map_location=device)
+        _check_same_run(self.path, saved, self.config, self.nights)
+        if saved["pass_number"] != pass_number:
+            self.path.unlink()
+            return None
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(saved["scheduler"])
+        torch.set_rng_state(saved["rng"])
+        if saved["cuda_rng"] is not None:
+            torch.cuda.set_rng_state(saved["cuda_rng"], device)
+        logger.info(
+            "%s: pass %d resumes after step %d", self.path.parent.name, pass_number, saved["steps"]
+        )
+        return saved
 
 
 def _pass_rng(config: Config, pass_number: int) -> np.random.Generator:
@@ -606,6 +727,7 @@ def _train_one_pass(
     device: torch.device,
     precision: Literal["float32", "bfloat16"],
     progress: bool,
+    saver: _PassSaver | None = None,
 ) -> dict[str, float]:
     """One pass over the training nights; returns its loss, accuracy, macro-F1 and the
     share of the most predicted stage (``top_share``), as the network predicted each
@@ -614,7 +736,8 @@ def _train_one_pass(
     ``model`` is the network, or its ``DistributedDataParallel`` wrapper when ``world``
     has several processes: each then feeds its share of every minibatch, and its loss is
     scaled so that the all-reduced (averaged) gradients equal one process's on the whole
-    minibatch.
+    minibatch. With a ``saver``, the pass continues from the one it saved, if any, and is
+    saved about every :data:`PASS_CHECKPOINT_SEC` seconds.
     """
     rng = _pass_rng(config, pass_number)
     plan = _plan(config, len(nights), rng)
@@ -628,6 +751,11 @@ def _train_one_pass(
     outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
     model.train()
     state = None
+    done = 0
+    saved = saver.load(pass_number, network, optimizer, scheduler, device) if saver else None
+    if saved is not None:
+        done, state, loss_sum = saved["steps"], saved["carried"], saved["loss_sum"]
+        outputs.append(tuple(saved["outputs"]))
     signals, stages = [n.signal_uv for n in nights], [n.stages for n in nights]
     chunks = iterate_pass(
         signals,
@@ -639,14 +767,16 @@ def _train_one_pass(
         world_size=world.size,
     )
     bar = tqdm(
-        chunks,
+        itertools.islice(chunks, done, None),  # the steps a saved pass has done are skipped
         total=n_steps,
+        initial=done,
         desc=f"pass {pass_number}",
         unit="step",
         leave=False,
         disable=None if progress and world.is_main else True,
     )
-    for x, y, weight, is_first in bar:
+    saved_at = time.monotonic()
+    for step, (x, y, weight, is_first) in enumerate(bar, start=done + 1):
         x, y, weight = (_to_device(t, device) for t in (x, y, weight))
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
             logits, state = model(x, None if is_first else state)
@@ -662,6 +792,11 @@ def _train_one_pass(
         # Kept on the device: reading values back every step would stall a GPU.
         loss_sum += loss.detach() * n_real
         outputs.append((logits.detach().argmax(-1).flatten(), y.flatten(), weight.flatten() > 0))
+        if saver and step < n_steps and time.monotonic() - saved_at >= PASS_CHECKPOINT_SEC:
+            saver.save(
+                pass_number, step, network, optimizer, scheduler, state, loss_sum, outputs, device
+            )
+            saved_at = time.monotonic()
     predicted, expert, real = (
         np.concatenate(world.gather(torch.cat(parts).cpu().numpy()))
         for parts in zip(*outputs, strict=True)
@@ -681,15 +816,17 @@ def _validate(
     nights: Sequence[Night],
     config: Config,
     precision: Literal["float32", "bfloat16"],
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Stage whole validation nights (eval mode).
+    """Stage whole validation nights (eval mode), with a progress bar if ``progress``.
 
     Returns the scores, the class-weighted loss, and the most predicted stage with its share
     (``top_stage``, ``top_share``), which tells a run stuck at one stage.
     """
     model.eval()
     signals = [n.signal_uv for n in nights]
-    proba = np.concatenate(predict_proba(model, signals, precision=precision))
+    label = "validation" if progress else None
+    proba = np.concatenate(predict_proba(model, signals, precision=precision, progress=label))
     expert = np.concatenate([n.stages for n in nights])
     # The training loss on the staged probabilities: log-probabilities are logits whose
     # softmax gives them back, so cross-entropy on them is -log p of the expert's stage.

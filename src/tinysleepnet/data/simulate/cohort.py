@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 from joblib import Parallel, delayed
+from tqdm.auto import tqdm
 
 from ...errors import TinySleepNetError
 from ..naming import SleepEdfName
@@ -27,6 +28,7 @@ def simulate_cohort(
     difficulty: float = 1.0,
     quirks: bool = True,
     n_jobs: int = 1,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Write a Sleep-EDF-shaped cohort of simulated nights.
 
@@ -58,6 +60,8 @@ def simulate_cohort(
         Write the last night with 60-s data records, like Sleep-EDF's SC4362F0.
     n_jobs : int
         Nights simulated in parallel (joblib; -1 for all cores).
+    progress : bool
+        Show a progress bar over the nights (on stderr, when it is a terminal).
 
     Returns
     -------
@@ -83,7 +87,7 @@ def simulate_cohort(
                 f"subject {subject} night {night}: expected subjects 0-99, nights 1-2"
             )
     sources = [_official_hypnogram(s, n) if from_official else None for s, n in plan]
-    written = Parallel(n_jobs=n_jobs)(
+    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(simulate_night)(
             out_dir,
             SleepEdfName("SC", subject, night).night_name,
@@ -96,6 +100,10 @@ def simulate_cohort(
         )
         for i, ((subject, night), source) in enumerate(zip(plan, sources, strict=True))
     )
+    bar = tqdm(
+        jobs, total=len(plan), desc="simulating", unit="night", disable=None if progress else True
+    )
+    written = list(bar)
     return pd.DataFrame(
         {
             "name": [SleepEdfName.parse(w.psg).night_name for w in written],
