@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import BACKENDS, PRECISIONS
 from ..errors import PathError, TinySleepNetError
 from ..prediction.review import ReviewRule
+from ._config import JOBS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,7 +141,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="stage the part present of an EDF/BDF file shorter than its header declares "
         "(refused otherwise), with a warning",
     )
-    parser.add_argument("--jobs", type=int, default=2, help="recordings staged in parallel")
+    parser.add_argument("--jobs", type=JOBS, default=2, help="recordings staged in parallel")
     parser.add_argument(
         "--manifest",
         type=Path,

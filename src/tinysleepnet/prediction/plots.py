@@ -155,9 +155,7 @@ def _draw_expert(ax: Axes, expert: np.ndarray, stages: np.ndarray, edges: np.nda
     )
 
 
-def _flag_bands(
-    ax: Axes, flagged: np.ndarray, edges: np.ndarray, label: str, **style: Any
-) -> None:
+def _flag_bands(ax: Axes, flagged: np.ndarray, edges: np.ndarray, label: str, **style: Any) -> None:
     """A band over each run of ``flagged`` epochs, the first one labelled for the legend."""
     first, length, flag = stage_runs(flagged.astype(int))
     for i, (f, n) in enumerate(zip(first[flag == 1], length[flag == 1], strict=True)):

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from ..core.in_bed import InBedWindow
 from ..core.metrics import scores
 from ..core.statistics import sleep_statistics, statistics_table
-from ..io.atomic import write_figure, write_json, write_text_atomic
+from ..io.atomic import exclusive, write_figure, write_json, write_text_atomic
 from ..io.quality import OK
 from ..release.card import CARD_FILE, read_card
 from ..stages import EPOCH_SEC, UNSCORED, stage_names
@@ -276,7 +276,9 @@ class StagingResult:
         whole set of an earlier staging of ``name``: its files this staging does not write
         (an agreement with another expert hypnogram, say) are removed. The statistics JSON,
         which records the provenance, is removed first and written last, so a save that is
-        interrupted never leaves what looks like a complete set.
+        interrupted never leaves what looks like a complete set; and saves of one ``name``
+        into one folder run one at a time (a lock file, ``.<name>.lock``, while it writes),
+        so two runs never leave a set mixed from both.
 
         Returns
         -------
@@ -284,6 +286,12 @@ class StagingResult:
             The files written and the statistics and agreement they hold, so a caller
             reports them without computing them again.
         """
+        with exclusive(Path(out_dir) / f".{name}.lock"):  # one staging of name at a time
+            return self._save(out_dir, name, expert_stages)
+
+    def _save(
+        self, out_dir: str | Path, name: str, expert_stages: np.ndarray | None
+    ) -> SavedStaging:
         paths = outputs.output_paths(out_dir, name)
         if expert_stages is None:
             del paths["agreement"], paths["agreement_txt"]
