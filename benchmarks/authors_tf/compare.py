@@ -10,7 +10,8 @@ Every measurement runs in a fresh process, the two implementations alternating, 
 the median over all timed runs of wall time and of CPU time (all threads of the process,
 ``time.process_time``: on a shared machine the steadier figure), the peak memory (growth of
 the process's peak resident set from before the model is built, which includes the
-weights), and the authors' time over the package's. Shapes and work as in ``speed.py``:
+weights), and each row's time over the ``paper`` row's (above 1: the package is faster).
+Shapes and work as in ``speed.py``:
 
 * ``train``: one optimizer step, 15 nights x 20 epochs, state carried, dropout on,
   class-weighted loss with padded positions, L2 on the conv kernels, clipping to norm 5,
@@ -18,12 +19,17 @@ weights), and the authors' time over the package's. Shapes and work as in ``spee
 * ``night``: a 1000-epoch night's stages; the package stages it with ``predict_proba``
   (its one way), the authors' graph as ``predict.py`` does (batch 1, sequence 1) and with
   the whole night as one sequence.
+
+With ``--passive`` the package's rows are repeated with ``OMP_WAIT_POLICY=PASSIVE``: on a
+machine with more runnable threads than cores, OpenMP's default spin-waiting lets a
+2-thread torch process burn its time slices waiting for a descheduled partner.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -50,6 +56,8 @@ TF_MEASURE = {
     ("night", "authors-tf predict.py"): "night-predict",
     ("night", "authors-tf whole night"): "night-whole",
 }
+#: The package's rows again, its OpenMP threads waiting passively (``--passive``).
+PASSIVE = "paper, OMP_WAIT_POLICY=PASSIVE"
 SAMPLES, NIGHTS, SEQ, NIGHT_EPOCHS = 3000, 15, 20, 1000
 
 
@@ -129,12 +137,15 @@ def measure_paper(name: str, threads: int, repeats: int) -> dict[str, Any]:
 
 def _worker(run: tuple[str, str], args: argparse.Namespace) -> dict[str, Any]:
     repeats = str(args.repeats[run[0]])
+    env = dict(os.environ)
     if run in TF_MEASURE:
         command = [args.tf_python, str(HERE / "speed.py"), TF_MEASURE[run]]
     else:
         command = [sys.executable, __file__, "--worker", run[0]]
+        if run[1] == PASSIVE:  # OpenMP threads sleep while they wait instead of spinning
+            env["OMP_WAIT_POLICY"] = "PASSIVE"
     command += ["--threads", str(args.threads), "--repeats", repeats]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=HERE)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=HERE, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -152,7 +163,7 @@ def cpu_name() -> str:
 
 
 def table(results: dict[tuple[str, str], list[dict[str, Any]]]) -> list[list[str]]:
-    """Rows: measure, implementation, wall s, CPU s, peak MiB, authors' time / package's."""
+    """Rows: measure, implementation, wall s, CPU s, peak MiB, time over the paper row's."""
     rows = []
     figures = {}
     for run, parts in results.items():
@@ -175,6 +186,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
     parser.add_argument("--repeats", type=int, help="timed runs per process (train 5, night 3)")
     parser.add_argument("--tf-python", default="/work/envs/tf/bin/python", help="TF's python")
+    parser.add_argument(
+        "--passive", action="store_true", help="also the package with OMP_WAIT_POLICY=PASSIVE"
+    )
     parser.add_argument("--json", type=Path, help="also write every timing to this file")
     parser.add_argument("--worker", choices=["train", "night"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -182,9 +196,11 @@ def main() -> None:
         print(json.dumps(measure_paper(args.worker, args.threads, args.repeats)))
         return
     args.repeats = {"train": args.repeats or 5, "night": args.repeats or 3}
-    results: dict[tuple[str, str], list[dict[str, Any]]] = {run: [] for run in RUNS}
+    runs = RUNS + ([("train", PASSIVE), ("night", PASSIVE)] if args.passive else [])
+    runs.sort(key=lambda run: run[0] != "train")  # stable: train rows first, then night
+    results: dict[tuple[str, str], list[dict[str, Any]]] = {run: [] for run in runs}
     for round_ in range(args.rounds):
-        order = RUNS if round_ % 2 == 0 else RUNS[::-1]  # alternate who runs first
+        order = runs if round_ % 2 == 0 else runs[::-1]  # alternate who runs first
         for run in order:
             results[run].append(_worker(run, args))
             print(f"round {round_ + 1}: {run[0]} {run[1]} done", file=sys.stderr)
@@ -196,7 +212,7 @@ def main() -> None:
         "wall s",
         "CPU s",
         "peak MiB",
-        "authors / paper (wall / CPU)",
+        "time / paper's (wall / CPU)",
     ]
     rows = table(results)
     print("| " + " | ".join(header) + " |")
