@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from tinysleepnet.cli import main
 from tinysleepnet.data.simulate import simulate_cohort
@@ -28,6 +29,7 @@ SETTINGS = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_simulate_prepare_cv_evaluate(tmp_path, capsys):
     raw, prepared, run = tmp_path / "raw", tmp_path / "prepared", tmp_path / "run"
     simulate_cohort(raw, range(8), n_epochs=120, difficulty=0.3, quirks=False, seed=0)

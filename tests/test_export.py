@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from tinysleepnet.config import Config
 from tinysleepnet.core.checkpoint import save_checkpoint
 from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.errors import PathError
-from tinysleepnet.export import export_onnx
+from tinysleepnet.export import REFERENCE_KEY, TEMPERATURE_KEY, export_onnx
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.onnx_backend import OnnxModel
 
@@ -92,3 +93,26 @@ def test_unreadable_onnx_file_is_a_clear_error(tmp_path):
         OnnxModel(bad)
     with pytest.raises(PathError, match="not found"):
         OnnxModel(tmp_path / "missing.onnx")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [(TEMPERATURE_KEY, "nan"), (TEMPERATURE_KEY, "-1.5"), (REFERENCE_KEY, "0.0")],
+    ids=["nan-temperature", "negative-temperature", "zero-reference"],
+)
+def test_onnx_file_with_an_unusable_temperature_or_amplitude_is_refused(
+    network, onnx_path, tmp_path, key, value
+):
+    onnx = pytest.importorskip("onnx")
+    graph = onnx.load(onnx_path)
+    props = {prop.key: prop.value for prop in graph.metadata_props} | {key: value}
+    del graph.metadata_props[:]
+    onnx.helper.set_model_props(graph, props)
+    onnx.save(graph, tmp_path / "changed.onnx")
+    with pytest.raises(PathError, match=r"changed\.onnx: .* must be a positive finite number"):
+        OnnxModel(tmp_path / "changed.onnx")
+
+
+def test_export_without_a_reference_amplitude_stages_without_the_check(network, onnx_path):
+    # a network never trained by train() has no training nights: NaN, staging skips the check
+    assert math.isnan(OnnxModel(onnx_path).reference_amplitude_uv)

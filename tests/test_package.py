@@ -51,3 +51,14 @@ def test_python_dash_m_runs_the_command_line():
     assert done.returncode == 0 and done.stdout.startswith(
         f"tinysleepnet {tinysleepnet.__version__}"
     )
+
+
+def test_declared_python_floor_is_the_one_type_checked():
+    """``requires-python`` names the oldest Python the package is checked on (mypy's
+    ``python_version``; the package uses ``typing.Self``, new in 3.11)."""
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    floor = project["project"]["requires-python"].removeprefix(">=")
+    assert floor == project["tool"]["mypy"]["python_version"]
+    assert sys.version_info >= tuple(map(int, floor.split(".")))

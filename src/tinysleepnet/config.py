@@ -8,11 +8,14 @@ at once; every field can also be set on the command line (``--lr 3e-4``).
 from __future__ import annotations
 
 import dataclasses
+import math
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .errors import PathError, TinySleepNetError, check_number
 from .io.atomic import read_json, write_json
 
 
@@ -31,6 +34,11 @@ class Config:
     """Length of one scored epoch, in seconds."""
     channel: str = "EEG Fpz-Cz"
     """EEG channel the model was trained on (a default for prediction)."""
+    highpass_hz: float = 0.5
+    """High-pass cutoff (Hz) of the training nights' EEG: Sleep-EDF's amplifier filter (its
+    EDF header says ``HP:0.5Hz``). Staging filters a recording to it and notches out mains
+    (:mod:`tinysleepnet.io.filtering`), so a DC offset or slow drift is removed; 0: no
+    high-pass."""
 
     # model
     n_filters: int = 128
@@ -39,6 +47,10 @@ class Config:
     batch_norm: Literal["affine", "batch"] = "affine"
     """``"affine"``: a learned per-channel scale and shift, as the authors' TF code runs
     (its batch-norm layers never leave inference mode). ``"batch"``: ordinary batch norm."""
+    batch_norm_eps: float = 1e-3
+    """Batch norm's epsilon (TF's default, the authors'). Their inference-mode layers divide
+    by ``sqrt(moving_variance + eps)`` with the moving variance fixed at 1, so the
+    ``"affine"`` scale is ``gamma / sqrt(1 + eps)``; 0 gives the plain affine layer."""
     peepholes: bool = True
     """Peephole connections in the LSTM, as in the authors' TF cell (``LSTMCell(use_peepholes=
     True)``). ``False`` uses PyTorch's fused ``nn.LSTM``, which ONNX export needs."""
@@ -67,6 +79,11 @@ class Config:
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
     adam_eps: float = 1e-8
+    adam: Literal["tf", "torch"] = "tf"
+    """Where Adam adds ``adam_eps``. ``"tf"``: TensorFlow's ``ApplyAdam``, as the authors
+    trained: to the uncorrected ``sqrt(v)`` ("epsilon hat"), which in PyTorch's formula is
+    ``adam_eps / sqrt(1 - adam_beta2**t)`` at step ``t`` (3.2e-7 at the first step).
+    ``"torch"``: ``torch.optim.Adam``, to the bias-corrected ``sqrt(v_hat)``."""
     class_weights: tuple[float, float, float, float, float] = (1.0, 1.5, 1.0, 1.0, 1.0)
     l2_weight: float = 1e-3
     """Factor of the L2 penalty ``sum(w**2) / 2`` on the conv kernels, added to the loss."""
@@ -91,11 +108,16 @@ class Config:
     """Rule that keeps a pass as the best checkpoint. ``"authors"``: validation accuracy
     strictly higher than the best so far and validation macro-F1 not lower (their
     ``train.py``); ``"mf1"`` or ``"acc"``: the higher score, ties broken by the other."""
-    on_stall: Literal["warn", "rescale"] = "warn"
-    """What to do when training stalls (validation predictions nearly one stage, or a flat
-    training loss, for several passes; see :mod:`tinysleepnet.training.stall`). ``"warn"``
-    logs a warning and records it; ``"rescale"`` restarts the run once with
-    :data:`STALL_REMEDY` (the signal in 20-uV units, 3-h training segments)."""
+    on_stall: Literal["warn", "rescale"] = "rescale"
+    """What to do when training stalls (validation predictions nearly one stage, a training
+    loss no lower than guessing the stages' frequencies, or a flat one; see
+    :mod:`tinysleepnet.training.stall`). Every stalled pass is logged as a warning and
+    recorded. ``"rescale"`` (the default) restarts the run once, after
+    :data:`~tinysleepnet.training.stall.RESTART_AFTER_PASSES` stalled passes in a row, with
+    :data:`STALL_REMEDY` (the signal in 20-uV units, 3-h training segments): the paper's
+    recipe stalled on one real night for thousands of optimizer steps and learnt after the
+    restart (``benchmarks/README.md``, "Training on one real night"). ``"warn"`` only
+    warns, so the run stays the authors' recipe whatever happens (``--on-stall warn``)."""
 
     # cross-validation
     valid_frac: float = 0.1
@@ -115,6 +137,55 @@ class Config:
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form notes kept with the run (preset name, command line)."""
 
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Refuse a setting outside its range, in one line naming it and the range.
+
+        Runs whenever a Config is made (presets, flags, :meth:`replace`, saved settings), so
+        a bad value stops a command before it writes anything.
+
+        Raises
+        ------
+        TinySleepNetError
+            ``"dropout=1.5 is out of range: must be a number >= 0 and < 1"``.
+        """
+        for name, hint in typing.get_type_hints(Config).items():
+            value = getattr(self, name)
+            if typing.get_origin(hint) is Literal and value not in typing.get_args(hint):
+                raise TinySleepNetError(
+                    f"{name}={value!r} is not one of {', '.join(typing.get_args(hint))}"
+                )
+            if hint is bool and not isinstance(value, bool):
+                raise TinySleepNetError(f"{name}={value!r} must be true or false")
+            if hint is str and not (isinstance(value, str) and value.strip()):
+                raise TinySleepNetError(f"{name}={value!r} must be a non-empty text")
+        for name, bounds in RANGES.items():
+            check_number(name, getattr(self, name), **bounds)
+        weights = self.class_weights
+        if not (
+            isinstance(weights, tuple)
+            and len(weights) == N_CLASS_WEIGHTS
+            and all(isinstance(w, (int, float)) and math.isfinite(w) and w >= 0 for w in weights)
+            and sum(weights) > 0
+        ):
+            raise TinySleepNetError(
+                f"class_weights={weights!r} is out of range: must be {N_CLASS_WEIGHTS} numbers "
+                "(W, N1, N2, N3, REM) >= 0, not all 0"
+            )
+        if self.highpass_hz >= self.sfreq / 2:
+            raise TinySleepNetError(
+                f"highpass_hz={self.highpass_hz:g} is out of range: must be below half of "
+                f"sfreq={self.sfreq:g}"
+            )
+        if self.epoch_samples < MIN_EPOCH_SAMPLES:
+            raise TinySleepNetError(
+                f"sfreq={self.sfreq:g} x epoch_sec={self.epoch_sec:g} gives "
+                f"{self.epoch_samples} samples per epoch; the network needs at least "
+                f"{MIN_EPOCH_SAMPLES}"
+            )
+
     @property
     def epoch_samples(self) -> int:
         """Samples in one epoch at :attr:`sfreq`."""
@@ -130,9 +201,17 @@ class Config:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
-        """Build from a dict, ignoring unknown keys (settings of other versions)."""
+        """Build from a dict, ignoring unknown keys (settings of other versions).
+
+        Settings saved by a version before ``adam`` and ``batch_norm_eps`` existed ran
+        PyTorch's Adam and an affine norm without epsilon; they keep doing so.
+        """
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in values.items() if k in names}
+        if "n_filters" in values:  # a saved run's settings, not a few overrides
+            values.setdefault("adam", "torch")
+            affine = values.get("batch_norm", "affine") == "affine"
+            values.setdefault("batch_norm_eps", 0.0 if affine else 1e-3)
         if "class_weights" in values:
             values["class_weights"] = tuple(values["class_weights"])
         return cls(**values)
@@ -157,8 +236,44 @@ class Config:
     @classmethod
     def load(cls, path: str | Path) -> Config:
         """Settings saved by :meth:`save` (one-line error if the file is missing or damaged)."""
-        return cls.from_dict(read_json(path, "settings file"))
+        values = read_json(path, "settings file")
+        try:
+            return cls.from_dict(values)
+        except (TinySleepNetError, TypeError) as err:
+            raise PathError(path, f"not usable settings: {err}") from err
 
+
+#: Allowed range of every numeric setting, as :func:`~tinysleepnet.errors.check_number`'s
+#: keywords; :meth:`Config.validate` checks them.
+RANGES: dict[str, dict[str, Any]] = {
+    "sfreq": {"low": 2},  # the first convolution spans sfreq / 2 samples
+    "epoch_sec": {"low": 0, "low_open": True},
+    "highpass_hz": {"low": 0},
+    "n_filters": {"low": 1, "whole": True},
+    "lstm_units": {"low": 1, "whole": True},
+    "dropout": {"low": 0, "high": 1, "high_open": True},
+    "input_scale": {"low": 0, "low_open": True},
+    "batch_nights": {"low": 1, "whole": True},
+    "seq_len": {"low": 1, "whole": True},
+    "segment_epochs": {"low": 0, "whole": True},
+    "lr": {"low": 0},  # 0: weights stay as they are
+    "adam_beta1": {"low": 0, "high": 1, "high_open": True},
+    "adam_beta2": {"low": 0, "high": 1, "high_open": True},
+    "adam_eps": {"low": 0, "low_open": True},
+    "batch_norm_eps": {"low": 0},  # 0: no epsilon (PyTorch's affine form)
+    "l2_weight": {"low": 0},
+    "clip_norm": {"low": 0, "low_open": True},
+    "max_skip_epochs": {"low": 0, "whole": True},
+    "max_shift_frac": {"low": 0, "high": 1, "high_open": True},
+    "max_passes": {"low": 1, "whole": True},
+    "patience": {"low": 0, "whole": True},
+    "valid_frac": {"low": 0, "high": 1, "low_open": True, "high_open": True},
+    "seed": {"low": 0, "high": 2**32 - 1, "whole": True},
+}
+#: One class weight per stage (W, N1, N2, N3, REM).
+N_CLASS_WEIGHTS = 5
+#: Fewest samples in one epoch the network's convolutions and pooling take.
+MIN_EPOCH_SAMPLES = 1
 
 #: Fields that describe the data rather than the recipe: training takes them from the
 #: prepared nights, and a checkpoint carries them to prediction.
@@ -183,12 +298,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Time to accuracy (benchmarks/time_to_accuracy.py): one-cycle schedule to a 10x peak
     # rate, 2 nights per minibatch (7x the optimizer steps per pass), the signal in units
     # of 20 uV (keeps the LSTM out of saturation), nights cut into segments of at most 3 h
-    # for training (at this rate, a state carried through whole nights drifts into
+    # for training (at a high rate, a state carried through whole nights drifts into
     # saturation and training stalls), bfloat16 where the hardware has it; the fused LSTM
-    # with PyTorch's initialisation and the best-macro-F1 checkpoint, as it was measured.
+    # with PyTorch's initialisation, Adam and affine norm and the best-macro-F1 checkpoint,
+    # as it was measured.
     "fast": {
         "peepholes": False,
         "init": "pytorch",
+        "adam": "torch",
+        "batch_norm_eps": 0.0,
         "monitor": "mf1",
         "schedule": "onecycle",
         "lr": 1e-3,

@@ -8,6 +8,7 @@ is a :class:`PathError`, whose message starts with the path.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 
@@ -48,3 +49,52 @@ class PathError(TinySleepNetError):
     def __reduce__(self) -> tuple[type, tuple[Path, str]]:
         # Rebuild from (path, problem) so the error survives worker processes (joblib).
         return type(self), (self.path, self.problem)
+
+
+def check_number(
+    name: str,
+    value: object,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    whole: bool = False,
+) -> None:
+    """Refuse a setting that is not a finite number in its range, in one line.
+
+    Parameters
+    ----------
+    name : str
+        How the user knows the setting (``"lr"``); named first in the message ("": the
+        value alone, for a command-line flag that argparse names).
+    value : object
+        The value given.
+    low, high : float or None
+        Bounds of the range (None: unbounded on that side).
+    low_open, high_open : bool
+        Whether ``low``/``high`` themselves are excluded.
+    whole : bool
+        Whether the value must be a whole number (an ``int``).
+
+    Raises
+    ------
+    TinySleepNetError
+        ``"dropout=1.5 is out of range: must be a number >= 0 and < 1"``.
+    """
+    bounds = []
+    if low is not None:
+        bounds.append(f"{'>' if low_open else '>='} {low:g}")
+    if high is not None:
+        bounds.append(f"{'<' if high_open else '<='} {high:g}")
+    rule = f"a {'whole ' if whole else ''}number" + (f" {' and '.join(bounds)}" if bounds else "")
+    kinds = (int,) if whole else (int, float)
+    number = isinstance(value, kinds) and not isinstance(value, bool)
+    ok = number and math.isfinite(value)  # type: ignore[arg-type]
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low  # type: ignore[operator]
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high  # type: ignore[operator]
+    if not ok:
+        given = f"{name}={value!r}" if name else repr(value)
+        raise TinySleepNetError(f"{given} is out of range: must be {rule}")

@@ -5,14 +5,17 @@ to ``logits`` (nights, epochs, 5), ``hn`` and ``cn``; nights and epochs are dyna
 therefore serves whole-night staging and online staging one epoch at a time alike, in any
 ONNX runtime (see :class:`~tinysleepnet.prediction.onnx_backend.OnnxModel`). The model's
 :class:`~tinysleepnet.config.Config` travels in the graph's metadata (key :data:`CONFIG_KEY`,
-JSON), so the file alone says which sampling rate and channel it expects, and so does its
-calibration temperature (key :data:`TEMPERATURE_KEY`), which staging applies.
+JSON), so the file alone says which sampling rate and channel it expects, and so do its
+calibration temperature (key :data:`TEMPERATURE_KEY`), which staging applies, and the
+training nights' median amplitude (key :data:`REFERENCE_KEY`, uV), which staging compares
+recordings with, as for a checkpoint.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 import warnings
 from pathlib import Path
 
@@ -31,6 +34,8 @@ OPSET = 17
 CONFIG_KEY = "tinysleepnet_config"
 #: Metadata key of the calibration temperature (see :mod:`tinysleepnet.evaluation.calibration`).
 TEMPERATURE_KEY = "tinysleepnet_temperature"
+#: Metadata key of the training nights' median |x| in uV (``nan`` when the model lacks it).
+REFERENCE_KEY = "tinysleepnet_reference_amplitude_uv"
 
 
 class _ExplicitState(nn.Module):
@@ -92,9 +97,14 @@ def export_onnx(model: TinySleepNet, path: str | Path) -> Path:
         )
         graph_proto = onnx.load(tmp)
         temperature = float(getattr(model, "temperature", 1.0))
+        reference = float(getattr(model, "reference_amplitude_uv", math.nan))
         onnx.helper.set_model_props(
             graph_proto,
-            {CONFIG_KEY: json.dumps(model.config.to_dict()), TEMPERATURE_KEY: repr(temperature)},
+            {
+                CONFIG_KEY: json.dumps(model.config.to_dict()),
+                TEMPERATURE_KEY: repr(temperature),
+                REFERENCE_KEY: repr(reference),
+            },
         )
         onnx.save(graph_proto, tmp)
     return path

@@ -9,7 +9,9 @@ one epoch at a time.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any, cast
 
 import torch
@@ -42,28 +44,32 @@ class _ChannelAffine(nn.Module):
     """Per-channel scale and shift: what the authors' batch norm computes in practice.
 
     Their TF layers stay in inference mode during training, so the running mean (0) and
-    variance (1) never change and only gamma and beta learn. It also keeps staging
-    independent of batch composition, which online use needs. :class:`_ConvBlock` applies
-    it by folding it into the conv's weights and bias, which saves a pass over the activations.
+    variance (1) never change and only gamma and beta learn: the layer is
+    ``gamma / sqrt(1 + eps) * x + beta``. It also keeps staging independent of batch
+    composition, which online use needs. :class:`_ConvBlock` applies it by folding it into
+    the conv's weights and bias, which saves a pass over the activations.
     """
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, eps: float) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.ones(channels))
         self.bias = nn.Parameter(torch.zeros(channels))
+        self.inv_std = 1.0 / math.sqrt(1.0 + eps)  # the fixed moving variance is 1
 
 
 class _ConvBlock(nn.Module):
     """Conv1d with TF "same" padding, then batch norm (or its affine form) and ReLU."""
 
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, batch_norm: str) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, kernel: int, stride: int, batch_norm: str, eps: float = 1e-3
+    ) -> None:
         super().__init__()
         self.kernel, self.stride = kernel, stride
         self.conv = nn.Conv1d(c_in, c_out, kernel, stride, bias=False)
         self.norm: _ChannelAffine | nn.BatchNorm1d = (
-            _ChannelAffine(c_out)
+            _ChannelAffine(c_out, eps)
             if batch_norm == "affine"
-            else nn.BatchNorm1d(c_out, eps=1e-3, momentum=0.01)
+            else nn.BatchNorm1d(c_out, eps=eps, momentum=0.01)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -77,7 +83,7 @@ class _ConvBlock(nn.Module):
         """Scale and shift that equal the norm layer (None while batch norm trains)."""
         norm = self.norm
         if isinstance(norm, _ChannelAffine):
-            return norm.weight, norm.bias
+            return norm.weight * norm.inv_std, norm.bias
         if self.training or norm.running_var is None or norm.running_mean is None:
             return None
         scale = norm.weight * torch.rsqrt(norm.running_var + norm.eps)
@@ -117,9 +123,12 @@ class PeepholeLSTM(nn.Module):
     """Single-layer LSTM with peephole connections (TF ``LSTMCell(use_peepholes=True)``).
 
     Same call convention as ``nn.LSTM(batch_first=True)``. No library has a fused peephole
-    kernel, so the time loop runs in Python; the input projection of all epochs runs as one
-    matrix product before it, and each step is a handful of fused operations
-    (``benchmarks/run.py`` compares its training step with the fused ``nn.LSTM``'s).
+    kernel, so the time loop runs in Python, kept short: the input projection of all epochs
+    is one matrix product before it, each step is a handful of operations writing into
+    buffers allocated once, and the backward pass (:class:`_PeepholeRecurrence`) computes the
+    hidden weights' and peepholes' gradients as one product after its own loop. Both loops
+    run on one thread (:func:`_one_thread`). ``benchmarks/run.py`` compares it with the
+    fused ``nn.LSTM``.
     """
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
@@ -134,19 +143,11 @@ class PeepholeLSTM(nn.Module):
     def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         if torch.onnx.is_in_onnx_export():
             return self._onnx(x, state)
-        h, c = state[0][0], state[1][0]
         gates_x = self.input_proj(x)
-        hidden_weight = self.hidden_proj.weight.t()
-        peep_input, peep_forget, peep_output = self.peep
-        outputs = []
-        for t in range(x.shape[1]):
-            i, f, g, o = torch.addmm(gates_x[:, t], h, hidden_weight).chunk(4, dim=-1)
-            i = torch.sigmoid(torch.addcmul(i, peep_input, c))
-            f = torch.sigmoid(torch.addcmul(f, peep_forget, c))
-            c = torch.addcmul(f * c, i, torch.tanh(g))
-            h = torch.sigmoid(torch.addcmul(o, peep_output, c)) * torch.tanh(c)
-            outputs.append(h)
-        return torch.stack(outputs, dim=1), (h[None], c[None])
+        out, h, c = _PeepholeRecurrence.apply(
+            gates_x, state[0][0], state[1][0], self.hidden_proj.weight, self.peep
+        )
+        return out, (h[None], c[None])
 
     def _onnx(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """The same computation through :class:`_OnnxLSTM`, in ONNX's layout."""
@@ -162,6 +163,146 @@ class PeepholeLSTM(nn.Module):
         p = torch.cat([self.peep[0], self.peep[2], self.peep[1]])[None]
         y, h, c = _OnnxLSTM.apply(x.transpose(0, 1), w, r, b, p, state[0], state[1])
         return y[:, 0].transpose(0, 1), (h, c)
+
+
+@contextlib.contextmanager
+def _one_thread(device: torch.device) -> Iterator[None]:
+    """Run the enclosed CPU operations on one thread, then restore torch's thread count.
+
+    A step of the recurrence multiplies a few nights' states (128 units) by a 128 x 512
+    matrix: far too little work to share between threads, yet with several threads MKL opens
+    a parallel region at every step for the product and for ``tanh``. Each region costs more
+    than the step's arithmetic, and on a machine whose cores are busy it waits for a
+    descheduled thread (``benchmarks/README.md``).
+    """
+    threads = torch.get_num_threads()
+    if device.type != "cpu" or threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+class _PeepholeRecurrence(torch.autograd.Function):
+    """The time loop of :class:`PeepholeLSTM`, with its backward pass written out.
+
+    ``forward(gates_x, h0, c0, weight, peep) -> (outputs, h, c)``: ``gates_x`` (nights,
+    epochs, 4 * units) is the input projection of every epoch with the bias, gates in TF's
+    order input, forget, cell, output; ``h0``, ``c0`` (nights, units) the state before the
+    first epoch; ``weight`` (4 * units, units) the hidden projection; ``peep`` (3, units) the
+    peephole weights of the input, forget and output gates. ``outputs`` (nights, epochs,
+    units) holds every epoch's ``h``.
+
+    The forward pass keeps each step's gate activations and cell states. The backward pass
+    runs back through the steps with only what is recurrent in it (the state's gradients
+    and one product by ``weight`` per step); the per-step factors are computed for all
+    epochs at once before that loop, and the weight's and peepholes' gradients as single
+    products after it, instead of per step as autograd would.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        gates_x: torch.Tensor,
+        h0: torch.Tensor,
+        c0: torch.Tensor,
+        weight: torch.Tensor,
+        peep: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        n, steps, four_units = gates_x.shape
+        units = four_units // 4
+        acts = gates_x.new_empty(n, steps, 4, units)  # gates after their nonlinearities
+        cells = gates_x.new_empty(n, steps + 1, units)  # c before the first epoch, then each c
+        hidden = gates_x.new_empty(n, steps + 1, units)
+        tanh_cells = gates_x.new_empty(n, steps, units)
+        cells[:, 0], hidden[:, 0] = c0, h0
+        z = gates_x.new_empty(n, 4, units)  # one step's gate inputs
+        z_flat, (z_i, z_f, z_g, z_o) = z.view(n, four_units), z.unbind(1)
+        # (contiguous: MKL's product of one night's state is ~20 % faster with it)
+        weight_t, (peep_i, peep_f, peep_o) = weight.t().contiguous(), peep.unbind(0)
+        # Every per-step view made in bulk beforehand: one made in Python costs about as
+        # much as a step's arithmetic on one night.
+        per_step = zip(
+            gates_x.unbind(1),
+            hidden[:, :-1].unbind(1),
+            hidden[:, 1:].unbind(1),
+            cells[:, :-1].unbind(1),
+            cells[:, 1:].unbind(1),
+            acts[:, :, :2].unbind(1),
+            *(gate.unbind(1) for gate in acts.unbind(2)),
+            tanh_cells.unbind(1),
+            strict=True,
+        )
+        with _one_thread(gates_x.device):
+            for gates_t, h_prev, h, c_prev, c, i_f, i_t, f_t, g_t, o_t, tanh_c in per_step:
+                torch.addmm(gates_t, h_prev, weight_t, out=z_flat)
+                torch.addcmul(z_i, peep_i, c_prev, out=i_t)
+                torch.addcmul(z_f, peep_f, c_prev, out=f_t)
+                i_f.sigmoid_()
+                torch.tanh(z_g, out=g_t)
+                torch.mul(f_t, c_prev, out=c).addcmul_(i_t, g_t)
+                torch.addcmul(z_o, peep_o, c, out=o_t).sigmoid_()
+                torch.mul(o_t, torch.tanh(c, out=tanh_c), out=h)
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(acts, cells, hidden, tanh_cells, weight, peep)
+        return hidden[:, 1:], hidden[:, -1], cells[:, -1]
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(
+        ctx: Any, d_out: torch.Tensor, d_h: torch.Tensor, d_c: torch.Tensor
+    ) -> tuple[torch.Tensor | None, ...]:
+        acts, cells, hidden, tanh_cells, weight, peep = ctx.saved_tensors
+        n, steps, _, units = acts.shape
+        i, f, g, o = acts.unbind(2)
+        c_prev, c = cells[:, :-1], cells[:, 1:]
+        # The gradients of the gate inputs are dh * k_o (output gate) and dc * k_ifg (the
+        # others); dc collects dh * k_h from h = o tanh(c) and the output peephole, and
+        # passes dc * carry to the cell before (through f and the input/forget peepholes).
+        k_o = tanh_cells * o * (1 - o)
+        k_h = o * (1 - tanh_cells.square()) + k_o * peep[2]
+        k_ifg = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g.square())], 2)
+        carry = f + k_ifg[:, :, 0] * peep[0] + k_ifg[:, :, 1] * peep[1]
+        d_z = torch.empty_like(acts)
+        dc = d_c.clone()
+        # Per step, back from the last: what the step after it passes back (none for the last).
+        d_z_next = [*d_z.view(n, steps, 4 * units).unbind(1)[1:], None]
+        carry_next = [*carry.unbind(1)[1:], None]
+        per_step = zip(
+            d_out.unbind(1),
+            d_z_next,
+            carry_next,
+            k_h.unbind(1),
+            k_ifg.unbind(1),
+            k_o.unbind(1),
+            d_z[:, :, :3].unbind(1),
+            d_z[:, :, 3].unbind(1),
+            strict=True,
+        )
+        with _one_thread(acts.device):
+            for d_out_t, d_z_after, carry_after, k_h_t, k_ifg_t, k_o_t, d_ifg, d_o in reversed(
+                list(per_step)
+            ):
+                if d_z_after is None:
+                    dh = d_out_t + d_h
+                else:
+                    dh = torch.addmm(d_out_t, d_z_after, weight)
+                    dc.mul_(carry_after)
+                dc.addcmul_(dh, k_h_t)
+                torch.mul(dc[:, None], k_ifg_t, out=d_ifg)
+                torch.mul(dh, k_o_t, out=d_o)
+        d_z_i, d_z_f, _, d_z_o = d_z.unbind(2)
+        d_gates = d_z.view(n, steps, 4 * units)
+        d_weight = d_gates.reshape(-1, 4 * units).t() @ hidden[:, :-1].reshape(-1, units)
+        d_peep = torch.stack(
+            [(d_z_i * c_prev).sum((0, 1)), (d_z_f * c_prev).sum((0, 1)), (d_z_o * c).sum((0, 1))]
+        )
+        d_h0 = d_z[:, 0].reshape(n, 4 * units) @ weight if ctx.needs_input_grad[1] else None
+        d_c0 = dc * carry[:, 0] if ctx.needs_input_grad[2] else None
+        return d_gates, d_h0, d_c0, d_weight, d_peep
 
 
 class _OnnxLSTM(torch.autograd.Function):
@@ -262,7 +403,7 @@ class TinySleepNet(nn.Module):
     ----------
     config : Config
         Uses ``sfreq``, ``epoch_sec``, ``n_filters``, ``lstm_units``, ``dropout``,
-        ``batch_norm``, ``peepholes``, ``init`` and ``input_scale``.
+        ``batch_norm``, ``batch_norm_eps``, ``peepholes``, ``init`` and ``input_scale``.
 
     Examples
     --------
@@ -278,10 +419,10 @@ class TinySleepNet(nn.Module):
         config = config or Config()
         self.config = config
         self.epoch_samples = config.epoch_samples
-        n, bn = config.n_filters, config.batch_norm
+        n, bn = config.n_filters, (config.batch_norm, config.batch_norm_eps)
         kernel, stride = int(config.sfreq / 2), max(int(config.sfreq / 16), 1)
-        self.conv1 = _ConvBlock(1, n, kernel, stride, bn)
-        self.convs = nn.ModuleList(_ConvBlock(n, n, 8, 1, bn) for _ in range(3))
+        self.conv1 = _ConvBlock(1, n, kernel, stride, *bn)
+        self.convs = nn.ModuleList(_ConvBlock(n, n, 8, 1, *bn) for _ in range(3))
         self.dropout = nn.Dropout(config.dropout)
         # The CNN's output size, measured on one empty epoch (its dropout draws no numbers
         # from the seeded generator that initialises the weights).

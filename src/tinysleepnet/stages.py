@@ -173,8 +173,9 @@ def epoch_grid(
     fill : int or str
         Label of the epochs no annotation covers (:data:`UNSCORED`, ``"Sleep stage ?"``).
     n_epochs : int or None
-        Length of the result: epochs past it are cut off, missing ones filled. None: up
-        to the end of the annotation that ends last.
+        Length of the result: epochs past it are cut off, missing ones filled, epochs
+        before the first (negative onsets) cut off too. None: up to the end of the
+        annotation that ends last.
     epoch_sec : float
         Epoch length in seconds.
 
@@ -187,15 +188,20 @@ def epoch_grid(
     --------
     >>> epoch_grid([0.0, 60.0], [60.0, 30.0], [0, 2], fill=UNSCORED, n_epochs=4)
     array([ 0,  0,  2, -1])
+    >>> epoch_grid([-30.0, 30.0], [60.0, 1e12], [1, 3], fill=UNSCORED, n_epochs=3)
+    array([1, 3, 3])
     """
     labels = np.asarray(labels)
-    scored = epochs_covered(onsets_s, durations_s, epoch_sec)
-    size = scored if n_epochs is None else n_epochs
-    grid = np.full(max(scored, size), fill, dtype=np.result_type(labels, np.asarray(fill)))
+    size = epochs_covered(onsets_s, durations_s, epoch_sec) if n_epochs is None else n_epochs
+    grid = np.full(size, fill, dtype=np.result_type(labels, np.asarray(fill)))
     for onset, duration, label in zip(onsets_s, durations_s, labels, strict=True):
         first = round(float(onset) / epoch_sec)
-        grid[first : first + round(float(duration) / epoch_sec)] = label
-    return grid[:size]
+        last = first + round(float(duration) / epoch_sec)
+        # Only the part within the epochs: an annotation starting before the first epoch
+        # labels the epochs it reaches, one lasting past the last is cut there (the grid is
+        # never larger than asked, however long an annotation claims to last).
+        grid[min(max(first, 0), size) : min(max(last, 0), size)] = label
+    return grid
 
 
 def epochs_covered(

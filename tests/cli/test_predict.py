@@ -165,3 +165,21 @@ def test_recordings_sharing_a_name_are_refused_before_staging(
     clash = f"{first} and {second} share the name 'night': their outputs would collide"
     assert line == f"tinysleepnet: error: {clash}"
     assert not (tmp_path / "out").exists()
+
+
+def test_predict_refuses_a_checkpoint_holding_code_without_running_it(
+    recording: Path,
+    checkpoint: Path,
+    hostile_copy: Callable[[Path, Path, Path], Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    hostile = hostile_copy(checkpoint, tmp_path / "model.pt", tmp_path / "ran")
+    out = tmp_path / "out"
+    for backend in ("torch", "onnx"):
+        argv = ["predict", str(recording), "--model", str(hostile), "--out", str(out)]
+        assert main([*argv, "--backend", backend]) == 2
+        error = capsys.readouterr().err.strip()
+        assert error.startswith(f"tinysleepnet: error: {hostile}: refused: it holds the Python")
+        assert "\n" not in error
+    assert not (tmp_path / "ran").exists() and not out.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 
@@ -12,8 +13,10 @@ import torch
 from tinysleepnet.config import Config
 from tinysleepnet.core.checkpoint import (
     CHECKSUM_KEY,
+    WEIGHTS_CHECKSUM_KEY,
     load_checkpoint,
     load_model,
+    outputs_checksum,
     save_checkpoint,
     weights_checksum,
 )
@@ -68,9 +71,10 @@ def test_failed_save_leaves_the_previous_file(tmp_path, tiny_config):
 def test_checkpoint_with_settings_of_another_version_loads(tmp_path, tiny_config):
     model = TinySleepNet(tiny_config)
     save_checkpoint(tmp_path / "net.pt", model, tiny_config)
-    payload = torch.load(tmp_path / "net.pt", weights_only=False)
+    payload = torch.load(tmp_path / "net.pt", weights_only=True)
     # an unknown setting (e.g. the boolean "amp" of early versions) is ignored
-    torch.save({**payload, "config": {**payload["config"], "amp": True}}, tmp_path / "net.pt")
+    payload = {**payload, "config": {**payload["config"], "amp": True}}
+    torch.save({**payload, CHECKSUM_KEY: outputs_checksum(payload)}, tmp_path / "net.pt")
     assert load_model(tmp_path / "net.pt").config == tiny_config
 
 
@@ -95,12 +99,96 @@ def test_damaged_checkpoint_is_refused_in_one_line(tmp_path, tiny_config):
 
 def test_changed_weights_fail_the_checksum(tmp_path, tiny_config):
     save_checkpoint(tmp_path / "net.pt", TinySleepNet(tiny_config), tiny_config)
-    payload = torch.load(tmp_path / "net.pt", weights_only=False)
+    payload = torch.load(tmp_path / "net.pt", weights_only=True)
     name = next(iter(payload["model"]))
     payload["model"][name] = payload["model"][name] + 1e-3
     torch.save(payload, tmp_path / "net.pt")
-    with pytest.raises(PathError, match="damaged checkpoint: its weights do not match"):
+    with pytest.raises(PathError, match="damaged checkpoint: its weights, settings"):
         load_checkpoint(tmp_path / "net.pt")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"temperature": -1.7},  # the temperature's sign flipped
+        {"reference_amplitude_uv": 1300.0},
+        {"config": {"sfreq": 200.0}},
+    ],
+    ids=["temperature-sign", "reference-amplitude", "settings"],
+)
+def test_changed_temperature_amplitude_or_settings_fail_the_checksum(tmp_path, tiny_config, change):
+    model = TinySleepNet(tiny_config)
+    save_checkpoint(
+        tmp_path / "net.pt", model, tiny_config, temperature=1.7, reference_amplitude_uv=13.0
+    )
+    payload = torch.load(tmp_path / "net.pt", weights_only=True)
+    if "config" in change:
+        change = {"config": {**payload["config"], **change["config"]}}
+    torch.save({**payload, **change}, tmp_path / "net.pt")
+    with pytest.raises(PathError, match="damaged checkpoint") as info:
+        load_model(tmp_path / "net.pt")
+    assert str(info.value).startswith(f"{tmp_path / 'net.pt'}: ") and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("temperature", [math.nan, -1.0, 0.0, math.inf, "warm"])
+def test_temperature_that_is_not_a_positive_number_is_refused(tmp_path, tiny_config, temperature):
+    # written with a fresh checksum: the file is intact, its temperature is not usable
+    save_checkpoint(
+        tmp_path / "net.pt", TinySleepNet(tiny_config), tiny_config, temperature=temperature
+    )
+    with pytest.raises(
+        PathError, match=r"calibration temperature .* (must be a positive finite|is not a) "
+    ):
+        load_model(tmp_path / "net.pt")
+
+
+@pytest.mark.parametrize("reference", [-20.0, 0.0, math.inf])
+def test_reference_amplitude_that_is_not_positive_is_refused(tmp_path, tiny_config, reference):
+    save_checkpoint(
+        tmp_path / "net.pt",
+        TinySleepNet(tiny_config),
+        tiny_config,
+        reference_amplitude_uv=reference,
+    )
+    with pytest.raises(PathError, match=r"reference amplitude .* must be a positive finite number"):
+        load_model(tmp_path / "net.pt")
+
+
+def test_a_checkpoint_holding_code_is_refused_and_never_runs_it(
+    tmp_path, tiny_config, hostile_copy
+):
+    save_checkpoint(tmp_path / "good.pt", TinySleepNet(tiny_config), tiny_config)
+    path = hostile_copy(tmp_path / "good.pt", tmp_path / "net.pt", tmp_path / "ran")
+    for load in (load_checkpoint, load_model):
+        with pytest.raises(PathError) as info:
+            load(path)
+        message = str(info.value)
+        assert message.startswith(f"{path}: refused: it holds the Python object ")
+        assert "\n" not in message and "weights_only=False" not in message
+    assert not (tmp_path / "ran").exists()
+
+
+def test_checkpoint_of_the_earlier_checksum_loads_and_is_still_verified(tmp_path, tiny_config):
+    # files written before the checksum covered the settings held the weights' one only
+    model = TinySleepNet(tiny_config)
+    weights = model.state_dict()
+    old = {
+        "model": weights,
+        "config": tiny_config.to_dict(),
+        "temperature": 1.3,
+        "reference_amplitude_uv": 12.0,
+        WEIGHTS_CHECKSUM_KEY: weights_checksum(weights),
+    }
+    torch.save(old, tmp_path / "old.pt")
+    loaded = load_model(tmp_path / "old.pt")
+    assert float(loaded.temperature) == pytest.approx(1.3)
+    x = torch.randn(1, 3, tiny_config.epoch_samples)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x)[0], model.eval()(x)[0], rtol=0, atol=0)
+    name = next(iter(weights))
+    torch.save({**old, "model": {**weights, name: weights[name] + 1.0}}, tmp_path / "old.pt")
+    with pytest.raises(PathError, match="damaged checkpoint"):
+        load_model(tmp_path / "old.pt")
 
 
 def test_rewritten_checkpoint_gets_a_fresh_checksum(tmp_path, tiny_config):
@@ -112,8 +200,10 @@ def test_rewritten_checkpoint_gets_a_fresh_checksum(tmp_path, tiny_config):
     with torch.no_grad():
         next(model.parameters()).add_(1.0)
     save_checkpoint(tmp_path / "net.pt", model, tiny_config, **state)
-    assert load_checkpoint(tmp_path / "net.pt")[CHECKSUM_KEY] == weights_checksum(
-        model.state_dict()
+    rewritten = load_checkpoint(tmp_path / "net.pt")
+    assert rewritten[CHECKSUM_KEY] == outputs_checksum(rewritten)
+    assert torch.equal(
+        next(iter(rewritten["model"].values())), next(iter(model.state_dict().values()))
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import warnings
 from pathlib import Path
@@ -51,3 +52,34 @@ def test_native_bfloat16_matches_the_cpu_flags():
     assert device_module._cpu_has_native_bfloat16() == (
         native and torch.backends.mkldnn.is_available()
     )
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "expected"),
+    [
+        (2, 0.0, 2),  # idle: every core
+        (2, 0.4, 2),  # a little other work: still both
+        (2, 0.6, 1),  # more than half a core busy
+        (2, 19.6, 1),  # a crowded machine: one thread, never none
+        (16, 0.0, device_module.MAX_DEFAULT_THREADS),  # capped
+        (16, 14.0, 2),
+        (1, 0.0, 1),
+    ],
+)
+def test_default_threads_are_the_idle_cores_1_to_4(monkeypatch, cores, load, expected):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert device_module.default_threads(cores=cores, load=load) == expected
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("3", 3), (" 8 ", 8), ("0", 1), ("two", 1)])
+def test_default_threads_follow_omp_num_threads_when_it_is_a_count(monkeypatch, setting, expected):
+    monkeypatch.setenv("OMP_NUM_THREADS", setting)
+    assert device_module.default_threads(cores=2, load=5.0) == expected
+
+
+def test_default_threads_read_this_machine(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(device_module.os, "getloadavg", lambda: (0.0, 0.0, 0.0), raising=False)
+    cores = device_module._physical_cores()
+    assert 1 <= cores <= (os.cpu_count() or 1)
+    assert device_module.default_threads() == min(cores, device_module.MAX_DEFAULT_THREADS)

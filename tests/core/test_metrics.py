@@ -35,7 +35,17 @@ def test_confusion_rows_are_expert_columns_predicted():
     assert confusion[0, 1] == 2 and confusion[4, 4] == 1 and confusion.sum() == 3
 
 
-def test_absent_stages_count_as_zero_in_macro_f1():
+def test_macro_f1_averages_over_the_stages_either_side_used():
     perfect = scores(np.array([0, 2, 2, 4]), np.array([0, 2, 2, 4]))
     assert perfect["acc"] == 1.0 and perfect["kappa"] == pytest.approx(1.0)
-    assert perfect["mf1"] == pytest.approx(3 / 5)
+    assert perfect["mf1"] == pytest.approx(1.0)  # N1 and N3 used by neither: not averaged
+    assert perfect["mf1_stages"] == ["W", "N2", "REM"]
+    # N1 predicted once where the expert never used it: it counts, with F1 0
+    wrong = scores(np.array([0, 2, 2, 4]), np.array([0, 1, 2, 4]))
+    assert wrong["mf1_stages"] == ["W", "N1", "N2", "REM"]
+    assert wrong["mf1"] == pytest.approx((1 + 0 + 2 / 3 + 1) / 4)
+
+
+def test_stage_ids_outside_the_five_stages_are_refused():
+    with pytest.raises(ValueError, match=r"stage ids must be 0..4, got \[-1\]"):
+        scores(np.array([0, 2]), np.array([0, -1]))

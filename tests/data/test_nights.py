@@ -144,6 +144,11 @@ def test_folder_without_manifest_is_not_a_prepared_dataset(tmp_path):
     [
         (b"", r"not a readable manifest \(EmptyDataError"),
         (b"name,subject\nSC4001E0,00\n", r"not a manifest of nights: no file column"),
+        (
+            b"name,file\nSC4001E0,SC4001E0.npz\nSC4002E0,SC4002E0.npz\nSC4001E0,SC4001E0.npz\n",
+            r"lists a night twice \(name SC4001E0\); prepare again",
+        ),
+        (b"name,file\na,x.npz\nb,x.npz\n", r"lists a night twice \(file x.npz\)"),
     ],
 )
 def test_damaged_manifest_is_one_line_naming_it(tmp_path, content, problem):

@@ -20,6 +20,7 @@ from tinysleepnet.data.prepare import class_counts_table, prepare, trim_wake
 from tinysleepnet.data.resources import official_hypnograms, official_n_epochs
 from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.io.edf_writer import EdfChannel, write_annotations_edf, write_edf
+from tinysleepnet.io.recordings import edf_start
 from tinysleepnet.stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED
 
 START = dt.datetime(1989, 4, 24, 16, 13)
@@ -35,7 +36,8 @@ SLEEP_EDF_CHANNELS = {
     "Event marker": 1.0,
 }
 
-#: W, N1, N2, N3, REM per night after the authors' preparation (data/sleep-edf/README.md).
+#: W, N1, N2, N3, REM per night after the authors' preparation (docs/method.md,
+#: "Preparation of Sleep-EDF").
 AUTHORS_COUNTS = {
     "SC4001E0": (188, 58, 250, 220, 125),
     "SC4002E0": (183, 59, 373, 297, 215),
@@ -67,13 +69,15 @@ DEEPSLEEPNET_TOTAL = (2900, 1482, 7263, 2165, 2805)  # 16,615 epochs
 NOISE = np.random.default_rng(0).normal(0, 5, 3000)
 
 
-def write_psg(path: Path, n_epochs: float, channels=None, record_sec: float = 30.0) -> None:
-    """A Sleep-EDF-shaped PSG of ``n_epochs`` 30-s epochs of noise."""
+def write_psg(
+    path: Path, n_epochs: float, channels=None, record_sec: float = 30.0, start=START
+) -> None:
+    """A Sleep-EDF-shaped PSG of ``n_epochs`` 30-s epochs of noise, starting at ``start``."""
     signals = [
         EdfChannel(label, np.resize(NOISE, round(n_epochs * 30 * sfreq)), sfreq, "uV", (-100, 100))
         for label, sfreq in (channels or SLEEP_EDF_CHANNELS).items()
     ]
-    write_edf(path, signals, START, record_sec=record_sec)
+    write_edf(path, signals, start, record_sec=record_sec)
 
 
 def write_hypnogram(path: Path, stages) -> None:
@@ -105,7 +109,8 @@ def sleep_edf_16(tmp_path_factory) -> Path:
     for hypnogram in official_hypnograms():
         shutil.copy(hypnogram, folder)
         psg = SleepEdfName.parse(hypnogram).psg_file
-        write_psg(folder / psg, official_n_epochs(hypnogram))
+        # as in Sleep-EDF, the recording starts when its hypnogram does
+        write_psg(folder / psg, official_n_epochs(hypnogram), start=edf_start(hypnogram))
     return folder
 
 
@@ -176,9 +181,7 @@ def test_trim_wake_rules():
     np.testing.assert_array_equal(trim_wake(labels, 2, "deepsleepnet"), [3, 4, 5, 6, 8])
     assert trim_wake(np.array([0, 0, UNSCORED, 0]), 2).size == 0
     # none (MASS): every scored epoch, wake included
-    np.testing.assert_array_equal(
-        trim_wake(labels, 2, "none"), np.flatnonzero(labels != UNSCORED)
-    )
+    np.testing.assert_array_equal(trim_wake(labels, 2, "none"), np.flatnonzero(labels != UNSCORED))
     with pytest.raises(TinySleepNetError, match="unknown wake-trim rule 'sideways'"):
         trim_wake(labels, 2, "sideways")
 
@@ -235,6 +238,25 @@ def test_pairs_csv_errors(tmp_path):
     pairs.write_bytes(b'psg,hypnogram\n"a.edf,b\n\xff\xfe')
     with pytest.raises(PathError, match=r"pairs.csv: not a readable CSV \("):
         prepare(tmp_path, tmp_path / "out", pairs_csv=pairs, progress=False)
+
+
+@pytest.mark.parametrize("name", ["../../escaped_night", "/abs/escaped_night", ".hidden"])
+def test_pairs_csv_night_name_must_be_one_file_name(tmp_path, name):
+    src = tmp_path / "deep" / "er" / "src"
+    src.mkdir(parents=True)
+    write_psg(src / "p1.edf", len(SHORT_NIGHT), {"C4-M1": 100.0})
+    write_hypnogram(src / "p1-stages.edf", SHORT_NIGHT)
+    pairs = tmp_path / "pairs.csv"
+    name = name.replace("/abs", str(tmp_path / "abs"))
+    pairs.write_text(f"psg,hypnogram,subject,night,name\np1.edf,p1-stages.edf,1,1,{name}\n")
+    out = tmp_path / "deep" / "er" / "out"
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(PathError) as info:
+        prepare(src, out, channel="C4-M1", pairs_csv=pairs, progress=False)
+    message = str(info.value)
+    assert message.startswith(f"{pairs}: night name {name!r} cannot be a file name: it ")
+    assert "\n" not in message
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written, inside OUT or out of it
 
 
 def test_folder_without_sleep_edf_files(tmp_path):

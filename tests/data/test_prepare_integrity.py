@@ -55,7 +55,10 @@ def test_epochs_with_nan_or_inf_are_dropped_with_a_warning(tmp_path, caplog):
     assert np.isfinite(night.signal_uv).all()
     assert night.n_epochs == manifest["n_epochs"][0] == len(STAGES) - 2
     np.testing.assert_array_equal(night.stages, np.delete(STAGES, [3, 7]))
-    assert "night night_raw: 2 of 12 epochs hold non-finite samples" in caplog.text
+    assert (
+        "night night_raw: 2 of 12 epochs fail the signal checks (nonfinite 2); the non-finite"
+        in caplog.text
+    )
 
 
 def test_truncated_edf_is_refused_unless_allowed(tmp_path, caplog):

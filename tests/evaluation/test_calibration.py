@@ -140,3 +140,21 @@ def test_calibrating_a_checkpoint_lowers_the_ece_of_its_staging_on_unseen_nights
     after = expected_calibration_error(test_proba(), stages)
     assert temperature > 5 and before > 0.5
     assert after < before / 3
+
+
+def test_reliability_diagram_labels_each_bin_with_its_epoch_count(monkeypatch, tmp_path):
+    from tinysleepnet.evaluation import calibration
+
+    figures = []
+    monkeypatch.setattr(calibration, "write_figure", lambda path, fig, **_: figures.append(fig))
+    rng = np.random.default_rng(0)
+    proba = softmax(rng.normal(0, 2, (300, 5)), axis=1)
+    stages = rng.integers(0, 5, 300)
+    plot_reliability(proba, stages, 1.5, tmp_path / "r.png")
+    (figure,) = figures
+    counts = calibration.reliability_table(
+        calibration.apply_temperature(proba, 1.5), stages
+    )["count"]
+    labels = [text.get_text() for text in figure.axes[0].texts]
+    assert labels == [str(n) for n in counts[counts > 0]]
+    assert sum(map(int, labels)) == 300

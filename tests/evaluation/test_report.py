@@ -49,7 +49,7 @@ def write_fake_run(run_dir, finished):
         out = fold_dir(run_dir, i)
         one_hot = np.eye(N_STAGES)[predicted]
         save_predictions(out / "predictions" / f"{night.name}.npz", night, one_hot)
-        (out / DONE_FILE).write_text("{}")
+        (out / DONE_FILE).write_text(json.dumps({"scores": {"n_epochs": len(expert)}}))
 
 
 def hand_confusion(folds):
@@ -142,3 +142,31 @@ def test_folds_whose_best_checkpoint_predicts_one_stage_are_listed(tmp_path, mon
     assert json.loads((tmp_path / "evaluation" / "scores.json").read_text())["one_stage_folds"] == [
         1
     ]
+
+
+def test_a_finished_fold_with_a_damaged_predictions_file_counts_as_missing(tmp_path, capsys):
+    write_fake_run(tmp_path, finished=[0, 1, 2])
+    damaged = next((fold_dir(tmp_path, 1) / "predictions").glob("*.npz"))
+    damaged.write_bytes(damaged.read_bytes()[:100])  # truncated
+    assert main(["evaluate", str(tmp_path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(
+        f"tinysleepnet: error: {tmp_path}: fold 1 missing; fold 1: {damaged}: not a readable "
+        "predictions file (BadZipFile"
+    )
+    assert not (tmp_path / "evaluation").exists()
+    result = evaluate_run(tmp_path, allow_partial=True)
+    assert result["partial"] and result["missing_folds"] == [1]
+    assert np.array_equal(result["pooled"]["confusion"], hand_confusion([0, 2]))
+
+
+def test_a_finished_fold_missing_a_predictions_file_counts_as_missing(tmp_path):
+    write_fake_run(tmp_path, finished=[0, 1, 2])
+    # fold 0 scored a second night of 5 epochs whose predictions file is gone
+    (fold_dir(tmp_path, 0) / DONE_FILE).write_text(json.dumps({"scores": {"n_epochs": 15}}))
+    with pytest.raises(TinySleepNetError, match=r"fold 0 missing; fold 0: .*predictions: holds 10 "
+                       r"test epochs, the fold scored 15 when it finished"):  # fmt: skip
+        evaluate_run(tmp_path)
+    result = evaluate_run(tmp_path, allow_partial=True)
+    assert result["partial"] and result["missing_folds"] == [0]
+    assert "**PARTIAL: fold 0 missing**" in (tmp_path / "evaluation" / "scores.md").read_text()

@@ -6,6 +6,8 @@ import json
 import math
 import os
 import stat
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from tinysleepnet.config import Config
 from tinysleepnet.errors import PathError
 from tinysleepnet.io.atomic import (
     atomic_path,
+    exclusive,
     partials,
     read_json,
     stale_partials,
@@ -101,3 +104,28 @@ def test_damaged_json_is_refused_in_one_line_naming_the_file(tmp_path, content, 
     with pytest.raises(PathError, match=rf"config\.json: {why}") as error:
         Config.load(path)  # a run's settings, read through read_json
     assert "\n" not in str(error.value)
+
+
+def test_exclusive_blocks_run_one_after_the_other(tmp_path):
+    lock, order = tmp_path / ".night.lock", []
+    inside = threading.Event()
+
+    def first():
+        with exclusive(lock):
+            order.append("first in")
+            inside.set()
+            time.sleep(0.3)
+            order.append("first out")
+
+    def second():
+        inside.wait()
+        with exclusive(lock):
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert order == ["first in", "first out", "second in"]
+    assert not lock.exists()

@@ -104,3 +104,34 @@ def test_missing_channel_or_reference_names_what_is_there(psg):
         read_channel(path, "EEG F4-CLE|EEG F4-M2 minus EOG Left Horiz")
     with pytest.raises(PathError, match=r"channel reference 'EOG Right Horiz' not found"):
         read_channel(path, "EEG F4-LER minus EOG Right Horiz")
+
+
+@pytest.mark.parametrize(
+    ("eeg_sfreq", "reference_sfreq", "slow"), [(64.0, 256.0, "EEG C3"), (256.0, 64.0, "EOG L")]
+)
+def test_a_derivation_is_not_a_way_round_the_upsampling_refusal(
+    tmp_path, eeg_sfreq, reference_sfreq, slow
+):
+    # MNE reads the two together at the faster rate: the slower one would come back upsampled
+    path = tmp_path / "mixed.edf"
+    rng = np.random.default_rng(1)
+    write_edf(
+        path,
+        [
+            EdfChannel("EEG C3", rng.normal(0, 30, int(60 * eeg_sfreq)), eeg_sfreq, "uV", RANGE),
+            EdfChannel(
+                "EOG L", rng.normal(0, 30, int(60 * reference_sfreq)), reference_sfreq, "uV", RANGE
+            ),
+        ],
+        START,
+        record_sec=1.0,
+    )
+    with pytest.raises(
+        PathError,
+        match=rf"^{path}: channel '{slow}' is sampled at 64 Hz, below the 100 Hz required",
+    ):
+        read_channel(path, "EEG C3 minus EOG L", 100.0)
+    with pytest.raises(PathError, match=rf"channel '{slow}' is sampled at 64 Hz, below the 256 Hz"):
+        read_channel(path, "EEG C3 minus EOG L")  # no rate asked: the faster one's
+    fine = read_channel(path, "EEG C3 minus EOG L", 64.0)  # both at least as fast as asked
+    assert fine.sfreq == 64.0 and fine.signal_uv.size == 60 * 64

@@ -92,3 +92,46 @@ def test_read_hypnogram_errors(tmp_path):
     write_annotations_edf(no_stages, [(0.0, 30.0, "Lights off")], dt.datetime(2000, 1, 1))
     with pytest.raises(PathError, match=r"events-Hypnogram\.edf: no sleep-stage annotations"):
         read_hypnogram(no_stages)
+
+
+def test_an_annotation_lasting_far_past_the_signal_is_cut_at_its_end():
+    # 1e12 s would be 3e10 epochs (248 GiB of labels) if the grid followed the annotation
+    annotations = _annotations((0, 60, "Sleep stage W"), (60, 1e12, "Sleep stage 2"))
+    np.testing.assert_array_equal(epoch_labels(annotations, n_epochs=4), [0, 0, 2, 2])
+
+
+def test_an_annotation_starting_before_the_signal_labels_the_epochs_it_reaches():
+    annotations = _annotations((-60, 120, "Sleep stage 1"), (60, 60, "Sleep stage R"))
+    np.testing.assert_array_equal(epoch_labels(annotations, n_epochs=4), [1, 1, 4, 4])
+    before = _annotations((-90, 30, "Sleep stage 3"), (0, 90, "Sleep stage 2"))
+    np.testing.assert_array_equal(epoch_labels(before, n_epochs=3), [2, 2, 2])
+
+
+def test_a_csv_hypnogram_is_read_in_seconds(tmp_path):
+    path = tmp_path / "scoring.csv"
+    path.write_text(
+        "onset,duration,description\n"
+        "0,60,Sleep stage W\n60,30,Sleep stage N2\n90,30,Sleep stage R\n"
+    )
+    annotations = read_hypnogram(path)
+    np.testing.assert_array_equal(annotations.onset, [0.0, 60.0, 90.0])  # not milliseconds
+    np.testing.assert_array_equal(epoch_labels(annotations, n_epochs=4), [0, 0, 2, 4])
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("start,stage\n0,W\n", r"missing column\(s\) onset, duration, description"),
+        (
+            "onset,duration,description\n22:30:00,30,Sleep stage W\n",
+            r"columns onset and duration must hold seconds \(e.g. 0, 30, 60\) \(ValueError",
+        ),
+        ("onset,duration,description\n0,-30,Sleep stage W\n", "onset and duration must be finite"),
+    ],
+)
+def test_a_csv_hypnogram_of_another_layout_is_refused_in_one_line(tmp_path, text, problem):
+    path = tmp_path / "scoring.csv"
+    path.write_text(text)
+    with pytest.raises(PathError, match=rf"^{path}: {problem}") as refused:
+        read_hypnogram(path)
+    assert "\n" not in str(refused.value)

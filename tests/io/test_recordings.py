@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import edfio
 import mne
@@ -35,13 +36,13 @@ def test_reads_the_chosen_channel_in_microvolts(edf_fixture):
     assert recording.signal_uv.dtype == np.float32
     assert recording.signal_uv.shape == (600 * 200,)
     np.testing.assert_allclose(recording.signal_uv, _edfio_signal(path, "sine 8 Hz"), atol=1e-3)
-    assert recording.start == dt.datetime(2011, 4, 4, 12, 57, 2, tzinfo=dt.timezone.utc)
+    assert recording.start == dt.datetime(2011, 4, 4, 12, 57, 2, tzinfo=dt.UTC)
     assert recording.path == path
 
 
 def test_start_keeps_the_sub_second_part(edf_fixture):
     recording = read_eeg(edf_fixture("subsecond"), "Fp1")
-    assert recording.start == dt.datetime(2020, 1, 24, 4, 5, 56, 394531, tzinfo=dt.timezone.utc)
+    assert recording.start == dt.datetime(2020, 1, 24, 4, 5, 56, 394531, tzinfo=dt.UTC)
     assert recording.sfreq == 128.0
 
 
@@ -192,3 +193,82 @@ def test_clipped_plateaus_survive_resampling():
     raw = mne.io.RawArray(signal[None], mne.create_info(["EEG"], 256.0, "eeg"), verbose="error")
     recording = recording_from_raw(raw, "EEG", sfreq=100.0)
     assert epoch_quality(recording.epochs(3000)).tolist() == ["clipped", "clipped"]
+
+
+def _bdf(path: Path, signal_uv: np.ndarray, sfreq: float, label: str = "EEG Fpz-Cz") -> Path:
+    """A one-signal BDF file (24-bit samples, 1-s records, +-1000 uV), written byte by byte."""
+    per_record = int(sfreq)
+    n_records = signal_uv.size // per_record
+    low, high = -(2**23), 2**23 - 1
+    digital = np.round((signal_uv[: n_records * per_record] + 1000) / 2000 * (high - low) + low)
+
+    def field(value: object, width: int) -> bytes:
+        return str(value).ljust(width)[:width].encode("latin-1")
+
+    header = b"\xff" + field("BIOSEMI", 7) + field("X", 80) + field("Y", 80)
+    header += field("24.04.89", 8) + field("16.13.00", 8) + field(512, 8) + field("24BIT", 44)
+    header += field(n_records, 8) + field(1, 8) + field(1, 4) + field(label, 16) + field("", 80)
+    header += field("uV", 8) + field(-1000, 8) + field(1000, 8) + field(low, 8) + field(high, 8)
+    header += field("", 80) + field(per_record, 8) + field("", 32)
+    samples = (digital.astype(np.int64) & 0xFFFFFF).astype("<u4").view(np.uint8).reshape(-1, 4)
+    path.write_bytes(header + samples[:, :3].tobytes())
+    return path
+
+
+def test_a_bdf_is_read_as_bdf_and_refused_under_an_edf_name(tmp_path):
+    signal = np.random.default_rng(0).normal(0, 30, 100 * 90)
+    bdf = _bdf(tmp_path / "night.bdf", signal, 100.0)
+    recording = read_eeg(bdf)
+    assert recording.signal_uv.size == signal.size
+    np.testing.assert_allclose(recording.signal_uv, signal, atol=1e-3)
+    # read as 16-bit EDF, the same bytes would give a night 1.5 times as long
+    misnamed = tmp_path / "night.edf"
+    misnamed.write_bytes(bdf.read_bytes())
+    with pytest.raises(
+        PathError,
+        match=rf"^{misnamed}: the header is BDF \(24-bit\)'s but the file is named as EDF; "
+        r"rename it to night.bdf$",
+    ):
+        read_eeg(misnamed)
+
+
+def test_an_edf_under_a_bdf_name_is_refused(write_recording, tmp_path):
+    edf = write_recording({"EEG Fpz-Cz": 100.0}, 60)
+    misnamed = tmp_path / "night.bdf"
+    misnamed.write_bytes(edf.read_bytes())
+    with pytest.raises(
+        PathError,
+        match=r"the header is EDF \(16-bit\)'s but the file is named as BDF; rename it to "
+        "night.edf",
+    ):
+        read_eeg(misnamed)
+
+
+def _discontinuous(path: Path, gap_after: int | None, gap_sec: int = 600) -> Path:
+    """``path`` (EDF+C, 30-s records) marked EDF+D, its records from ``gap_after`` on
+    starting ``gap_sec`` later (None: marked EDF+D but contiguous)."""
+    data = bytearray(path.read_bytes())
+    assert data[192:197] == b"EDF+C"
+    data[192:197] = b"EDF+D"
+    n_records = int(data[236:244])
+    for record in range(gap_after or n_records, n_records):
+        old = f"+{30 * record}\x14\x14\x00".encode()
+        new = f"+{30 * record + gap_sec}\x14\x14\x00".encode()
+        at = data.index(old)
+        # the annotation signal is padded with zeros: the longer onset takes their place
+        data[at : at + len(new)] = new
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_an_edf_plus_d_with_gaps_is_refused(write_recording):
+    path = _discontinuous(write_recording({"EEG Fpz-Cz": 100.0}, 300), gap_after=4)
+    assert not edfio.read_edf(path, lazy_load_data=True).is_continuous
+    with pytest.raises(PathError, match=rf"^{path}: discontinuous EDF\+ \(EDF\+D\): its data "
+                       "records leave gaps"):  # fmt: skip
+        read_eeg(path)
+
+
+def test_an_edf_plus_d_without_gaps_is_read(write_recording):
+    path = _discontinuous(write_recording({"EEG Fpz-Cz": 100.0}, 300), gap_after=None)
+    assert read_eeg(path).signal_uv.size == 300 * 100

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from tinysleepnet.cli import main
-from tinysleepnet.errors import TinySleepNetError
+from tinysleepnet.core.checkpoint import load_model, save_checkpoint
+from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.export import export_onnx
 from tinysleepnet.io.recordings import read_eeg
 from tinysleepnet.prediction.backends import as_model
@@ -37,6 +38,38 @@ def test_online_stager_runs_on_onnx(recording, checkpoint):
     for block in np.array_split(samples, 17):
         stager.push(block)
     np.testing.assert_allclose(stager.result().proba, reference.proba, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def calibrated(model, tmp_path_factory):
+    """The model with a temperature and the median |x| of 20-uV noise (its training nights')."""
+    path = tmp_path_factory.mktemp("calibrated") / "model.pt"
+    save_checkpoint(path, model, model.config, temperature=1.8, reference_amplitude_uv=13.5)
+    return path
+
+
+def test_onnx_models_carry_the_temperature_and_reference_amplitude(calibrated, tmp_path):
+    exported = export_onnx(load_model(calibrated), tmp_path / "model.onnx")
+    for network in (as_model(exported), as_model(calibrated, backend="onnx")):
+        assert network.temperature == pytest.approx(1.8)
+        assert network.reference_amplitude_uv == pytest.approx(13.5)
+
+
+@pytest.mark.parametrize(("scale", "refused"), [(10.0, False), (47.0, True)])
+def test_onnx_backend_checks_the_amplitude_as_torch_does(
+    make_recording, calibrated, tmp_path, scale, refused
+):
+    path = make_recording(tmp_path / "gain.edf", n_epochs=4, scale=scale)
+    exported = export_onnx(load_model(calibrated), tmp_path / "model.onnx")
+    runs = {"torch": {}, "onnx": {"backend": "onnx"}, "file": {}}
+    for name, options in runs.items():
+        model = exported if name == "file" else calibrated
+        if refused:
+            with pytest.raises(PathError, match=r"times larger .* refused \(a gain or unit"):
+                stage(path, model=model, **options)
+        else:
+            (warning,) = stage(path, model=model, **options).warnings
+            assert "times larger than the model's training nights'" in warning
 
 
 def test_bfloat16_agrees_with_float32(recording, checkpoint):

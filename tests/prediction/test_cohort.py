@@ -156,3 +156,21 @@ def test_a_damaged_statistics_file_fails_its_recording_only(tmp_path):
     statistics, failures = merge_cohort(manifest, tmp_path)
     assert statistics["status"].tolist() == ["failed", "staged"]
     assert failures["error"][0].startswith(f"{tmp_path / 'n1_statistics.json'}: not readable")
+
+
+def test_outputs_of_another_recording_of_the_same_name_are_not_taken_as_staged(tmp_path):
+    manifest = write_manifest(tmp_path / "cohort.csv", "recording\nsite_b/n1.edf\nn2.edf\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    stats = sleep_statistics(np.array([0, 2, 2]))
+    stale = out / "n1_statistics.json"  # left by staging site_a/n1.edf into the same folder
+    write_json(stale, {**stats, "provenance": {"input": str(tmp_path / "site_a" / "n1.edf")}})
+    here = {"input": str(tmp_path / "." / "n2.edf")}  # the same file, spelled otherwise
+    write_json(out / "n2_statistics.json", {**stats, "provenance": here})
+    statistics, failures = merge_cohort(manifest, out)
+    assert statistics["status"].tolist() == ["not staged", "staged"]
+    assert np.isnan(statistics["tst_min"][0])
+    assert failures["error"][0] == (
+        f"{stale} holds the staging of {tmp_path / 'site_a' / 'n1.edf'}, another recording of "
+        "the same name: stage this one again"
+    )

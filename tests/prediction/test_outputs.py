@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import edfio
@@ -21,7 +24,7 @@ from tinysleepnet.prediction.result import StagingResult
 from tinysleepnet.prediction.stage import stage
 from tinysleepnet.stages import STAGES, UNSCORED
 
-START = dt.datetime(2024, 3, 1, 23, 15, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2024, 3, 1, 23, 15, 0, tzinfo=dt.UTC)
 STAGE_SEQUENCE = np.array([0, 0, 0, 1, 2, 2, 3, 3, 2, 4, 4, 0, 2, 4, 0])
 
 
@@ -168,3 +171,35 @@ def test_recordings_whose_outputs_would_collide_are_named() -> None:
         "a/night1.edf and c/night1.bdf share the name 'night1': their outputs would collide"
     )
     assert colliding_recordings(["a/n.edf", "a/n.edf"]) is not None  # one file given twice
+
+
+def test_concurrent_saves_of_one_name_never_leave_a_mixed_set(tmp_path: Path, monkeypatch) -> None:
+    results = {}
+    for key, shift in (("a", 0), ("b", 2)):
+        result = make_result()
+        result.proba = np.roll(result.proba, shift, axis=1)  # other stages
+        result.provenance = {"input": f"{key}/night.edf"}
+        result.save(tmp_path / key, "night")  # each alone: the set it writes
+        results[key] = result
+    # the first save pauses after its CSV, long enough for the other to write a whole set
+    to_edf, paused = StagingResult.to_edf, threading.Event()
+
+    def slow_to_edf(self, path):
+        if not paused.is_set():
+            paused.set()
+            time.sleep(1.0)
+        return to_edf(self, path)
+
+    monkeypatch.setattr(StagingResult, "to_edf", slow_to_edf)
+    out = tmp_path / "both"
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(results["a"].save, out, "night")
+        paused.wait()
+        second = pool.submit(results["b"].save, out, "night")
+        first.result(), second.result()
+    statistics = json.loads((out / "night_statistics.json").read_text())
+    winner = statistics["provenance"]["input"].split("/")[0]
+    for kind in ("hypnogram.csv", "statistics.txt", "events.tsv", "hypnogram.png"):
+        written = (out / f"night_{kind}").read_bytes()
+        assert written == (tmp_path / winner / f"night_{kind}").read_bytes(), kind
+    assert not list(out.glob(".*lock"))

@@ -28,7 +28,7 @@ def test_hypnogram_above_hypnodensity_in_conventional_order() -> None:
 
 
 def test_clock_time_axis_when_start_is_known() -> None:
-    start = dt.datetime(2024, 3, 1, 23, 15, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2024, 3, 1, 23, 15, tzinfo=dt.UTC)
     figure = plot_hypnogram(STAGES_SEQUENCE, PROBA, start=start)
     density = figure.axes[1]
     figure.canvas.draw()

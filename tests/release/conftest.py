@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tinysleepnet.config import Config
-from tinysleepnet.data.nights import Night
+from tinysleepnet.io.edf_writer import EdfChannel, write_edf
 from tinysleepnet.release.build import release
 from tinysleepnet.release.store import HOME_ENV
 
-from ..conftest import write_prepared
+from ..conftest import sine_night, write_prepared
 
 #: A small network on 3-s epochs: a release trains in about a second.
 TINY = Config(
@@ -31,34 +32,16 @@ TINY = Config(
     precision="float32",
 )
 
-#: Frequency (Hz) of the sine that encodes each stage.
-STAGE_HZ = (1.0, 3.0, 6.0, 10.0, 15.0)
-
-
 def write_cohort(
     folder: Path, subjects: int, n_epochs: int = 40, gain: float = 1.0, seed: int = 0
 ) -> Path:
-    """One night per subject: a noisy sine whose frequency is the stage's, times ``gain``."""
+    """One :func:`~tests.conftest.sine_night` per subject, times ``gain``."""
     rng = np.random.default_rng(seed)
-    t = np.arange(TINY.epoch_samples) / TINY.sfreq
-    nights = []
-    for subject in range(subjects):
-        stages = rng.integers(0, 5, n_epochs)
-        phase = rng.uniform(0, 2 * np.pi, (n_epochs, 1))
-        signal = 40 * np.sin(2 * np.pi * np.asarray(STAGE_HZ)[stages][:, None] * t + phase)
-        signal = gain * (signal + rng.normal(0, 10, signal.shape))
-        nights.append(
-            Night(
-                signal_uv=signal.astype(np.float32),
-                stages=stages,
-                sfreq=TINY.sfreq,
-                channel=TINY.channel,
-                subject=f"{subject:02d}",
-                night=1,
-                start="",
-                name=f"SC4{subject:02d}1E0",
-            )
-        )
+    nights = [
+        sine_night(rng, n_epochs, TINY.epoch_samples, TINY.sfreq, name=f"SC4{subject:02d}1E0",
+                   subject=f"{subject:02d}", noise_uv=10.0, gain=gain)
+        for subject in range(subjects)
+    ]  # fmt: skip
     return write_prepared(folder, nights)
 
 
@@ -74,6 +57,15 @@ def released(cohort: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("released") / "toy"
     release(cohort, out, TINY, progress=False)
     return out
+
+
+@pytest.fixture(scope="package")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two minutes of noise on the model's channel."""
+    path = tmp_path_factory.mktemp("rec") / "night-PSG.edf"
+    signal = np.random.default_rng(0).normal(0, 20, 120 * 100)
+    write_edf(path, [EdfChannel(TINY.channel, signal, 100.0)], dt.datetime(2024, 3, 1, 23, 0))
+    return path
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,12 @@ import torch
 
 from tinysleepnet.cli import main
 from tinysleepnet.core.checkpoint import file_checksum, load_model
-from tinysleepnet.errors import TinySleepNetError
+from tinysleepnet.errors import PathError, TinySleepNetError
+from tinysleepnet.release import finetune as finetune_module
+from tinysleepnet.release.build import release
 from tinysleepnet.release.finetune import CNN_MODULES, finetune
 
-from .conftest import write_cohort
+from .conftest import TINY, write_cohort
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +51,37 @@ def test_finetune_scores_parent_and_child_and_releases_the_child(released, own_n
 def test_finetune_refuses_unknown_parts(released, own_nights, tmp_path):
     with pytest.raises(TinySleepNetError, match="trainable must be one of"):
         finetune(released, own_nights, tmp_path, trainable="cnn")  # type: ignore[arg-type]
+
+
+def test_finetune_rerun_with_another_parent_or_trainable_is_refused(
+    released, cohort, own_nights, tmp_path, monkeypatch, capsys
+):
+    other = tmp_path / "other"
+    release(cohort, other, TINY.replace(seed=1), progress=False)  # same settings, other weights
+    out = tmp_path / "tuned"
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the first run stops while training its first fold
+
+    monkeypatch.setattr(finetune_module, "train", killed)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(released, own_nights, out, max_passes=1, progress=False)
+    monkeypatch.undo()
+    before = sorted(out.rglob("*"))
+    argv = ["finetune", str(other), str(own_nights), "--out", str(out), "--quiet"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(
+        f"tinysleepnet: error: {out / 'start.json'}: holds a fine-tuning with parent 'toy' "
+        f"(SHA-256 {file_checksum(released / 'model.pt')[:12]}...), not 'other' "
+    )
+    assert "\n" not in error
+    with pytest.raises(PathError, match="holds a fine-tuning with trainable 'all', not 'head'"):
+        finetune(released, own_nights, out, trainable="head", progress=False)
+    assert sorted(out.rglob("*")) == before
+
+
+def test_finetune_refuses_a_name_that_is_not_one_folder_name(released, own_nights, tmp_path):
+    with pytest.raises(PathError, match=r"model name '\.\./x' cannot be a file name"):
+        finetune(released, own_nights, tmp_path / "tuned", name="../x", progress=False)
+    assert not (tmp_path / "tuned").exists()

@@ -14,8 +14,10 @@ from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.evaluation.calibration import checkpoint_temperature
 from tinysleepnet.evaluation.cv import cross_validate
 from tinysleepnet.evaluation.report import evaluate_run
+from tinysleepnet.release import build
 from tinysleepnet.release.build import release
 from tinysleepnet.release.card import NOT_CROSS_VALIDATED, content_hash
+from tinysleepnet.release.store import resolve_model
 
 from .conftest import TINY
 
@@ -86,3 +88,40 @@ def test_release_api_takes_the_cv_runs_settings(cohort, cv_run, tmp_path):
     assert Config.from_dict(card["config"]) == Config.load(cv_run / "config.json")
     with pytest.raises(PathError, match="not a cross-validation run"):
         release(cohort, tmp_path / "n", cv_run=tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/abs/model", ".hidden"])
+def test_release_refuses_a_name_that_is_not_one_folder_name(cohort, tmp_path, capsys, name):
+    argv = ["release", str(cohort), "--out", str(tmp_path / "m"), "--name", name, "--quiet"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"tinysleepnet: error: {tmp_path / 'm'}: model name {name!r} cannot")
+    assert "\n" not in error
+    assert list(tmp_path.iterdir()) == []  # refused before training: nothing written
+
+
+@pytest.mark.parametrize("crash", ["calibrate_checkpoint", "write_card"])
+def test_killed_release_leaves_no_folder_predict_accepts(
+    cohort, recording, tmp_path, monkeypatch, capsys, crash
+):
+    out = tmp_path / "model"
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the release stops there, as a kill would
+
+    monkeypatch.setattr(build, crash, killed)
+    with pytest.raises(KeyboardInterrupt):
+        release(cohort, out, TINY, progress=False)
+    assert not (out / "model.json").exists()
+    if crash == "calibrate_checkpoint":  # no uncalibrated model.pt, and no partial file
+        assert sorted(p.name for p in out.iterdir()) == ["training"]
+    argv = ["predict", str(recording), "--model", str(out), "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    error = capsys.readouterr().err.strip()
+    problem = "not a released model (no model.json)" if crash == "write_card" else "not found"
+    assert error.startswith(f"tinysleepnet: error: {out}: ") and problem in error
+    assert "\n" not in error
+    monkeypatch.undo()
+    card = release(cohort, out, TINY, progress=False)  # the rerun finishes it
+    assert resolve_model(out) == out / "model.pt"
+    assert card["weights"]["sha256"] == file_checksum(out / "model.pt")

@@ -8,8 +8,7 @@ import pytest
 from tinysleepnet.config import Config
 from tinysleepnet.data.nights import Night
 
-#: Frequency (Hz) of the sine wave that encodes each stage in the toy nights.
-STAGE_FREQUENCIES = (1.0, 3.0, 6.0, 10.0, 15.0)
+from ..conftest import sine_night
 
 
 @pytest.fixture
@@ -30,24 +29,10 @@ def tiny_config() -> Config:
 
 
 def toy_night(name: str, n_epochs: int, config: Config, seed: int) -> Night:
-    """A night whose stage sets the frequency of a noisy sine: trivially separable."""
+    """A :func:`~tests.conftest.sine_night` at the config's rate and epoch length."""
     rng = np.random.default_rng(seed)
-    stages = rng.integers(0, 5, n_epochs)
-    t = np.arange(config.epoch_samples) / config.sfreq
-    freqs = np.asarray(STAGE_FREQUENCIES)[stages]
-    phase = rng.uniform(0, 2 * np.pi, (n_epochs, 1))
-    signal = 40 * np.sin(2 * np.pi * freqs[:, None] * t + phase)
-    signal += rng.normal(0, 5, signal.shape)
-    return Night(
-        signal_uv=signal.astype(np.float32),
-        stages=stages.astype(np.int64),
-        sfreq=config.sfreq,
-        channel="EEG Fpz-Cz",
-        subject=name[:2],
-        night=1,
-        start="",
-        name=name,
-    )
+    return sine_night(rng, n_epochs, config.epoch_samples, config.sfreq, name=name,
+                      subject=name[:2], noise_uv=5.0)  # fmt: skip
 
 
 @pytest.fixture

@@ -69,6 +69,7 @@ def test_each_process_feeds_its_share_and_all_take_the_same_steps():
     assert shares[1][-1][0].shape[0] == 1 and not shares[1][-1][2].any()
 
 
+@pytest.mark.slow
 def test_two_processes_train_the_weights_of_one_and_a_killed_run_resumes(prepared, tmp_path):
     passes = 6
     assert main(["train", str(prepared), "--out", str(tmp_path / "one"), "--epochs", str(passes),

@@ -43,8 +43,8 @@ def test_writes_its_files_with_the_nights_channel_rate_and_epoch(tmp_path, tiny_
     assert Config.load(tmp_path / "config.json") == expected == result.config
     assert result.log["pass"].tolist() == [1, 2, 3]
     assert list(result.log.columns) == [
-        "pass", "train_loss", "train_acc", "train_mf1", "valid_loss", "valid_acc",
-        "valid_mf1", "valid_top_share", "stalled", "world_size", "lr", "seconds",
+        "pass", "train_loss", "train_acc", "train_mf1", "train_top_share", "valid_loss",
+        "valid_acc", "valid_mf1", "valid_top_share", "stalled", "world_size", "lr", "seconds",
     ]  # fmt: skip
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "log.csv"), result.log)
     best = load_checkpoint(result.best_path)
@@ -87,6 +87,44 @@ def test_finished_run_returns_without_training(tmp_path, tiny_config, toy_nights
     again = train(*toy_nights, tiny_config, tmp_path, progress=False)
     pd.testing.assert_frame_equal(again.log, first.log)
     assert again.best_score == first.best_score
+
+
+def test_run_killed_between_last_pt_and_the_log_gets_its_log_back(
+    tmp_path, tiny_config, toy_nights, monkeypatch, killed_write
+):
+    straight = train(*toy_nights, tiny_config, tmp_path / "straight", progress=False)
+    write_log, calls = loop._write_log, []
+
+    def killed_after_last_pt(path, rows):
+        calls.append(len(rows))
+        if len(rows) == 2:  # pass 2's last.pt is written; its log row never is
+            raise KeyboardInterrupt
+        write_log(path, rows)
+
+    monkeypatch.setattr(loop, "_write_log", killed_after_last_pt)
+    with pytest.raises(KeyboardInterrupt):
+        train(*toy_nights, tiny_config, tmp_path / "killed", progress=False)
+    monkeypatch.undo()
+    assert len(pd.read_csv(tmp_path / "killed" / "log.csv")) == 1
+    killed_write(tmp_path / "killed" / "last.pt")  # and a kill -9 left a partial last.pt
+    resumed = train(*toy_nights, tiny_config, tmp_path / "killed", progress=False)
+    log = pd.read_csv(tmp_path / "killed" / "log.csv")
+    pd.testing.assert_frame_equal(without_time(log), without_time(straight.log))
+    pd.testing.assert_frame_equal(log, resumed.log)
+    assert sorted(p.name for p in (tmp_path / "killed").iterdir()) == [
+        "best.pt", "config.json", "last.pt", "log.csv"
+    ]  # fmt: skip
+
+
+def test_resume_from_a_last_pt_holding_code_refuses_it_without_running_it(
+    tmp_path, tiny_config, toy_nights, hostile_copy
+):
+    train(*toy_nights, tiny_config.replace(max_passes=1), tmp_path / "run", progress=False)
+    last = tmp_path / "run" / "last.pt"
+    hostile_copy(last, last, tmp_path / "ran")
+    with pytest.raises(TinySleepNetError, match=r"last\.pt: refused: it holds the Python object"):
+        train(*toy_nights, tiny_config, tmp_path / "run", progress=False)
+    assert not (tmp_path / "ran").exists()
 
 
 def test_other_settings_or_nights_in_the_same_folder_are_refused(tmp_path, tiny_config, toy_nights):

@@ -4,13 +4,49 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import typing
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from ..config import PRESETS, Config, preset
+from ..errors import TinySleepNetError, check_number
 
 #: Extra spellings of some flags (the issue tracker and the paper call passes "epochs").
 _ALIASES = {"max_passes": ["--epochs", "--passes"]}
+
+
+def number(*, whole: bool = False, **bounds: float | bool) -> Callable[[str], float]:
+    """Argparse ``type`` of a numeric flag: a number in a range, refused in one line otherwise.
+
+    ``bounds`` are :func:`~tinysleepnet.errors.check_number`'s (``low=1``, ``high=8``...).
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value: float = int(text) if whole else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a {'whole ' if whole else ''}number"
+            ) from None
+        try:
+            check_number("", value, whole=whole, **bounds)  # type: ignore[arg-type]
+        except TinySleepNetError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+        return value
+
+    return parse
+
+
+#: Most workers a ``--jobs`` flag takes: 4 per CPU of this machine.
+MAX_JOBS = 4 * (os.cpu_count() or 1)
+#: ``--jobs N``: workers at once, 1 to :data:`MAX_JOBS`.
+JOBS = number(whole=True, low=1, high=MAX_JOBS)
+#: ``--folds K``: at least 2 folds.
+FOLDS = number(whole=True, low=2)
+#: ``--fold I``: a 0-based fold index.
+FOLD_INDEX = number(whole=True, low=0)
+#: ``--parallel N``, ``--epochs N``: a count of at least one.
+COUNT = number(whole=True, low=1)
 
 
 def _floats(text: str) -> tuple[float, ...]:

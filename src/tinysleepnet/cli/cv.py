@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import DATA_FIELDS
-from ._config import add_config_arguments, config_if_given
+from ._config import COUNT, FOLD_INDEX, FOLDS, add_config_arguments, config_if_given
 from .evaluate import print_report
 
 EPILOG = """\
@@ -38,14 +38,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("data", type=Path, help="prepared nights (tinysleepnet prepare)")
     parser.add_argument(
         "--folds",
-        type=int,
+        type=FOLDS,
         help="number of folds (20: Sleep-EDF-20, 10: -78; default: the run's own, "
         "or 20 for a new run)",
     )
     parser.add_argument("--out", type=Path, required=True, help="run directory (RUN)")
     parser.add_argument(
         "--fold",
-        type=int,
+        type=FOLD_INDEX,
         action="append",
         dest="fold_indices",
         metavar="I",
@@ -53,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--parallel",
-        type=int,
+        type=COUNT,
         default=1,
         metavar="N",
         help="train N folds at once, each in its own process (several fit on one GPU)",

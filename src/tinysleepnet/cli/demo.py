@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._config import add_config_arguments, config_if_given, config_overrides
+from ._config import FOLDS, JOBS, add_config_arguments, config_if_given, config_overrides
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -24,8 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--data", help="folder of Sleep-EDF PSG/hypnogram EDF files")
     parser.add_argument("--out", default="demo-run", help="working folder (default: demo-run)")
-    parser.add_argument("--folds", type=int, help="number of subject-wise folds")
-    parser.add_argument("--jobs", type=int, default=2, help="nights processed in parallel")
+    parser.add_argument("--folds", type=FOLDS, help="number of subject-wise folds")
+    parser.add_argument("--jobs", type=JOBS, default=2, help="nights processed in parallel")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_config_arguments(parser)
     parser.set_defaults(func=run)

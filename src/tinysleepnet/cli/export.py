@@ -17,7 +17,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("out", type=Path, help="output file (.onnx)")
-    parser.add_argument("--model", required=True, type=Path, help="checkpoint (.pt) to export")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="checkpoint (.pt), released model folder or installed model's name to export",
+    )
     parser.add_argument("--format", choices=["onnx"], default="onnx", help="output format")
     parser.set_defaults(func=run)
 
@@ -25,8 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.checkpoint import load_model
     from ..export import export_onnx
+    from ..release.store import resolve_model
 
-    model = load_model(args.model)
+    model = load_model(resolve_model(args.model))  # a released model checked against its card
     path = export_onnx(model, args.out)
     print(f"wrote {path}")
     return 0

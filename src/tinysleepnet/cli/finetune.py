@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..release import MAX_FOLDS, TRAINABLE
+from ._config import COUNT, FOLDS, number
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,12 +33,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         dest="trainable",
         help="what to train: all weights (default) or the LSTM and classifier (head)",
     )
-    parser.add_argument("--lr", type=float, help="learning rate (default: the parent's / 10)")
     parser.add_argument(
-        "--folds", type=int, help=f"folds over the subjects (default: up to {MAX_FOLDS})"
+        "--lr", type=number(low=0), help="learning rate (default: the parent's / 10)"
     )
-    parser.add_argument("--epochs", "--max-passes", type=int, dest="max_passes")
-    parser.add_argument("--patience", type=int)
+    parser.add_argument(
+        "--folds", type=FOLDS, help=f"folds over the subjects (default: up to {MAX_FOLDS})"
+    )
+    parser.add_argument("--epochs", "--max-passes", type=COUNT, dest="max_passes")
+    parser.add_argument("--patience", type=number(whole=True, low=0))
     parser.add_argument("--device", help="device to train on (default: the parent's setting)")
     parser.add_argument("--name", help="name of the fine-tuned model (default: DIR's name)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import BACKENDS, PRECISIONS
 from ..errors import PathError, TinySleepNetError
 from ..prediction.review import ReviewRule
+from ._config import JOBS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,6 +91,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "writes agreement scores",
     )
     parser.add_argument(
+        "--lights-off",
+        metavar="TIME",
+        help="start of the time in bed, as a clock time (23:10, 23:10:30) or an offset from "
+        "the recording's start (+5400, +90min, +1.5h): statistics, agreement and the plot "
+        "cover lights off to lights on (default: the recording's own Lights off/on "
+        "annotations, else the whole recording)",
+    )
+    parser.add_argument(
+        "--lights-on", metavar="TIME", help="end of the time in bed, as --lights-off"
+    )
+    parser.add_argument(
+        "--auto-in-bed",
+        action="store_true",
+        help="without lights off/on given or annotated, take the main sleep period of the "
+        "staging with 30 min of wake on each side as the time in bed (the choice is reported)",
+    )
+    parser.add_argument(
         "--online",
         action="store_true",
         help="stage through the online stager in 1-s blocks and report the largest "
@@ -123,7 +141,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="stage the part present of an EDF/BDF file shorter than its header declares "
         "(refused otherwise), with a warning",
     )
-    parser.add_argument("--jobs", type=int, default=2, help="recordings staged in parallel")
+    parser.add_argument("--jobs", type=JOBS, default=2, help="recordings staged in parallel")
     parser.add_argument(
         "--manifest",
         type=Path,
@@ -311,13 +329,19 @@ def _predict_one(
             precision=args.precision,
             model_file=args.model,
             review=args.review,
+            lights_off=args.lights_off,
+            lights_on=args.lights_on,
+            auto_in_bed=args.auto_in_bed,
         )
         report = f"{path}: {result.n_epochs} epochs"
+        if result.window is not None:
+            report += f", {result.window.describe(result.epoch_sec, result.start)}"
         if args.online:
             online = replay(recording, network, start=args.start)
             difference = float(np.nanmax(np.abs(online.proba - result.proba)))
             report += f", online max |difference| {difference:.1e}"
             online.review_rule, online.provenance = result.review_rule, result.provenance
+            online.window, online.name = result.window, result.name
             result = online
         expert_stages, notes = (
             expert_labels(hypnogram, result, recording.start) if hypnogram else (None, [])

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..data.datasets import DATASETS, TRIM_RULES, dataset
+from ._config import JOBS, number
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,18 +43,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--sfreq",
-        type=float,
+        type=number(low=2),
         help="sampling rate in Hz; faster files are resampled (default: the dataset's, "
         "Sleep-EDF 100, MASS 256)",
     )
     parser.add_argument(
         "--epoch-sec",
-        type=float,
+        type=number(low=0, low_open=True),
         help="epoch length in seconds (default: the dataset's, 30; MASS-SS4/SS5 20)",
     )
     parser.add_argument(
         "--wake-edge-min",
-        type=float,
+        type=number(low=0),
         default=30.0,
         help="minutes of wake kept before and after sleep (default %(default)g)",
     )
@@ -77,7 +78,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(refused otherwise), with a warning",
     )
     parser.add_argument(
-        "--jobs", type=int, default=2, help="nights prepared at once (default %(default)s)"
+        "--jobs", type=JOBS, default=2, help="nights prepared at once (default %(default)s)"
     )
     parser.set_defaults(func=run)
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..data.datasets import PROTOCOLS
+from ._config import COUNT, FOLD_INDEX, FOLDS, JOBS
 
 EPILOG = (
     """\
@@ -54,7 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="RUN", help="run folder")
     parser.add_argument(
         "--fold",
-        type=int,
+        type=FOLD_INDEX,
         action="append",
         metavar="I",
         help="run only fold I (0-based; repeatable), e.g. one per job of a cluster array",
@@ -65,17 +66,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="download and prepare, train no fold (once, before a cluster array)",
     )
     parser.add_argument(
-        "--parallel", type=int, default=1, metavar="N", help="folds trained at once (on a GPU)"
+        "--parallel", type=COUNT, default=1, metavar="N", help="folds trained at once (on a GPU)"
     )
     parser.add_argument(
         "--epochs",
-        type=int,
+        type=COUNT,
         metavar="N",
         help="cap on the passes over the training nights (paper: up to 200); for a quick try",
     )
     parser.add_argument(
         "--n-folds",
-        type=int,
+        type=FOLDS,
         metavar="K",
         help="folds other than the row's, for a try on a few subjects",
     )
@@ -83,7 +84,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-download", action="store_true", help="use only the Sleep-EDF nights in --data"
     )
-    parser.add_argument("--jobs", type=int, default=2, help="nights prepared at once")
+    parser.add_argument("--jobs", type=JOBS, default=2, help="nights prepared at once")
+    parser.add_argument(
+        "--on-stall",
+        choices=("rescale", "warn"),
+        default="rescale",
+        help="a fold stalled for 5 passes: restart it once with the stall remedy (default; "
+        "the comparison names it), or only warn and keep the paper's recipe exact",
+    )
     parser.set_defaults(func=run)
 
 
@@ -101,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         download=not args.no_download,
         n_jobs=args.jobs,
+        on_stall=args.on_stall,
     )
     if comparison is not None:
         print(Path(comparison["paths"]["markdown"]).read_text(encoding="utf-8"))

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..data.datasets import DATASETS, dataset
 from ..data.naming import SleepEdfName
 from ..errors import PathError, TinySleepNetError
+from ._config import COUNT, JOBS, number
 
 EPILOG = """\
 examples:
@@ -70,26 +71,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--n-epochs",
-        type=int,
+        type=COUNT,
         help="epochs per simulated night (default: 2800; MASS: 8 h of scored epochs)",
     )
     parser.add_argument(
         "--difficulty",
-        type=float,
+        type=number(low=0),
         default=1.0,
         help="overlap between stages and nights: 0 textbook, 1 realistic, 2 hard (default: 1)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument(
+        "--seed", type=number(whole=True, low=0), default=0, help="random seed (default: 0)"
+    )
     parser.add_argument(
         "--record-sec",
-        type=float,
+        type=number(low=0, low_open=True),
         default=30.0,
         help="data-record duration in seconds (default: 30; Sleep-EDF's SC4362F0: 60)",
     )
     parser.add_argument(
         "--no-quirks", action="store_true", help="store every cohort night in 30-s records"
     )
-    parser.add_argument("--jobs", type=int, default=1, help="nights simulated in parallel")
+    parser.add_argument("--jobs", type=JOBS, default=1, help="nights simulated in parallel")
     parser.set_defaults(func=run)
 
 

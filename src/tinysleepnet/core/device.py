@@ -1,15 +1,75 @@
-"""Where and in what arithmetic the network runs: the device and precision settings."""
+"""Where and in what arithmetic the network runs: the device, precision and CPU thread settings."""
 
 from __future__ import annotations
 
+import math
+import os
 import platform
 import warnings
+from pathlib import Path
 from typing import Literal
 
 import torch
 
 from ..config import PRECISIONS
 from ..errors import TinySleepNetError
+
+#: Most torch threads :func:`default_threads` gives (see its rule).
+MAX_DEFAULT_THREADS = 4
+
+
+def default_threads(*, cores: int | None = None, load: float | None = None) -> int:
+    """Torch threads for a CPU process: the physical cores other work leaves idle, 1 to 4.
+
+    The rule: ``$OMP_NUM_THREADS`` when it is set to a positive integer (the user's choice);
+    otherwise the physical cores this process may run on, less the 1-minute load average
+    (rounded to the nearest whole core), at least 1 and at most
+    :data:`MAX_DEFAULT_THREADS`. On a machine whose cores other processes keep busy, a
+    second torch thread makes every parallel operation wait for a descheduled thread, so a
+    training pass or a night's staging there runs slower with 2 threads than with 1
+    (``benchmarks/README.md``, "Threads"); on idle cores 2 threads are faster. The cap of 4
+    is a guess, not measured (the machines measured had 2 cores): beyond a few threads the
+    network's small operations gain little.
+
+    Parameters
+    ----------
+    cores : int, optional
+        Physical cores available; by default those of the CPUs in this process's affinity
+        mask (Linux), else :func:`os.cpu_count`.
+    load : float, optional
+        Runnable processes on the machine (the load average); by default
+        :func:`os.getloadavg`'s 1-minute figure, 0 where there is none (Windows). Read before
+        this process starts its own work, it counts the other work.
+
+    Returns
+    -------
+    int
+        Threads for ``torch.set_num_threads``.
+    """
+    requested = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if requested.isdigit() and int(requested) > 0:
+        return int(requested)
+    if cores is None:
+        cores = _physical_cores()
+    if load is None:
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    idle = math.floor(cores - load + 0.5)
+    return max(1, min(MAX_DEFAULT_THREADS, cores, idle))
+
+
+def _physical_cores() -> int:
+    """Physical cores among the CPUs this process may run on (hyperthreads counted once)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return os.cpu_count() or 1
+    cpus = os.sched_getaffinity(0)
+    siblings = set()
+    for cpu in cpus:
+        path = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list")
+        try:
+            siblings.add(path.read_text().strip())
+        except OSError:
+            return len(cpus)
+    return len(siblings) or len(cpus)
 
 
 def resolve_device(name: str) -> torch.device:

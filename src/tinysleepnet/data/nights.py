@@ -157,8 +157,8 @@ def read_manifest(prepared_dir: str | Path) -> pd.DataFrame:
     Raises
     ------
     PathError
-        If the folder holds no ``manifest.csv``, or one that is damaged or lacks the
-        ``name`` or ``file`` column.
+        If the folder holds no ``manifest.csv``, or one that is damaged, lacks the ``name``
+        or ``file`` column, or lists a night (name or file) twice.
     """
     prepared_dir = Path(prepared_dir)
     path = prepared_dir / MANIFEST
@@ -172,6 +172,12 @@ def read_manifest(prepared_dir: str | Path) -> pd.DataFrame:
         raise PathError.wrap(path, "not a readable manifest", err) from err
     if missing := [column for column in ("name", "file") if column not in manifest]:
         raise PathError(path, f"not a manifest of nights: no {', '.join(missing)} column")
+    for column in ("name", "file"):  # a night listed twice would count twice in training
+        if manifest[column].duplicated().any():
+            repeated = sorted(set(manifest[column][manifest[column].duplicated()].astype(str)))
+            raise PathError(
+                path, f"lists a night twice ({column} {', '.join(repeated)}); prepare again"
+            )
     return manifest
 
 

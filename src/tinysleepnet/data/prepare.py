@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,13 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from ..errors import PathError, TinySleepNetError
+from .._docs import fill_doc
+from ..errors import PathError, TinySleepNetError, check_number
 from ..io.atomic import atomic_path, read_json, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel
 from ..io.hypnogram import read_epoch_labels
+from ..io.names import safe_name
+from ..io.quality import NONFINITE, OK, check_microvolts, epoch_quality, live_epochs
 from ..io.tables import read_text_table
 from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED, WAKE
 from .datasets import TRIM_RULES
@@ -35,6 +39,10 @@ from .nights import MANIFEST, Night, load_night, save_night
 
 #: Settings of a prepared folder, kept so that a rerun never mixes nights prepared otherwise.
 SETTINGS = "prepare.json"
+
+#: Largest share of a night's scored epochs that may fail the signal checks
+#: (:func:`~tinysleepnet.io.quality.epoch_quality`) before the night is refused.
+MOST_UNSCORABLE = 0.5
 
 #: What folders recorded before these settings existed were prepared with (Sleep-EDF epochs).
 _EARLIER = {"epoch_sec": EPOCH_SEC, "epochs_from": "signal"}
@@ -80,6 +88,7 @@ def trim_wake(labels: np.ndarray, edge_epochs: int, rule: str = "authors") -> np
     return window[labels[window] != UNSCORED]
 
 
+@fill_doc
 def prepare_night(
     psg: str | Path,
     hypnogram: str | Path,
@@ -117,11 +126,10 @@ def prepare_night(
         Epoch length in seconds.
     epochs_from : {"signal", "annotations"}
         ``"signal"``: epochs at multiples of ``epoch_sec`` from the first sample, labelled by
-        the hypnogram's runs (Sleep-EDF). ``"annotations"``: one epoch per scored
+        the hypnogram's runs (Sleep-EDF), shifted by whole epochs when the hypnogram starts
+        after or before the recording (its own start time). ``"annotations"``: one epoch per scored
         annotation, cut at its own onset (MASS's Base files).
-    allow_truncated : bool
-        Prepare the part present of an EDF/BDF file cut short, with a warning, instead of
-        refusing it.
+    %(allow_truncated)s
 
     Returns
     -------
@@ -133,9 +141,11 @@ def prepare_night(
     ------
     PathError
         If either file cannot be used, the EDF/BDF is truncated (unless
-        ``allow_truncated``), the hypnogram is shorter than the signal, or no epoch is
-        scored as sleep. Epochs with non-finite samples (NaN, Inf) are dropped, with a
-        warning naming the night and how many: training on them would make every loss NaN.
+        ``allow_truncated``), the hypnogram is shorter than the signal or starts off the
+        recording's epochs by more than a second, the signal is not in microvolts, more
+        than half its scored epochs fail the signal checks, or no epoch is scored as sleep.
+        Epochs failing the checks are named in a warning; those with non-finite samples
+        (NaN, Inf) are dropped: training on them would make every loss NaN.
     """
     recording = read_channel(psg, channel, sfreq, allow_truncated=allow_truncated)
     samples_per_epoch = epoch_sec * recording.sfreq
@@ -147,9 +157,9 @@ def prepare_night(
         epochs, labels = read_annotated_epochs(recording, hypnogram, epoch_sec)
     else:
         epochs = recording.epochs(int(samples_per_epoch))
-        labels = read_epoch_labels(hypnogram, len(epochs), epoch_sec)
+        labels = read_epoch_labels(hypnogram, len(epochs), epoch_sec, recording.start)
     kept = trim_wake(labels, round(wake_edge_min * 60 / epoch_sec), trim)
-    kept = _finite_only(epochs, kept, name, psg)
+    kept = _checked_quality(epochs, kept, name, psg)
     if kept.size == 0:
         raise PathError(hypnogram, "no epoch of the signal is scored as sleep")
     return Night(
@@ -164,6 +174,7 @@ def prepare_night(
     )
 
 
+@fill_doc
 def prepare(
     src: str | Path,
     out: str | Path,
@@ -212,8 +223,7 @@ def prepare(
         ``name``, default the PSG's file stem); relative paths are taken from ``src``.
     n_jobs : int
         Nights prepared at once.
-    progress : bool
-        Show a progress bar.
+    %(progress)s
     dataset : str
         Key of :data:`~tinysleepnet.data.datasets.DATASETS`: ``"sleep-edf"`` or
         ``"mass-ss1"`` ... ``"mass-ss5"``. Gives the file naming, the way epochs are cut and
@@ -223,9 +233,7 @@ def prepare(
     subjects : collection of str or None
         Prepare only the nights of these subjects (e.g. ``"00"`` ... ``"19"`` for
         Sleep-EDF-20); None prepares every night found.
-    allow_truncated : bool
-        Prepare the part present of EDF/BDF files cut short (with a warning) instead of
-        stopping on them.
+    %(allow_truncated)s
 
     Returns
     -------
@@ -237,6 +245,11 @@ def prepare(
     layout = dataset_named(dataset)
     trim = trim or layout.trim
     _check_rule(trim)  # before any file is read
+    if sfreq is not None:
+        check_number("sfreq", sfreq, low=2)
+    if epoch_sec is not None:
+        check_number("epoch_sec", epoch_sec, low=0, low_open=True)
+    check_number("wake_edge_min", wake_edge_min, low=0)
     pairs = read_pairs_csv(pairs_csv, src) if pairs_csv is not None else layout.find_pairs(src)
     if subjects is not None:
         pairs = pairs[pairs["subject"].isin(set(subjects))]
@@ -272,8 +285,11 @@ def prepare(
             )
         )
     manifest = pd.DataFrame(rows)
-    with atomic_path(out / MANIFEST) as tmp:
-        manifest.to_csv(tmp, index=False)
+    try:
+        with atomic_path(out / MANIFEST) as tmp:
+            manifest.to_csv(tmp, index=False)
+    except OSError as err:
+        raise PathError(out / MANIFEST, f"cannot be written ({err.strerror or err})") from err
     return manifest
 
 
@@ -291,13 +307,17 @@ def read_pairs_csv(pairs_csv: str | Path, src: str | Path) -> pd.DataFrame:
     ------
     PathError
         If the CSV is missing or unreadable, lacks a column or has an empty cell in one,
-        repeats a night name, or has a night that is not a whole number.
+        repeats a night name or has one that is not a file name (``../x``, ``/abs``:
+        :func:`~tinysleepnet.io.names.safe_name`), or has a night that is not a whole number.
     """
     pairs = read_text_table(pairs_csv, required=("psg", "hypnogram", "subject", "night"))
     for column in ("psg", "hypnogram"):
         pairs[column] = [Path(src) / path for path in pairs[column]]
     names = pairs["name"] if "name" in pairs.columns else [""] * len(pairs)
-    pairs["name"] = [name or psg.stem for name, psg in zip(names, pairs["psg"], strict=True)]
+    pairs["name"] = [
+        safe_name(name or psg.stem, pairs_csv, "night name")  # <name>.npz is written in OUT
+        for name, psg in zip(names, pairs["psg"], strict=True)
+    ]
     if pairs["name"].duplicated().any():
         duplicated = sorted(set(pairs["name"][pairs["name"].duplicated()]))
         raise PathError(pairs_csv, f"night names must be unique; repeated: {duplicated}")
@@ -323,18 +343,46 @@ def _check_rule(rule: str) -> None:
         raise TinySleepNetError(f"unknown wake-trim rule {rule!r}; choose from {TRIM_RULES}")
 
 
-def _finite_only(epochs: np.ndarray, kept: np.ndarray, name: str, psg: str | Path) -> np.ndarray:
-    """``kept`` without the epochs holding a NaN or Inf sample, with a warning if any."""
-    finite = np.isfinite(epochs[kept]).all(axis=1)
-    if not finite.all():
+def _checked_quality(
+    epochs: np.ndarray, kept: np.ndarray, name: str, psg: str | Path
+) -> np.ndarray:
+    """``kept`` without the epochs holding a NaN or Inf sample, after the checks staging
+    makes (:mod:`tinysleepnet.io.quality`).
+
+    A signal not in microvolts is refused, as is a night where more than
+    :data:`MOST_UNSCORABLE` of the kept epochs fail the per-epoch checks (flat, beyond EEG
+    amplitudes, clipped: a gain error or a dead electrode, not a night to learn from). Fewer
+    failing epochs are kept, as the authors kept them, with a warning naming how many and
+    why; non-finite ones are dropped (training on them would make every loss NaN).
+    """
+    if kept.size == 0:
+        return kept
+    signal = epochs[kept]
+    live = live_epochs(signal)
+    check_microvolts(signal if live.all() else signal[live], psg)
+    quality = epoch_quality(signal)
+    failing = Counter(quality[quality != OK].tolist())
+    if sum(failing.values()) > MOST_UNSCORABLE * kept.size:
+        raise PathError(
+            psg,
+            f"{sum(failing.values())} of {kept.size} scored epochs fail the signal checks "
+            f"({_counts(failing)}): a gain or unit error, or a dead electrode?",
+        )
+    if failing:
         logger.warning(
-            "%s: night %s: %d of %d epochs hold non-finite samples (NaN/Inf) and are dropped",
+            "%s: night %s: %d of %d epochs fail the signal checks (%s)%s",
             psg,
             name,
-            int(np.sum(~finite)),
+            sum(failing.values()),
             kept.size,
+            _counts(failing),
+            "; the non-finite ones are dropped" if NONFINITE in failing else "",
         )
-    return kept[finite]
+    return kept[quality != NONFINITE]
+
+
+def _counts(reasons: Counter[str]) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in reasons.most_common())
 
 
 def _claim_folder(out: Path, settings: dict[str, Any]) -> None:
@@ -370,7 +418,10 @@ def _prepare_or_skip(
             allow_truncated=allow_truncated,
             **settings,
         )
-        save_night(file, night)
+        try:
+            save_night(file, night)
+        except OSError as err:  # a full disk: numpy's error names no file
+            raise PathError(file, f"cannot be written ({err.strerror or err})") from err
     counts = np.bincount(night.stages, minlength=N_STAGES)
     return {
         "name": night.name,

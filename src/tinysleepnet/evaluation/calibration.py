@@ -132,6 +132,9 @@ def plot_reliability(
 ) -> None:
     """Save a reliability diagram: accuracy against confidence, before and after calibration.
 
+    Each calibrated point is labelled with the number of epochs in its bin, so a bin of a
+    handful of epochs is not read as evidence.
+
     Parameters
     ----------
     proba : ndarray, shape (n_epochs, 5)
@@ -163,7 +166,15 @@ def plot_reliability(
             color=colour,
             label=f"{label} (ECE {100 * ece:.1f}%)",
         )
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (largest probability)")
+        if label == "calibrated":
+            for x, y, n in zip(
+                table["confidence"][shown], table["accuracy"][shown], table["count"][shown],
+                strict=True,
+            ):
+                ax.annotate(f"{n}", (x, y), textcoords="offset points", xytext=(4, -10),
+                            fontsize=7, color=colour)  # fmt: skip
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    ax.set(xlabel="confidence (largest probability); numbers: epochs per bin")
     ax.set(ylabel="accuracy", title=title)
     ax.legend(loc="upper left")
     write_figure(path, figure, dpi=150)

@@ -3,11 +3,14 @@
 :func:`evaluate_run` reads every fold's ``predictions/*.npz``, scores the pooled epochs and
 each fold, and writes ``RUN/evaluation/scores.json``, ``scores.md`` and ``confusion.png``.
 A run with unfinished folds is refused, naming them, unless a partial score is asked for;
-then every output says which folds are missing.
+then every output says which folds are missing. A finished fold whose predictions are
+unreadable, or hold fewer or more epochs than it scored, counts as missing.
 """
 
 from __future__ import annotations
 
+import logging
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,13 +21,14 @@ from numpy.typing import ArrayLike
 
 from ..core.metrics import scores
 from ..errors import PathError
-from ..io.atomic import write_figure, write_json, write_text_atomic
+from ..io.atomic import read_json, write_figure, write_json, write_text_atomic
 from ..stages import STAGES
-from ..training.loop import BEST_FILE
+from ..training.loop import BEST_FILE, remedy_text
 from ..training.stall import ONE_STAGE_SHARE, top_stage
 from .calibration import calibration_summary, checkpoint_temperature, plot_reliability
-from .cv import PREDICTIONS_DIR, fold_dir, is_done, read_folds
+from .cv import DONE_FILE, PREDICTIONS_DIR, fold_dir, is_done, read_folds
 
+logger = logging.getLogger("tinysleepnet")
 EVALUATION_DIR = "evaluation"
 
 
@@ -56,13 +60,28 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
     """
     run_dir = Path(run_dir)
     plan = read_folds(run_dir)
-    missing = [i for i in range(plan["n_folds"]) if not is_done(run_dir, i)]
+    unfinished = [i for i in range(plan["n_folds"]) if not is_done(run_dir, i)]
+    # a finished fold whose predictions are damaged or incomplete counts as missing
+    read: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+    damaged: dict[int, str] = {}
+    for i in range(plan["n_folds"]):
+        if i not in unfinished:
+            try:
+                read[i] = _fold_stages(fold_dir(run_dir, i))
+            except PathError as err:
+                damaged[i] = str(err)
+    missing = sorted([*unfinished, *damaged])
     if len(missing) == plan["n_folds"]:
-        raise PathError(run_dir, "no fold has finished yet")
+        raise PathError(run_dir, f"no fold has finished yet{_damaged_text(damaged)}")
     if missing and not allow_partial:
-        raise PathError(run_dir, f"{_missing_text(missing)} (run them, or pass --allow-partial)")
+        raise PathError(
+            run_dir,
+            f"{_missing_text(missing)}{_damaged_text(damaged)} (run them, or pass --allow-partial)",
+        )
+    for reason in damaged.values():
+        logger.warning("%s; scored without it", reason)
     scored = [fold for fold in plan["folds"] if fold["fold"] not in missing]
-    stages = [_fold_stages(fold_dir(run_dir, fold["fold"])) for fold in scored]
+    stages = [read[fold["fold"]] for fold in scored]
     out_dir = run_dir / EVALUATION_DIR
     result = {
         "run_dir": str(run_dir),
@@ -87,6 +106,7 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
     result["one_stage_folds"] = [
         row["fold"] for row in result["folds"] if row["top_share"] >= ONE_STAGE_SHARE
     ]
+    result["restarted_folds"] = _restarted_folds(run_dir, scored)
     result["calibration"] = _calibration(run_dir, scored, result["paths"]["reliability"])
     write_json(result["paths"]["json"], result)
     write_text_atomic(result["paths"]["markdown"], summary_markdown(result))
@@ -105,6 +125,8 @@ def summary_markdown(result: dict[str, Any]) -> str:
     if result["partial"]:
         lines += [f"**PARTIAL: {_missing_text(result['missing_folds'])}**", ""]
     lines += _one_stage_lines(result)
+    if restarts := restart_text(result):
+        lines += [f"**{restarts}.**", ""]
     lines += [
         f"{pooled['n_epochs']} test epochs from {len(result['folds'])} of {result['n_folds']} "
         "folds, pooled in one confusion matrix.",
@@ -200,15 +222,33 @@ def plot_confusion(confusion: ArrayLike, path: str | Path, *, title: str) -> Non
 
 
 def _fold_stages(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:
-    """Expert and predicted stages of all test epochs of one fold, and its number of nights."""
+    """Expert and predicted stages of all test epochs of one fold, and its number of nights.
+
+    Raises
+    ------
+    PathError
+        If the fold has no predictions, one is unreadable, or they hold another number of
+        test epochs than the fold scored when it finished (a file deleted or replaced).
+    """
     files = sorted((folder / PREDICTIONS_DIR).glob("*.npz"))
     if not files:
         raise PathError(folder, f"marked done but has no {PREDICTIONS_DIR}/*.npz")
     expert, predicted = [], []
     for file in files:
-        with np.load(file) as night:
-            expert.append(night["expert"])
-            predicted.append(night["predicted"])
+        try:
+            with np.load(file) as night:
+                expert.append(np.asarray(night["expert"]))
+                predicted.append(np.asarray(night["predicted"]))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+            raise PathError.wrap(file, "not a readable predictions file", err) from err
+    n_epochs = sum(len(stages) for stages in expert)
+    scored = read_json(folder / DONE_FILE, "finished fold").get("scores", {}).get("n_epochs")
+    if scored is not None and n_epochs != scored:
+        raise PathError(
+            folder / PREDICTIONS_DIR,
+            f"holds {n_epochs} test epochs, the fold scored {scored} when it finished "
+            "(a predictions file deleted or replaced?)",
+        )
     return np.concatenate(expert), np.concatenate(predicted), len(files)
 
 
@@ -272,9 +312,40 @@ def _one_stage_lines(result: dict[str, Any]) -> list[str]:
     )
     return [
         f"**Training stalled: the best checkpoint of {named} predicts one stage for nearly "
-        "every test epoch; rerun those folds with `--on-stall rescale` or `--preset fast`.**",
+        "every test epoch; rerun those folds with `--preset fast` (or, if they ran with "
+        "`--on-stall warn`, without it).**",
         "",
     ]
+
+
+def restart_text(result: dict[str, Any]) -> str:
+    """A sentence naming the folds restarted with the stall remedy, ``""`` when none was.
+
+    Parameters
+    ----------
+    result : dict
+        :func:`evaluate_run`'s result (its ``restarted_folds``: ``fold`` and ``after_pass``,
+        the pass after which the stalled first attempt was restarted).
+    """
+    restarted = result.get("restarted_folds", [])
+    if not restarted:
+        return ""
+    named = ", ".join(f"fold {row['fold']} after pass {row['after_pass']}" for row in restarted)
+    return (
+        f"{len(restarted)} of {len(result['folds'])} folds stalled and were restarted with the "
+        f"stall remedy ({remedy_text()}): {named}; their scores are not the paper recipe's "
+        "(`--on-stall warn` keeps every fold exact)"
+    )
+
+
+def _restarted_folds(run_dir: Path, folds: Sequence[dict[str, Any]]) -> list[dict[str, int]]:
+    """The folds whose training was restarted with the stall remedy, from their summaries."""
+    restarted = []
+    for fold in folds:
+        done = read_json(fold_dir(run_dir, fold["fold"]) / DONE_FILE, "fold summary")
+        if done.get("restarted_after_pass") is not None:
+            restarted.append({"fold": fold["fold"], "after_pass": done["restarted_after_pass"]})
+    return restarted
 
 
 def _fold_row(
@@ -297,6 +368,15 @@ def _row_fractions(confusion: ArrayLike) -> np.ndarray:
     """Each count of a confusion matrix over its row's total (0 in an empty row)."""
     counts = np.asarray(confusion, dtype=float)
     return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+
+
+def _damaged_text(damaged: dict[int, str]) -> str:
+    """``"; fold 3: <why>"`` for the first finished fold whose predictions cannot be used."""
+    if not damaged:
+        return ""
+    fold, reason = next(iter(damaged.items()))
+    more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
+    return f"; fold {fold}: {reason}{more}"
 
 
 def _missing_text(missing: Sequence[int]) -> str:

@@ -19,6 +19,11 @@ from ..errors import PathError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks (see :func:`exclusive`)
+    fcntl = None  # type: ignore[assignment]
+
 #: This machine's name as temporary names carry it (no dots: the suffix follows).
 _HOST = socket.gethostname().split(".")[0] or "host"
 
@@ -64,6 +69,12 @@ def stale_partials(path: str | Path) -> list[Path]:
     return stale
 
 
+def remove_stale_partials(path: str | Path) -> None:
+    """Delete the :func:`stale_partials` of ``path`` (each write does, before writing)."""
+    for stale in stale_partials(path):
+        stale.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -85,14 +96,45 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in stale_partials(path):
-        stale.unlink(missing_ok=True)
+    remove_stale_partials(path)
     tmp = partial_path(path)
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def exclusive(lock: str | Path) -> Iterator[None]:
+    """Hold the lock file ``lock`` for the length of the block: several processes writing
+    the same set of files (two ``predict`` runs of same-named recordings into one folder)
+    write one after the other, so the set on disk is always one writer's.
+
+    The lock is an advisory ``flock`` on ``lock``, created for it and removed when the
+    block ends; a process that waited on a file removed meanwhile takes the new one. On
+    systems without ``fcntl`` (Windows) the block runs unlocked.
+    """
+    lock = Path(lock)
+    if fcntl is None:
+        yield
+        return
+    lock.parent.mkdir(parents=True, exist_ok=True)  # as atomic_path makes the folder
+    while True:
+        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o666)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            held = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:  # its holder removed it as we waited
+            held = False
+        if held:
+            break
+        os.close(fd)
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        os.close(fd)
 
 
 def _running(pid: int) -> bool:

@@ -23,13 +23,16 @@ from typing import NoReturn
 
 import mne
 
+from .._docs import fill_doc
 from ..errors import PathError, TinySleepNetError
 from .recordings import (
     _INCLUDE_SUFFIXES,
     Recording,
     _channels_present,
     _read_raw,
+    _upsampling_refused,
     check_complete,
+    native_rates,
     read_eeg,
     recording_from_raw,
 )
@@ -90,6 +93,7 @@ class ChannelSpec:
         return len(self.names) == 1 and self.reference is None
 
 
+@fill_doc
 def read_channel(
     path: str | Path, channel: str, sfreq: float | None = None, *, allow_truncated: bool = False
 ) -> Recording:
@@ -104,9 +108,7 @@ def read_channel(
         ``"EEG F4-CLE|EEG F4-LER minus EOG Left Horiz"``.
     sfreq : float or None
         Sampling rate wanted in Hz, reached by resampling down; None keeps the file's.
-    allow_truncated : bool
-        Read the part present of an EDF/BDF file cut short (see
-        :func:`~tinysleepnet.io.recordings.check_complete`).
+    %(allow_truncated)s
 
     Returns
     -------
@@ -149,6 +151,7 @@ def recording_from_spec(
     name = found[0]
     if len(spec.names) > 1:
         logger.info("%s: channel %r used for %r", path, name, spec.text)
+    _check_native_rates(path, [name, *([spec.reference] if spec.reference else [])], sfreq)
     recording = recording_from_raw(raw, name, sfreq, path)
     if spec.reference is not None:
         if spec.reference not in raw.ch_names:
@@ -163,6 +166,20 @@ def recording_from_spec(
         recording.signal_uv = recording.signal_uv - reference.signal_uv
     recording.channel = spec.text
     return recording
+
+
+def _check_native_rates(path: Path, channels: list[str], sfreq: float | None) -> None:
+    """Refuse a channel whose own rate in the file is below ``sfreq`` (None: below the
+    others'): MNE reads a derivation's channels together at the highest rate, so the slower
+    one comes back upsampled, with signal it never had."""
+    rates = native_rates(path) if path.is_file() else {}
+    own = {name: rates[name] for name in channels if name in rates}
+    if not own:
+        return
+    wanted = sfreq if sfreq is not None else max(own.values())
+    for name, rate in own.items():
+        if rate < wanted:
+            raise _upsampling_refused(path, name, rate, wanted)
 
 
 def _missing(raw: mne.io.BaseRaw, path: Path, what: str) -> NoReturn:

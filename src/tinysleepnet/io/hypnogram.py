@@ -6,6 +6,7 @@ Sleep-EDF's ``*-Hypnogram.edf`` files: each annotation covers a run of whole epo
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import mne
@@ -21,6 +22,8 @@ from ..stages import (
     stage_from_annotation,
     stages_from_annotations,
 )
+from .recordings import edf_start
+from .tables import read_text_table
 
 
 def read_hypnogram(path: str | Path) -> mne.Annotations:
@@ -29,7 +32,9 @@ def read_hypnogram(path: str | Path) -> mne.Annotations:
     Parameters
     ----------
     path : str or Path
-        Any annotation file MNE reads: EDF+ (Sleep-EDF ``*-Hypnogram.edf``), FIF, CSV, TXT.
+        Any annotation file MNE reads: EDF+ (Sleep-EDF ``*-Hypnogram.edf``), FIF, TXT; or a
+        CSV with columns ``onset`` and ``duration`` (seconds from the recording's start)
+        and ``description`` (the stage text).
 
     Returns
     -------
@@ -44,15 +49,98 @@ def read_hypnogram(path: str | Path) -> mne.Annotations:
     path = Path(path)
     if not path.is_file():
         raise PathError(path, "file not found")
-    try:
-        annotations = mne.read_annotations(path)
-    except Exception as err:  # MNE's readers raise many kinds of error on a bad file
-        raise PathError.wrap(path, "not a readable hypnogram", err) from err
+    if path.suffix.lower() == ".csv":  # MNE would take onsets in seconds for milliseconds
+        annotations = _read_csv_hypnogram(path)
+    else:
+        try:
+            annotations = mne.read_annotations(path)
+        except Exception as err:  # MNE's readers raise many kinds of error on a bad file
+            raise PathError.wrap(path, "not a readable hypnogram", err) from err
     if len(annotations) == 0:  # MNE reads a damaged EDF+ as one without annotations
         raise PathError(path, "not a readable hypnogram (no annotations found)")
     if not any(stage_from_annotation(text) != UNSCORED for text in annotations.description):
         raise PathError(path, "no sleep-stage annotations (e.g. 'Sleep stage W')")
     return annotations
+
+
+#: Largest gap (s) between a hypnogram's start and a whole number of epochs from the
+#: recording's start that is still taken as aligned: EDF headers keep whole seconds.
+ALIGN_TOLERANCE_SEC = 1.0
+
+
+def align_to_recording(
+    path: str | Path,
+    annotations: mne.Annotations,
+    recording_start: dt.datetime | None,
+    epoch_sec: float = EPOCH_SEC,
+) -> tuple[mne.Annotations, float]:
+    """A hypnogram's annotations counted from the recording's start instead of its own.
+
+    Parameters
+    ----------
+    path : str or Path
+        The hypnogram file: its start is its EDF header's (else the annotations'
+        ``orig_time``).
+    annotations : mne.Annotations
+        Its annotations (:func:`read_hypnogram`).
+    recording_start : datetime or None
+        The recording's start; None (or a hypnogram without a start): taken as aligned.
+    epoch_sec : float
+        Epoch length in seconds.
+
+    Returns
+    -------
+    annotations : mne.Annotations
+        Onsets counted from the recording's start; the part of annotations before it cut.
+    shift : float
+        Seconds from the recording's start to the hypnogram's, a whole number of epochs
+        (0.0 when they start together).
+
+    Raises
+    ------
+    PathError
+        If the two starts differ by more than :data:`ALIGN_TOLERANCE_SEC` from a whole
+        number of epochs: the hypnogram's epochs cannot be laid on the recording's.
+    """
+    hypnogram_start = edf_start(path) or annotations.orig_time
+    if hypnogram_start is None or recording_start is None:
+        return annotations, 0.0
+    shift = (
+        hypnogram_start.replace(tzinfo=None) - recording_start.replace(tzinfo=None)
+    ).total_seconds()
+    epochs = shift / epoch_sec
+    if abs(epochs - round(epochs)) * epoch_sec > ALIGN_TOLERANCE_SEC:
+        raise PathError(
+            path,
+            f"starts {shift:+g} s from the recording, not a whole number of "
+            f"{epoch_sec:g}-s epochs: its epochs cannot be aligned with the recording's",
+        )
+    shift = round(epochs) * epoch_sec
+    if not shift:
+        return annotations, 0.0
+    onset = annotations.onset + shift
+    end = onset + annotations.duration
+    keep = end > 0
+    start = np.maximum(onset[keep], 0.0)
+    return mne.Annotations(start, end[keep] - start, annotations.description[keep]), shift
+
+
+#: Columns of a CSV hypnogram.
+CSV_COLUMNS = ("onset", "duration", "description")
+
+
+def _read_csv_hypnogram(path: Path) -> mne.Annotations:
+    """A CSV hypnogram's annotations (:data:`CSV_COLUMNS`, times in seconds)."""
+    table = read_text_table(path, required=CSV_COLUMNS)
+    try:
+        onset, duration = (table[column].astype(float).to_numpy() for column in CSV_COLUMNS[:2])
+    except ValueError as err:
+        raise PathError.wrap(
+            path, "columns onset and duration must hold seconds (e.g. 0, 30, 60)", err
+        ) from err
+    if not (np.isfinite(onset).all() and np.isfinite(duration).all() and (duration >= 0).all()):
+        raise PathError(path, "onset and duration must be finite and durations not negative")
+    return mne.Annotations(onset, duration, table["description"].tolist())
 
 
 def epoch_labels(
@@ -93,16 +181,23 @@ def epoch_labels(
     return epoch_grid(scoring.onset, scoring.duration, stages, UNSCORED, n_epochs, epoch_sec)
 
 
-def read_epoch_labels(path: str | Path, n_epochs: int, epoch_sec: float = EPOCH_SEC) -> np.ndarray:
-    """:func:`epoch_labels` of the hypnogram file ``path``.
+def read_epoch_labels(
+    path: str | Path,
+    n_epochs: int,
+    epoch_sec: float = EPOCH_SEC,
+    recording_start: dt.datetime | None = None,
+) -> np.ndarray:
+    """:func:`epoch_labels` of the hypnogram file ``path``, aligned on ``recording_start``
+    (see :func:`align_to_recording`).
 
     Raises
     ------
     PathError
-        If the file cannot be read, or ends more than one epoch before the signal (naming
-        ``path``).
+        If the file cannot be read or aligned, or ends more than one epoch before the signal
+        (naming ``path``).
     """
     annotations = read_hypnogram(path)  # its errors name the path already
+    annotations, _ = align_to_recording(path, annotations, recording_start, epoch_sec)
     try:
         return epoch_labels(annotations, n_epochs, epoch_sec)
     except ValueError as err:  # a hypnogram of another (shorter) recording
@@ -121,3 +216,36 @@ def scoring_annotations(annotations: mne.Annotations) -> mne.Annotations:
         [text.strip() for text in annotations.description[keep]],
         orig_time=annotations.orig_time,
     )
+
+
+#: Annotation texts that mark lights off and lights on (compared in lower case, the first
+#: of each kept); as written by common PSG systems and in BIDS events.
+LIGHTS_OFF_TEXTS = ("lights off", "lights out", "lightsoff", "lights_off")
+LIGHTS_ON_TEXTS = ("lights on", "lightson", "lights_on")
+
+
+def lights_times(annotations: mne.Annotations) -> tuple[float | None, float | None]:
+    """Onsets (seconds from the recording's start) of the first "Lights off" and the last
+    "Lights on" annotation, None for each the annotations lack.
+
+    Examples
+    --------
+    >>> marks = mne.Annotations([60.0, 28860.0], [0.0, 0.0], ["Lights off", "Lights on"])
+    >>> lights_times(marks)
+    (60.0, 28860.0)
+    """
+    off = [o for o, t in zip(annotations.onset, annotations.description, strict=True)
+           if t.strip().lower() in LIGHTS_OFF_TEXTS]  # fmt: skip
+    on = [o for o, t in zip(annotations.onset, annotations.description, strict=True)
+          if t.strip().lower() in LIGHTS_ON_TEXTS]  # fmt: skip
+    return (float(off[0]) if off else None, float(on[-1]) if on else None)
+
+
+def recording_lights(path: str | Path) -> tuple[float | None, float | None]:
+    """:func:`lights_times` of a recording file's own annotations (EDF+, BDF+, FIF); a
+    file without annotations, or one MNE reads none from, gives ``(None, None)``."""
+    try:
+        annotations = mne.read_annotations(path)
+    except (OSError, ValueError, RuntimeError, TypeError):
+        return None, None
+    return lights_times(annotations)

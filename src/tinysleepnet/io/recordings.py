@@ -19,6 +19,7 @@ import edfio
 import mne
 import numpy as np
 
+from .._docs import fill_doc
 from ..errors import PathError
 
 #: Formats whose MNE reader accepts ``include=``. MNE brings every signal of an EDF to the
@@ -30,6 +31,9 @@ logger = logging.getLogger("tinysleepnet")
 #: Times the signal's largest (smallest) value must occur to be taken as a rail it was
 #: clipped at, and kept through resampling; a continuous signal peaks once.
 _RAIL_REPEATS = 3
+
+#: First byte of a BDF header (then ``"BIOSEMI"``; an EDF's is ``"0"``).
+_BDF_FIRST_BYTE = b"\xff"
 
 #: Labels of the signal that holds an EDF+ (BDF+) file's annotations.
 ANNOTATION_LABELS = ("EDF Annotations", "BDF Annotations")
@@ -76,6 +80,7 @@ class Recording:
         return self.signal_uv[: n_epochs * epoch_samples].reshape(n_epochs, epoch_samples)
 
 
+@fill_doc
 def read_eeg(
     path: str | Path,
     channel: str = "EEG Fpz-Cz",
@@ -95,9 +100,7 @@ def read_eeg(
         Sampling rate wanted in Hz. None keeps the file's rate. A lower rate than the file's is
         reached with MNE's resampling; a higher one is refused, since upsampling would invent
         signal the network never saw.
-    allow_truncated : bool
-        Read an EDF/BDF holding fewer data records than its header declares (a copy cut
-        short), with a warning, instead of refusing it.
+    %(allow_truncated)s
 
     Returns
     -------
@@ -158,11 +161,7 @@ def recording_from_raw(
     if raw.n_times == 0:  # shorter than one epoch: refused by Recording.epochs
         raise PathError(path, "empty recording: no samples")
     if sfreq is not None and file_sfreq < sfreq:
-        raise PathError(
-            path,
-            f"channel {channel!r} is sampled at {file_sfreq:g} Hz, below the "
-            f"{sfreq:g} Hz required; upsampling would invent signal, so it is refused",
-        )
+        raise _upsampling_refused(path, channel, file_sfreq, sfreq)
     signal = raw.get_data(picks=[channel], units="uV", verbose="error")[0]
     if sfreq is not None and sfreq != file_sfreq:
         signal = _resample(signal, sfreq, file_sfreq)
@@ -172,6 +171,15 @@ def recording_from_raw(
         channel=channel,
         start=_start_time(path, raw),
         path=path,
+    )
+
+
+def _upsampling_refused(path: Path, channel: str, rate: float, required: float) -> PathError:
+    """The error for a channel sampled below the rate asked for."""
+    return PathError(
+        path,
+        f"channel {channel!r} is sampled at {rate:g} Hz, below the {required:g} Hz "
+        "required; upsampling would invent signal, so it is refused",
     )
 
 
@@ -202,7 +210,8 @@ def _resample(signal: np.ndarray, sfreq: float, file_sfreq: float) -> np.ndarray
 
 
 def check_complete(path: Path, allow_truncated: bool = False) -> None:
-    """Refuse an EDF/BDF file shorter than its header says (other formats pass).
+    """Refuse an EDF/BDF file shorter than its header says, or a discontinuous one with gaps
+    (other formats pass).
 
     A file cut short (an interrupted copy, ``head -c``) still opens: MNE reads the data
     records present as a shorter night. Staged or prepared, it would pass for a whole night.
@@ -217,8 +226,10 @@ def check_complete(path: Path, allow_truncated: bool = False) -> None:
     Raises
     ------
     PathError
-        Naming the data records declared and present, unless ``allow_truncated``.
+        Naming the data records declared and present, unless ``allow_truncated``; or for
+        an EDF+D/BDF+D file with gaps between its data records, whatever ``allow_truncated``.
     """
+    _check_continuous(path)
     records = _edf_records(path)
     if records is None or records[1] >= records[0]:
         return
@@ -227,6 +238,38 @@ def check_complete(path: Path, allow_truncated: bool = False) -> None:
     if not allow_truncated:
         raise PathError(path, f"{problem} (--allow-truncated reads the part present)")
     logger.warning("%s: %s; reading the part present", path, problem)
+
+
+def native_rates(path: str | Path) -> dict[str, float]:
+    """Each signal's own sampling rate in Hz (by label) in an EDF/BDF header; empty for
+    other files. MNE brings every signal it reads together to the highest rate."""
+    header = _edf_header(Path(path))
+    return {} if header is None else header["rates"]
+
+
+def _check_continuous(path: Path) -> None:
+    """Refuse an EDF+D/BDF+D file whose data records leave gaps: MNE reads the records back
+    to back, so every epoch after a gap would be given a clock time too early by it."""
+    if path.suffix.lower() not in (".edf", ".bdf") or not path.is_file():
+        return
+    with open(path, "rb") as file:
+        file.seek(192)
+        if file.read(5) not in (b"EDF+D", b"BDF+D"):
+            return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            continuous = edfio.read_edf(path, lazy_load_data=True).is_continuous
+    except Exception as err:  # its timekeeping cannot be read, so gaps cannot be ruled out
+        problem = "discontinuous EDF+ (EDF+D) whose gaps cannot be read"
+        raise PathError.wrap(path, problem, err) from err
+    if not continuous:
+        raise PathError(
+            path,
+            "discontinuous EDF+ (EDF+D): its data records leave gaps, which would be closed "
+            "up and shift the clock times after them; export it as continuous EDF+ or stage "
+            "each part on its own",
+        )
 
 
 def is_annotation_only(path: str | Path) -> bool:
@@ -250,7 +293,8 @@ def _edf_header(path: Path) -> dict[str, Any] | None:
     """The fields of an EDF/BDF header this module needs, or None when ``path`` is not one.
 
     ``header_bytes``, ``declared`` (data records, -1 if unknown), ``labels`` (one per
-    signal) and ``record_bytes`` (bytes of one data record).
+    signal), ``record_bytes`` (bytes of one data record) and ``rates`` (each signal's own
+    sampling rate in Hz, by label).
     """
     if path.suffix.lower() not in (".edf", ".bdf") or not path.is_file():
         return None
@@ -264,15 +308,21 @@ def _edf_header(path: Path) -> dict[str, Any] | None:
             # after the labels, eight more fields per signal; samples per record is the
             # eighth, after 200 bytes of the others per signal
             file.seek(256 + 216 * n_signals)
-            samples = sum(int(file.read(8)) for _ in range(n_signals))
+            samples = [int(file.read(8)) for _ in range(n_signals)]
+            record_sec = float(fixed[244:252])
         except ValueError:  # not an EDF header: MNE's reader gives the error
             return None
-    sample_bytes = 3 if fixed[:1] == b"\xff" else 2  # BDF: 24-bit samples
+    sample_bytes = 3 if fixed[:1] == _BDF_FIRST_BYTE else 2  # BDF: 24-bit samples
     return {
         "header_bytes": header_bytes,
         "declared": declared,
         "labels": labels,
-        "record_bytes": samples * sample_bytes,
+        "record_bytes": sum(samples) * sample_bytes,
+        "rates": {
+            label: n / record_sec
+            for label, n in zip(labels, samples, strict=True)
+            if record_sec > 0
+        },
     }
 
 
@@ -316,10 +366,31 @@ def _read_raw(path: Path, **kwargs: object) -> mne.io.BaseRaw:
     """:func:`mne.io.read_raw` with its many failure modes turned into one PathError."""
     if not path.is_file():
         raise PathError(path, "file not found")
+    _check_edf_kind(path)
     try:
         return mne.io.read_raw(path, preload=False, verbose="error", **kwargs)
     except Exception as err:  # MNE readers raise anything from ValueError to AssertionError
         raise PathError.wrap(path, "not a readable recording", err) from err
+
+
+def _check_edf_kind(path: Path) -> None:
+    """Refuse a BDF file named ``.edf`` or an EDF file named ``.bdf``.
+
+    MNE picks its reader by the name: a BDF read as EDF gives 16-bit samples from 24-bit
+    ones, a night half as long again of nonsense signal (and the reverse).
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".edf", ".bdf"):
+        return
+    with open(path, "rb") as file:
+        kind = ".bdf" if file.read(1) == _BDF_FIRST_BYTE else ".edf"
+    if kind != suffix:
+        found, named = ("BDF (24-bit)", "EDF") if kind == ".bdf" else ("EDF (16-bit)", "BDF")
+        raise PathError(
+            path,
+            f"the header is {found}'s but the file is named as {named}; rename it to "
+            f"{path.with_suffix(kind).name}",
+        )
 
 
 def _channels_present(raw: mne.io.BaseRaw) -> str:

@@ -16,7 +16,9 @@ Each shard writes ``predict``'s usual outputs per recording into the output fold
 recording it cannot stage, ``<name>_failed.json`` with the reason (removed again when a later
 run stages it). :func:`merge_cohort` then reads the folder and writes
 ``cohort_statistics.csv``, one row per recording of the manifest, and
-``cohort_failures.csv``, the recordings that failed or have no outputs yet, and why.
+``cohort_failures.csv``, the recordings that failed or have no outputs yet, and why. Outputs
+whose statistics record another input file (a recording of the same name staged into the
+folder earlier) count as not staged.
 """
 
 from __future__ import annotations
@@ -203,13 +205,33 @@ def _merged_row(out_dir: Path, row: dict[str, Any]) -> dict[str, Any]:
         if not statistics.is_file():
             problem = f"no outputs in {out_dir}: its shard has not run, or stopped before it"
             return merged | {"status": NOT_STAGED, "error": problem}
-        merged |= {key: v for key, v in _read_json(statistics).items() if _is_scalar(v)}
+        values = _read_json(statistics)
+        staged_from = (values.get("provenance") or {}).get("input")
+        if staged_from is not None and not _same_file(staged_from, row[RECORDING]):
+            problem = (
+                f"{statistics} holds the staging of {staged_from}, another recording of the "
+                "same name: stage this one again"
+            )
+            return merged | {"status": NOT_STAGED, "error": problem}
+        merged |= {key: v for key, v in values.items() if _is_scalar(v)}
         if agreement.is_file():
             scores = _read_json(agreement)
             merged |= {f"agreement_{key}": scores.get(key) for key in ("acc", "mf1", "kappa")}
     except PathError as err:  # one damaged file spoils its recording, not the merge
         return {**row, "status": FAILED, "shard": None, "error": str(err)}
     return merged
+
+
+def _same_file(staged: str, listed: str) -> bool:
+    """Whether a staging's input and a manifest's recording are one file (the same path once
+    resolved, or the same file on disk)."""
+    a, b = Path(staged), Path(listed)
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
 def _read_json(path: Path) -> dict[str, Any]:

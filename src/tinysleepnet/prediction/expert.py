@@ -16,16 +16,18 @@ import mne
 import numpy as np
 
 from ..errors import PathError
-from ..io.hypnogram import epoch_labels, read_hypnogram, scoring_annotations
-from ..io.recordings import edf_start
+from ..io.hypnogram import (
+    ALIGN_TOLERANCE_SEC,
+    align_to_recording,
+    epoch_labels,
+    read_hypnogram,
+    scoring_annotations,
+)
 from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
 from .outputs import UNSCORABLE_TEXT
 from .result import StagingResult
 from .review import REVIEW_ANNOTATION
 
-#: Largest gap (s) between a hypnogram's start and a whole number of epochs from the
-#: recording's start that is still taken as aligned: EDF headers keep whole seconds.
-_ALIGN_TOLERANCE_SEC = 1.0
 
 def expert_labels(
     hypnogram: str | Path, result: StagingResult, recording_start: dt.datetime | None
@@ -76,10 +78,10 @@ def expert_labels(
     if unknown:
         counts = ", ".join(f"{text!r} x{n}" for text, n in unknown.most_common())
         notes.append(f"hypnogram labels not known, left out of the agreement: {counts}")
-    hypnogram_start = edf_start(hypnogram) or annotations.orig_time
-    shift = _start_shift(hypnogram, hypnogram_start, recording_start, result.epoch_sec)
+    annotations, shift = align_to_recording(
+        hypnogram, annotations, recording_start, result.epoch_sec
+    )
     if shift:
-        annotations = _shifted(annotations, shift)
         notes.append(f"hypnogram aligned by its start time ({shift:+g} s from the recording's)")
     if off_grid := _off_grid_sec(annotations, result.epoch_sec):
         notes.append(
@@ -98,44 +100,13 @@ def expert_labels(
 
 def _off_grid_sec(annotations: mne.Annotations, epoch_sec: float) -> float:
     """How far (s) the hypnogram's stage onsets lie from whole epochs of the recording at
-    most; 0 when every one is within :data:`_ALIGN_TOLERANCE_SEC`."""
+    most; 0 when every one is within :data:`ALIGN_TOLERANCE_SEC`."""
     residual = np.asarray(scoring_annotations(annotations).onset) % epoch_sec
     off = float(np.minimum(residual, epoch_sec - residual).max(initial=0.0))
-    return off if off > _ALIGN_TOLERANCE_SEC else 0.0
+    return off if off > ALIGN_TOLERANCE_SEC else 0.0
 
 
 def _known_unscored(text: str) -> bool:
     """Whether ``text`` is an annotation that scores no stage on purpose: ``?``, Movement,
     or one this tool writes (unscorable signal, review flags) in its own hypnograms."""
     return text in (*UNSCORED_TEXTS, REVIEW_ANNOTATION) or text.startswith(UNSCORABLE_TEXT)
-
-
-def _start_shift(
-    hypnogram: Path,
-    hypnogram_start: dt.datetime | None,
-    recording_start: dt.datetime | None,
-    epoch_sec: float,
-) -> float:
-    """Seconds from the recording's start to the hypnogram's, a whole number of epochs."""
-    if hypnogram_start is None or recording_start is None:
-        return 0.0
-    shift = (
-        hypnogram_start.replace(tzinfo=None) - recording_start.replace(tzinfo=None)
-    ).total_seconds()
-    epochs = shift / epoch_sec
-    if abs(epochs - round(epochs)) * epoch_sec > _ALIGN_TOLERANCE_SEC:
-        raise PathError(
-            hypnogram,
-            f"starts {shift:+g} s from the recording, not a whole number of "
-            f"{epoch_sec:g}-s epochs: its epochs cannot be aligned with the recording's",
-        )
-    return round(epochs) * epoch_sec
-
-
-def _shifted(annotations: mne.Annotations, shift: float) -> mne.Annotations:
-    """``annotations`` with onsets counted from a start ``shift`` s earlier, cut at 0."""
-    onset = annotations.onset + shift
-    end = onset + annotations.duration
-    keep = end > 0
-    start = np.maximum(onset[keep], 0.0)
-    return mne.Annotations(start, end[keep] - start, annotations.description[keep])

@@ -15,8 +15,9 @@ import numpy as np
 import torch
 
 from ..config import Config
+from ..core.checkpoint import calibration
 from ..errors import PathError, TinySleepNetError
-from ..export import CONFIG_KEY, TEMPERATURE_KEY
+from ..export import CONFIG_KEY, REFERENCE_KEY, TEMPERATURE_KEY
 from ..model import State, zero_state
 
 
@@ -38,6 +39,18 @@ class OnnxModel:
         Samples per epoch the graph expects.
     lstm_units : int
         Size of the recurrent state.
+    temperature : float
+        Calibration temperature that staging applies (1.0 for exports without one).
+    reference_amplitude_uv : float
+        The training nights' median |x| in uV, which staging compares recordings with
+        (NaN for exports without one: staging then skips the check).
+
+    Raises
+    ------
+    PathError
+        If the file is missing, not a tinysleepnet export, or its temperature or reference
+        amplitude is not a positive number
+        (:func:`~tinysleepnet.core.checkpoint.calibration`).
     """
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
@@ -63,8 +76,9 @@ class OnnxModel:
         if CONFIG_KEY not in metadata:
             raise PathError(path, "not a tinysleepnet ONNX export (no configuration)")
         self.config = Config.from_dict(json.loads(metadata[CONFIG_KEY]))
-        #: Calibration temperature that staging applies (1.0 for exports without one).
-        self.temperature = float(metadata.get(TEMPERATURE_KEY, 1.0))
+        self.temperature, self.reference_amplitude_uv = calibration(
+            path, metadata.get(TEMPERATURE_KEY, 1.0), metadata.get(REFERENCE_KEY)
+        )
         self.epoch_samples = self.config.epoch_samples
         self.lstm_units = self.config.lstm_units
 

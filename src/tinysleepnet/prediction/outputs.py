@@ -194,13 +194,24 @@ def write_hypnogram_edf(
 def agreement_table(scores: dict[str, Any]) -> str:
     """A plain-text summary of :func:`~tinysleepnet.core.metrics.scores`.
 
-    Accuracy, macro-F1 and kappa, per-stage F1, then the confusion matrix (rows: expert,
-    columns: predicted).
+    The epochs compared (and, for a staging's agreement, those left out: in bed, not
+    scored by the expert, unscorable signal), accuracy, macro-F1 with the stages it averages,
+    kappa, per-stage F1, then the confusion matrix (rows: expert, columns: predicted).
     """
-    lines = [
-        f"Epochs compared   {scores['n_epochs']}",
+    lines = [f"Epochs compared   {scores['n_epochs']}"]
+    if "in_bed" in scores:
+        bed = scores["in_bed"]
+        span = f"{bed.get('lights_off', bed['lights_off_sec'])} - "
+        span += f"{bed.get('lights_on', bed['lights_on_sec'])}"
+        lines.append(f"  in bed          {span} ({bed['source']})")
+    for key, text in (("n_unscored", "not scored by the expert"),
+                      ("n_unscorable", "unscorable signal")):  # fmt: skip
+        if scores.get(key):
+            lines.append(f"  left out        {scores[key]} epochs: {text}")
+    stages_used = ", ".join(scores.get("mf1_stages", STAGES))
+    lines += [
         f"Accuracy          {scores['acc']:.3f}",
-        f"Macro-F1          {scores['mf1']:.3f}",
+        f"Macro-F1          {scores['mf1']:.3f} (over {stages_used})",
         f"Cohen's kappa     {scores['kappa']:.3f}",
         "",
         "F1 per stage      "

@@ -23,6 +23,9 @@ STAGE_COLORS = {"W": "#f4d35e", "N1": "#9ad1d4", "N2": "#3c91e6", "N3": "#1b3a6b
 #: Colour of the band over unscorable epochs (drawn across both panels).
 UNSCORABLE_COLOR = "#9e9e9e"
 REVIEW_COLOR = "#f28e2b"
+#: The expert's hypnogram, drawn beside the model's, and the marks of their disagreements.
+EXPERT_COLOR = "#2a9d8f"
+DISAGREE_COLOR = "#c1121f"
 
 
 def plot_hypnogram(
@@ -33,6 +36,8 @@ def plot_hypnogram(
     quality: np.ndarray | None = None,
     *,
     review: np.ndarray | None = None,
+    expert: np.ndarray | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Hypnogram (step plot, REM in red) above the hypnodensity (stacked probabilities).
 
@@ -53,6 +58,12 @@ def plot_hypnogram(
     review : ndarray of bool, shape (n_epochs,) or None
         Epochs flagged for review; each run is marked by an orange band along the top of
         the hypnogram, labelled "review".
+    expert : ndarray of int, shape (n_epochs,) or None
+        An expert's stages (:data:`~tinysleepnet.stages.UNSCORED` where not scored), drawn
+        as a second trace; epochs where both scored and disagree are marked by red ticks
+        along the bottom of the hypnogram, and the legend gives their count.
+    title : str or None
+        The figure's title (e.g. the recording's and the model's names).
 
     Returns
     -------
@@ -81,6 +92,8 @@ def plot_hypnogram(
         color=STAGE_COLORS["REM"],
         linewidth=4,
     )
+    if expert is not None:
+        _draw_expert(hypno_ax, np.asarray(expert), np.asarray(stages), edges)
     hypno_ax.set_yticks(range(len(HYPNOGRAM_ORDER)), HYPNOGRAM_ORDER)
     hypno_ax.set_ylim(len(HYPNOGRAM_ORDER) - 0.5, -0.5)  # W on top
     hypno_ax.set_ylabel("Stage")
@@ -101,7 +114,10 @@ def plot_hypnogram(
     if review is not None:
         review = np.asarray(review, dtype=bool)
         _flag_bands(hypno_ax, review, edges, "review", color=REVIEW_COLOR, ymin=0.9)
+    if review is not None or expert is not None:
         hypno_ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    if title:
+        figure.suptitle(title)
     density_ax.set_ylim(0, 1)
     density_ax.set_ylabel("Probability")
     density_ax.set_title("Hypnodensity")
@@ -120,9 +136,26 @@ def plot_hypnogram(
     return figure
 
 
-def _flag_bands(
-    ax: Axes, flagged: np.ndarray, edges: np.ndarray, label: str, **style: Any
-) -> None:
+def _draw_expert(ax: Axes, expert: np.ndarray, stages: np.ndarray, edges: np.ndarray) -> None:
+    """The expert's hypnogram as a second, offset trace, and ticks where the two differ."""
+    level = np.array(
+        [np.nan if s == UNSCORED else HYPNOGRAM_ORDER.index(STAGES[s]) for s in expert]
+    )
+    ax.stairs(level + 0.15, edges, baseline=None, color=EXPERT_COLOR, linewidth=1, label="expert")
+    ax.plot([], [], color="black", linewidth=1, label="model")
+    differ = (expert != stages) & (expert != UNSCORED) & (stages != UNSCORED)
+    centres = (edges[:-1] + edges[1:]) / 2
+    ax.plot(
+        centres[differ],
+        np.full(differ.sum(), len(HYPNOGRAM_ORDER) - 0.55),
+        "|",
+        color=DISAGREE_COLOR,
+        markersize=6,
+        label=f"disagree ({differ.sum()} epochs)",
+    )
+
+
+def _flag_bands(ax: Axes, flagged: np.ndarray, edges: np.ndarray, label: str, **style: Any) -> None:
     """A band over each run of ``flagged`` epochs, the first one labelled for the legend."""
     first, length, flag = stage_runs(flagged.astype(int))
     for i, (f, n) in enumerate(zip(first[flag == 1], length[flag == 1], strict=True)):

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..core.in_bed import InBedWindow
 from ..core.metrics import scores
 from ..core.statistics import sleep_statistics, statistics_table
-from ..io.atomic import write_figure, write_json, write_text_atomic
+from ..io.atomic import exclusive, write_figure, write_json, write_text_atomic
 from ..io.quality import OK
 from ..release.card import CARD_FILE, read_card
 from ..stages import EPOCH_SEC, UNSCORED, stage_names
@@ -74,6 +75,11 @@ class StagingResult:
         channel, time of run), written into the statistics; empty when unknown.
     review_rule : ReviewRule or None
         Which epochs to flag for a human scorer (:mod:`.review`); None flags none.
+    window : InBedWindow or None
+        Lights off to lights on (:mod:`~tinysleepnet.core.in_bed`): the statistics, the
+        agreement and the plot cover only these epochs; None: the whole recording.
+    name : str or None
+        The recording's name, shown on the plot.
     stages : ndarray of int64, shape (n_epochs,)
         The most probable stage of each epoch (class ids 0..4), derived from ``proba``;
         :data:`~tinysleepnet.stages.UNSCORED` for unscorable epochs (their ``proba`` is NaN).
@@ -86,6 +92,8 @@ class StagingResult:
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     review_rule: ReviewRule | None = None
+    window: InBedWindow | None = None
+    name: str | None = None
     stages: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +103,10 @@ class StagingResult:
         self.quality = np.asarray(self.quality, dtype=str)
         self.stages = self.proba.argmax(axis=1).astype(np.int64)
         self.stages[~self.scorable] = UNSCORED
+        if self.window is not None and self.window.stop > self.n_epochs:
+            raise ValueError(
+                f"in-bed window ends at epoch {self.window.stop}, staging has {self.n_epochs}"
+            )
 
     @property
     def n_epochs(self) -> int:
@@ -112,6 +124,11 @@ class StagingResult:
         return None if self.review_rule is None else self.review_rule.flag(self.proba)
 
     @property
+    def in_bed(self) -> slice:
+        """The epochs in bed (:attr:`window`), all of them when no window is set."""
+        return slice(None) if self.window is None else self.window.epochs
+
+    @property
     def stage_names(self) -> list[str]:
         """Name of each epoch's stage (``"W"``, ``"N1"``, ... ``"REM"``)."""
         return stage_names(self.stages)
@@ -119,20 +136,52 @@ class StagingResult:
     def statistics(self, **kwargs: Any) -> dict[str, Any]:
         """Sleep statistics of the predicted hypnogram; see :func:`.sleep_statistics`.
 
-        Unscorable epochs are excluded (``excluded_min`` says how long they last), and the
-        :attr:`provenance` is included when known.
+        Over the epochs in bed (:attr:`window`, described under ``in_bed``; the whole
+        recording when none is set). Unscorable epochs are excluded (``excluded_min`` says
+        how long they last), and the :attr:`provenance` is included when known.
         """
-        stats = sleep_statistics(self.stages, self.epoch_sec, excluded=~self.scorable, **kwargs)
+        bed = self.in_bed
+        stats = sleep_statistics(
+            self.stages[bed], self.epoch_sec, excluded=~self.scorable[bed], **kwargs
+        )
+        if self.window is not None:
+            stats["in_bed"] = self.window.to_dict(self.epoch_sec, self.start)
         if self.provenance:
             stats["provenance"] = self.provenance
         if self.review is not None:
-            stats.update(review_statistics(self.stages, self.review, self.epoch_sec))
+            stats.update(review_statistics(self.stages[bed], self.review[bed], self.epoch_sec))
         return stats
 
-    def plot(self) -> Figure:
-        """Hypnogram above hypnodensity; see :func:`.plot_hypnogram`."""
+    def plot(self, expert_stages: np.ndarray | None = None) -> Figure:
+        """Hypnogram above hypnodensity over the epochs in bed; see :func:`.plot_hypnogram`.
+
+        The title names the recording (:attr:`name`) and the model (its released name, or
+        its file); ``expert_stages`` adds the expert's hypnogram with the disagreements.
+        """
+        bed = self.in_bed
+        first = 0 if self.window is None else self.window.first
+        start = None if self.start is None else self.start + dt.timedelta(
+            seconds=first * self.epoch_sec
+        )
+        review = None if self.review is None else self.review[bed]
+        expert = None if expert_stages is None else np.asarray(expert_stages)[bed]
+        model = model_card_summary(self.provenance.get("model")).get("name")
+        if model is None and self.provenance.get("model") is not None:
+            model = Path(self.provenance["model"]).name
+        title = " - ".join(
+            part for part in (self.name, None if model is None else f"model {model}") if part
+        )
+        if self.window is not None:
+            title = f"{title} ({self.window.describe(self.epoch_sec, self.start)})".lstrip()
         return plot_hypnogram(
-            self.stages, self.proba, self.epoch_sec, self.start, self.quality, review=self.review
+            self.stages[bed],
+            self.proba[bed],
+            self.epoch_sec,
+            start,
+            np.asarray(self.quality)[bed],
+            review=review,
+            expert=expert,
+            title=title or None,
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -142,6 +191,8 @@ class StagingResult:
         )
         if self.review is not None:
             frame["review"] = self.review.astype(int)
+        if self.window is not None:
+            frame["in_bed"] = self.window.mask(self.n_epochs).astype(int)
         return frame
 
     def to_csv(self, path: str | Path) -> None:
@@ -159,7 +210,13 @@ class StagingResult:
         )
 
     def agreement(self, expert_stages: np.ndarray) -> dict[str, Any]:
-        """Scores against an expert hypnogram, on the epochs the expert staged.
+        """Scores against an expert hypnogram, on the epochs both scored.
+
+        The epochs compared are those in bed (:attr:`window`) that the expert staged and
+        whose signal passed the quality checks. Epochs the expert left unscored
+        (``n_unscored``) and epochs the expert staged but whose signal was unscorable
+        (``n_unscorable``) are counted, not compared, so accuracy, the confusion matrix,
+        kappa and macro-F1 all cover the same ``n_epochs``.
 
         Parameters
         ----------
@@ -170,8 +227,9 @@ class StagingResult:
         Returns
         -------
         dict
-            :func:`~tinysleepnet.core.metrics.scores` plus ``n_unscored`` and, with a
-            :attr:`review_rule`, ``review`` (:func:`.review.review_agreement`: accuracy on
+            :func:`~tinysleepnet.core.metrics.scores` plus ``n_unscored``,
+            ``n_unscorable``, ``in_bed`` (with a window) and, with a :attr:`review_rule`,
+            ``review`` (:func:`.review.review_agreement`: accuracy on
             the unflagged epochs and once the flagged ones are corrected).
 
         Raises
@@ -184,15 +242,25 @@ class StagingResult:
             raise ValueError(
                 f"expert hypnogram has {expert_stages.size} epochs, staging has {self.n_epochs}"
             )
-        scored = expert_stages != UNSCORED
-        if not scored.any():
-            raise ValueError("the expert hypnogram scores no epoch of the staged signal")
+        bed = self.in_bed
+        expert, predicted = expert_stages[bed], self.stages[bed]
+        scored = expert != UNSCORED
+        compared = scored & self.scorable[bed]
+        if not compared.any():
+            raise ValueError(
+                "the expert hypnogram scores no epoch of the staged signal"
+                + (" in bed" if self.window is not None else "")
+            )
         agreement = {
-            **scores(expert_stages[scored], self.stages[scored]),
+            **scores(expert[compared], predicted[compared]),
             "n_unscored": int(np.sum(~scored)),
+            "n_unscorable": int(np.sum(scored & ~self.scorable[bed])),
         }
+        if self.window is not None:
+            agreement["in_bed"] = self.window.to_dict(self.epoch_sec, self.start)
         if self.review is not None:
-            agreement["review"] = review_agreement(expert_stages, self.stages, self.review)
+            review = self.review[bed][compared]
+            agreement["review"] = review_agreement(expert[compared], predicted[compared], review)
         return agreement
 
     def save(
@@ -208,7 +276,9 @@ class StagingResult:
         whole set of an earlier staging of ``name``: its files this staging does not write
         (an agreement with another expert hypnogram, say) are removed. The statistics JSON,
         which records the provenance, is removed first and written last, so a save that is
-        interrupted never leaves what looks like a complete set.
+        interrupted never leaves what looks like a complete set; and saves of one ``name``
+        into one folder run one at a time (a lock file, ``.<name>.lock``, while it writes),
+        so two runs never leave a set mixed from both.
 
         Returns
         -------
@@ -216,6 +286,12 @@ class StagingResult:
             The files written and the statistics and agreement they hold, so a caller
             reports them without computing them again.
         """
+        with exclusive(Path(out_dir) / f".{name}.lock"):  # one staging of name at a time
+            return self._save(out_dir, name, expert_stages)
+
+    def _save(
+        self, out_dir: str | Path, name: str, expert_stages: np.ndarray | None
+    ) -> SavedStaging:
         paths = outputs.output_paths(out_dir, name)
         if expert_stages is None:
             del paths["agreement"], paths["agreement_txt"]
@@ -223,7 +299,8 @@ class StagingResult:
         self.to_csv(paths["csv"])
         self.to_edf(paths["edf"])
         provenance = {key: str(value) for key, value in self.provenance.items()}
-        write_figure(paths["png"], self.plot(), metadata={"Software": "tinysleepnet", **provenance})
+        metadata = {"Software": "tinysleepnet", **provenance}
+        write_figure(paths["png"], self.plot(expert_stages), metadata=metadata)
         stats = self.statistics()
         table = statistics_table(stats)
         if self.review is not None:

@@ -21,10 +21,15 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import __version__
+from .._docs import fill_doc
 from ..core.checkpoint import file_checksum
+from ..core.in_bed import ANNOTATIONS, InBedWindow, auto_window, parse_time, window_from_times
 from ..core.inference import predict_proba
 from ..errors import PathError
 from ..evaluation.calibration import apply_temperature
+from ..io.channels import ChannelSpec
+from ..io.filtering import SignalFilter
+from ..io.hypnogram import recording_lights
 from ..io.quality import (
     FLAT,
     NONFINITE,
@@ -49,6 +54,7 @@ from .sources import Source, read_recording
 logger = logging.getLogger("tinysleepnet")
 
 
+@fill_doc
 def stage(
     source: Source,
     model: ModelLike | None = None,
@@ -61,6 +67,9 @@ def stage(
     model_file: str | Path | None = None,
     allow_truncated: bool = False,
     review: str | float | ReviewRule | None = None,
+    lights_off: str | float | None = None,
+    lights_on: str | float | None = None,
+    auto_in_bed: bool = False,
 ) -> StagingResult:
     """Stage a whole night of sleep from one EEG channel.
 
@@ -73,8 +82,7 @@ def stage(
     model : TinySleepNet, OnnxModel, path, name or None
         A loaded network, a checkpoint file, an exported ONNX graph, a released model's
         folder, an installed model's name, or None: the default installed model.
-    channel : str or None
-        EEG channel to stage; None takes the one the model was trained on.
+    %(channel_or_model)s
     start : datetime or None
         Clock time of the recording's start; None takes the file's (if any).
     backend : {"torch", "onnx"}
@@ -87,11 +95,19 @@ def stage(
     model_file : str or Path or None
         The file ``model`` was loaded from, recorded with its checksum in the provenance;
         None takes ``model`` itself when it is a path.
-    allow_truncated : bool
-        Stage the part present of an EDF/BDF file cut short, with a warning.
+    %(allow_truncated)s
     review : str, float or None
         Flag epochs for a human scorer: ``"10%"`` (the least confident 10 %) or a
         probability threshold such as ``0.6`` (:class:`.review.ReviewRule`).
+    lights_off, lights_on : str, float or None
+        The in-bed window the statistics, agreement and plot cover: a clock time
+        (``"23:10"``), an offset from the start (``"+90min"``, or seconds as a number);
+        see :func:`~tinysleepnet.core.in_bed.parse_time`. Where neither is given, the
+        recording's own "Lights off"/"Lights on" annotations are used when it has them.
+    auto_in_bed : bool
+        Without lights off/on given or annotated, choose the window from the staged
+        hypnogram (:func:`~tinysleepnet.core.in_bed.auto_window`: the main sleep period
+        with 30 min of wake on each side). Otherwise the whole recording counts as in bed.
 
     Returns
     -------
@@ -125,11 +141,17 @@ def stage(
     if model_file is None and isinstance(model, str | Path):
         model_file = model
     recording = read_recording(source, channel, network, allow_truncated=allow_truncated)
-    epochs = recording.epochs(network.epoch_samples)
-    live = live_epochs(epochs)
-    check_microvolts(epochs if live.all() else epochs[live], recording.path)
-    epoch_ok = epoch_quality(epochs, quality)
-    warnings = _amplitude_warnings(network, epochs, epoch_ok, recording.path, quality)
+    warnings = _channel_warnings(recording.channel, network.config.channel)
+    raw = recording.epochs(network.epoch_samples)
+    # the band of the training nights: offsets, drift and mains removed before any check
+    band = SignalFilter(recording.sfreq, network.config.highpass_hz)
+    epochs = band(raw.ravel()).reshape(raw.shape)
+    live = live_epochs(raw)
+    check_microvolts(
+        epochs if live.all() else epochs[live], recording.path, raw if live.all() else raw[live]
+    )
+    epoch_ok = epoch_quality(epochs, quality, raw=raw, sfreq=recording.sfreq)
+    warnings += _amplitude_warnings(network, epochs, epoch_ok, recording.path, quality)
     scorable = epoch_ok == OK
     if not scorable.any():
         reasons = ", ".join(f"{n} {r}" for r, n in Counter(epoch_ok.tolist()).most_common())
@@ -139,7 +161,7 @@ def stage(
     staged = epochs if scorable.all() else epochs[scorable]  # no copy of a clean night
     (proba[scorable],) = predict_proba(network, [staged], precision=precision)
     proba = apply_temperature(proba, float(getattr(network, "temperature", 1.0)))
-    return StagingResult(
+    result = StagingResult(
         proba,
         start or recording.start,
         network.config.epoch_sec,
@@ -147,7 +169,62 @@ def stage(
         warnings=warnings,
         provenance=provenance(recording, model_file),
         review_rule=None if review is None else ReviewRule.parse(review),
+        name=None if (file := _file_of(recording)) is None else file.stem,
     )
+    result.window = in_bed_window(result, recording, lights_off, lights_on, auto_in_bed)
+    return result
+
+
+def in_bed_window(
+    result: StagingResult,
+    recording: Recording,
+    lights_off: str | float | None = None,
+    lights_on: str | float | None = None,
+    auto: bool = False,
+) -> InBedWindow | None:
+    """The in-bed window of a staging: given times, else the recording's lights
+    annotations, else (with ``auto``) :func:`~tinysleepnet.core.in_bed.auto_window`, else
+    None (the whole recording). The choice is logged in one line."""
+
+    def seconds(value: str | float | None) -> float | None:
+        if value is None or isinstance(value, int | float):
+            return value
+        return parse_time(value, result.start)
+
+    window = None
+    if lights_off is not None or lights_on is not None:
+        window = window_from_times(
+            seconds(lights_off), seconds(lights_on), result.n_epochs, result.epoch_sec
+        )
+    elif (file := _file_of(recording)) is not None:
+        off, on = recording_lights(file)
+        if off is not None or on is not None:
+            window = window_from_times(off, on, result.n_epochs, result.epoch_sec, ANNOTATIONS)
+    if window is None and auto:
+        window = auto_window(result.stages, result.epoch_sec)
+    if window is not None:
+        logger.info("%s: %s", recording.path, window.describe(result.epoch_sec, result.start))
+    return window
+
+
+def _file_of(recording: Recording) -> Path | None:
+    """The file a recording was read from; None for arrays and in-memory ``Raw``."""
+    path = recording.path
+    return Path(path) if path is not None and Path(path).is_file() else None
+
+
+def _channel_warnings(channel: str, model_channel: str) -> list[str]:
+    """A warning when the staged channel is not one the model was trained on."""
+    spec = ChannelSpec.parse(model_channel)
+    staged = ChannelSpec.parse(channel)
+    if set(staged.names) & set(spec.names) and staged.reference == spec.reference:
+        return []
+    message = (
+        f"staging channel {staged.text!r} with a model trained on {spec.text!r}: "
+        "stages may be unreliable"
+    )
+    logger.warning(message)
+    return [message]
 
 
 def provenance(recording: Recording, model_file: str | Path | None) -> dict[str, Any]:
@@ -159,7 +236,7 @@ def provenance(recording: Recording, model_file: str | Path | None) -> dict[str,
         "model_sha256": file_checksum(model_file) if model_file is not None else None,
         "input": str(recording.path),
         "channel": recording.channel,
-        "staged_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "staged_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 

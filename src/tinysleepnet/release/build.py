@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._docs import fill_doc
 from ..config import Config
 from ..core.checkpoint import file_checksum
 from ..core.device import resolve_device
@@ -24,6 +25,7 @@ from ..evaluation.cv import read_folds
 from ..evaluation.folds import sorted_subjects, split_nights
 from ..evaluation.report import evaluate_run
 from ..io.atomic import atomic_path
+from ..io.names import safe_name
 from ..training.loop import CONFIG_FILE, train
 from .card import MODEL_FILE, data_summary, headline, now_utc, versions, write_card
 
@@ -33,6 +35,7 @@ logger = logging.getLogger("tinysleepnet")
 _FREE_FIELDS = ("device", "extra")
 
 
+@fill_doc
 def release(
     data_dir: str | Path,
     out: str | Path,
@@ -57,9 +60,8 @@ def release(
         Cross-validation run of the same settings (``tinysleepnet cv``); its pooled
         scores go on the card. Without it the card says the model is not cross-validated.
     name : str or None
-        Name of the model (default: the folder's name).
-    progress : bool
-        Show progress bars.
+        Name of the model (default: the folder's name); one file name (:func:`model_name`).
+    %(progress)s
 
     Returns
     -------
@@ -69,8 +71,10 @@ def release(
     Raises
     ------
     TinySleepNetError
-        If ``cv_run`` is not a finished cross-validation run of the same settings.
+        If ``cv_run`` is not a finished cross-validation run of the same settings, or
+        ``name`` is not a file name.
     """
+    name = model_name(name, out)
     if config is None and cv_run is not None:
         read_folds(cv_run)  # "not a cross-validation run" before its settings are looked for
         config = Config.load(Path(cv_run) / CONFIG_FILE)
@@ -103,6 +107,7 @@ def release_nights(
     :func:`~tinysleepnet.training.loop.train` (fine-tuning).
     """
     out = Path(out)
+    name = model_name(name, out)  # refused before anything is trained or written
     training, valid = split_nights(nights, config.valid_frac, config.seed)
     result = train(
         training,
@@ -113,12 +118,14 @@ def release_nights(
         init_weights=init_weights,
         frozen=frozen,
     )
+    # model.pt appears calibrated or not at all; the folder is a model once its card,
+    # written last, describes it (store.resolve_model refuses a folder without one).
     model_path = out / MODEL_FILE
     with atomic_path(model_path) as tmp:
         shutil.copyfile(result.best_path, tmp)
-    temperature = calibrate_checkpoint(model_path, valid, resolve_device(config.device))
+        temperature = calibrate_checkpoint(tmp, valid, resolve_device(config.device))
     released = {
-        "name": name or out.resolve().name,
+        "name": name,
         "created": now_utc(),
         "weights": {"file": MODEL_FILE, "sha256": file_checksum(model_path)},
         "temperature": temperature,
@@ -133,6 +140,18 @@ def release_nights(
     write_card(out, released)
     logger.info("released %s (temperature %.3f)", model_path, temperature)
     return released
+
+
+def model_name(name: str | None, out: str | Path) -> str:
+    """The name of the model released into ``out``: ``name``, else the folder's name.
+
+    Raises
+    ------
+    PathError
+        If it is not one file name (``../x``, ``/abs``, a dot first: it names the folder
+        the model is installed into; :func:`~tinysleepnet.io.names.safe_name`).
+    """
+    return safe_name(name or Path(out).resolve().name, out, "model name")
 
 
 def cv_scores(run_dir: str | Path, config: Config) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import PathError
 from ..evaluation.folds import sorted_subjects
 from ..io.atomic import read_json, write_json, write_text_atomic
+from ..io.names import safe_name
 from ..stages import STAGES
 
 if TYPE_CHECKING:
@@ -61,9 +62,7 @@ def data_summary(nights: Sequence[Night], valid_subjects: Sequence[str]) -> dict
         "nights": {night.name: night.n_epochs for night in nights},
         "channels": sorted({night.channel for night in nights}),
         "sfreq": sorted({float(night.sfreq) for night in nights}),
-        "epoch_sec": [
-            float(s) for s in sorted({n.signal_uv.shape[1] / n.sfreq for n in nights})
-        ],
+        "epoch_sec": [float(s) for s in sorted({n.signal_uv.shape[1] / n.sfreq for n in nights})],
         "stage_epochs": {name: int(np.sum(stages == i)) for i, name in enumerate(STAGES)},
         "valid_subjects": sorted_subjects(valid_subjects),
         "content_sha256": content_hash(nights),
@@ -96,7 +95,7 @@ def versions() -> dict[str, str]:
 
 def now_utc() -> str:
     """The current time, ISO 8601 in UTC to the second."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def write_card(model_dir: str | Path, card: dict[str, Any]) -> None:
@@ -112,6 +111,38 @@ def read_card(model_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise PathError(path.parent, f"not a released model (no {CARD_FILE})")
     return read_json(path, "model card")
+
+
+def verified_card(model_dir: str | Path) -> dict[str, Any]:
+    """The card of a released model folder, after checking ``model.pt`` against it.
+
+    The card's ``weights.sha256`` is the SHA-256 of the whole ``model.pt`` (weights,
+    settings, temperature, reference amplitude), and its ``name`` must be one file name
+    (:func:`~tinysleepnet.io.names.safe_name`): it names the installed folder.
+
+    Raises
+    ------
+    PathError
+        If the folder has no card or no ``model.pt`` (a release that did not finish), the
+        card's name is not a file name, or ``model.pt`` is not the file the card describes.
+    """
+    # here, not with the module: `tinysleepnet models --help` reads the store without torch
+    from ..core.checkpoint import file_checksum
+
+    model_dir = Path(model_dir)
+    card = read_card(model_dir)
+    model_file = model_dir / MODEL_FILE
+    if not model_file.is_file():
+        raise PathError(model_dir, f"not a released model (no {MODEL_FILE})")
+    safe_name(str(card.get("name", "")), model_dir / CARD_FILE, "model name")
+    expected = (card.get("weights") or {}).get("sha256")
+    if file_checksum(model_file) != expected:
+        raise PathError(
+            model_file,
+            f"does not match the SHA-256 in {CARD_FILE} (damaged or replaced, or a release "
+            "killed before it finished: rerun it)",
+        )
+    return card
 
 
 def card_markdown(card: dict[str, Any]) -> str:

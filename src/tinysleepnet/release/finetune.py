@@ -15,6 +15,8 @@ Layout of the output folder::
       model.pt model.json MODEL.md training/   the fine-tuned model (see :mod:`.build`)
       folds/fold_00/ ...                        train()'s files of each fold
       finetune.json FINETUNE.md                 the parent's and fine-tuned scores
+      start.json                                the parent (SHA-256) and what is trained:
+                                                a rerun must start from the same
 """
 
 from __future__ import annotations
@@ -25,19 +27,20 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .._docs import fill_doc
 from ..config import Config
 from ..core.checkpoint import file_checksum, load_checkpoint, load_model
 from ..core.device import resolve_device
 from ..core.inference import predict_proba
 from ..core.metrics import scores
 from ..data.nights import load_nights
-from ..errors import TinySleepNetError
+from ..errors import PathError, TinySleepNetError
 from ..evaluation.cv import fold_dir
 from ..evaluation.folds import make_folds, nights_of, sorted_subjects
-from ..io.atomic import write_json, write_text_atomic
+from ..io.atomic import read_json, write_json, write_text_atomic
 from ..training.loop import train
 from . import MAX_FOLDS, TRAINABLE
-from .build import release_nights
+from .build import model_name, release_nights
 from .card import CARD_FILE, headline, read_card, scores_table
 from .store import resolve_model
 
@@ -52,7 +55,11 @@ LR_SHARE = 0.1
 #: Default most passes and patience; the parent's when smaller.
 MAX_PASSES, PATIENCE = 20, 5
 
+#: File of the output folder naming what the fine-tuning starts from.
+START_FILE = "start.json"
 
+
+@fill_doc
 def finetune(
     model: str | Path | None,
     data_dir: str | Path,
@@ -104,9 +111,8 @@ def finetune(
     device : str or None
         Device to train on; default the parent's setting.
     name : str or None
-        Name of the fine-tuned model (default: ``out``'s folder name).
-    progress : bool
-        Show progress bars.
+        Name of the fine-tuned model (default: ``out``'s folder name); one file name.
+    %(progress)s
 
     Returns
     -------
@@ -117,12 +123,16 @@ def finetune(
     Raises
     ------
     TinySleepNetError
-        If ``trainable`` is unknown, or the nights do not fit the model or the folds.
+        If ``trainable`` is unknown, ``name`` is not a file name, the nights do not fit the
+        model or the folds, or ``out`` holds a fine-tuning of another parent or with
+        another ``trainable`` (:data:`START_FILE`).
     """
     if trainable not in TRAINABLE:
         raise TinySleepNetError(f"trainable must be one of {TRAINABLE}, got {trainable!r}")
     out = Path(out)
+    name = model_name(name, out)
     parent_path = resolve_model(model)
+    parent_card = _parent(parent_path)
     parent = Config.from_dict(load_checkpoint(parent_path)["config"])
     config = finetune_config(parent, lr, max_passes, patience, device)
     frozen = CNN_MODULES if trainable == "head" else ()
@@ -131,6 +141,7 @@ def finetune(
     folds = make_folds(
         subjects, n_folds or min(MAX_FOLDS, len(subjects)), config.valid_frac, config.seed
     )
+    _same_start(out, parent_card, trainable)
     device_ = resolve_device(config.device)
     parent_net = load_model(parent_path, device_)
     expert, before, after = [], [], []
@@ -160,7 +171,6 @@ def finetune(
         "trainable": trainable,
         "lr": config.lr,
     }
-    parent_card = _parent(parent_path)
     write_json(out / "finetune.json", comparison)
     write_text_atomic(out / "FINETUNE.md", comparison_markdown(comparison, parent_card["name"]))
     return release_nights(
@@ -193,8 +203,13 @@ def finetune_config(
     patience: int | None = None,
     device: str | None = None,
 ) -> Config:
-    """The parent's settings with fine-tuning's learning rate, passes, patience and device."""
+    """The parent's settings with fine-tuning's learning rate, passes, patience and device.
+
+    A stall only warns (``on_stall="warn"``): a restart with the stall remedy would feed the
+    parent's weights a signal at another scale.
+    """
     return parent.replace(
+        on_stall="warn",
         lr=lr if lr is not None else LR_SHARE * parent.lr,
         max_passes=max_passes or min(parent.max_passes, MAX_PASSES),
         patience=patience or min(parent.patience, PATIENCE),
@@ -222,6 +237,38 @@ def comparison_markdown(comparison: dict[str, Any], parent_name: str) -> str:
     )
 
 
+def _same_start(out: Path, parent: dict[str, Any], trainable: str) -> None:
+    """Record what the fine-tuning in ``out`` starts from; a rerun must start the same.
+
+    Without this a rerun with another parent of the same settings would resume the
+    folds trained from the first one and release them under the second one's name.
+
+    Raises
+    ------
+    PathError
+        If ``out`` holds a fine-tuning of another parent (by SHA-256) or trainable.
+    """
+    path = out / START_FILE
+    if not path.is_file():
+        write_json(path, {"parent": parent, "trainable": trainable})
+        return
+    earlier = read_json(path, "fine-tuning start")
+    before = earlier.get("parent") or {}
+    if before.get("sha256") != parent["sha256"]:
+        raise PathError(
+            path,
+            f"holds a fine-tuning with parent {before.get('name')!r} (SHA-256 "
+            f"{str(before.get('sha256'))[:12]}...), not {parent['name']!r} "
+            f"({parent['sha256'][:12]}...); use another output folder",
+        )
+    if earlier.get("trainable") != trainable:
+        raise PathError(
+            path,
+            f"holds a fine-tuning with trainable {earlier.get('trainable')!r}, not "
+            f"{trainable!r}; use another output folder",
+        )
+
+
 def _parent(path: Path) -> dict[str, Any]:
     """The card's ``parent`` entry: name, weights' SHA-256 and its own training data."""
     entry = {"name": path.stem, "sha256": file_checksum(path), "file": str(path)}
@@ -233,5 +280,3 @@ def _parent(path: Path) -> dict[str, Any]:
             "n_nights": card["data"]["n_nights"],
         }
     return entry
-
-

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
 from ..errors import PathError, TinySleepNetError
-from ..io.atomic import write_text_atomic
-from .card import CARD_FILE, CARD_MARKDOWN, MODEL_FILE, read_card
+from ..io.atomic import partial_path, stale_partials, write_text_atomic
+from ..io.names import name_problem
+from .card import CARD_FILE, CARD_MARKDOWN, MODEL_FILE, read_card, verified_card
 
 #: Environment variable that overrides the folder models are installed into.
 HOME_ENV = "TINYSLEEPNET_HOME"
@@ -42,20 +42,30 @@ def models_dir() -> Path:
 
 
 def installed_models() -> list[dict[str, Any]]:
-    """The installed models' cards, by name, each with ``path`` and ``default`` added."""
+    """The installed models' cards, by name, each with ``path`` and ``default`` added.
+
+    Hidden folders (an install's temporary copy, left by one that was killed) are not
+    models and are skipped.
+    """
     folder = models_dir()
     default = default_model_name()
     return [
         {**read_card(card.parent), "path": str(card.parent), "default": card.parent.name == default}
         for card in sorted(folder.glob(f"*/{CARD_FILE}"))
+        if name_problem(card.parent.name) is None
     ]
 
 
 def install_model(model_dir: str | Path, *, default: bool = False) -> Path:
     """Copy a released model folder into :func:`models_dir` under its card's name.
 
-    The weights, ``model.json`` and ``MODEL.md`` are copied (not ``training/``); a model of
-    the same name is replaced. The first model installed becomes the default.
+    The weights, ``model.json`` and ``MODEL.md`` are copied (not ``training/``), after
+    ``model.pt`` is checked against the card's SHA-256; a model of the same name is
+    replaced. The copy is made in a hidden folder beside the target (with the umask's
+    permissions) and renamed into place; the model it replaces is set aside in another
+    hidden folder and deleted only then. A killed install never leaves a half-copied
+    model under the name; its hidden folders are never listed, and the next install of
+    the name removes them. The first model installed becomes the default.
 
     Parameters
     ----------
@@ -72,33 +82,48 @@ def install_model(model_dir: str | Path, *, default: bool = False) -> Path:
     Raises
     ------
     PathError
-        If ``model_dir`` is not a released model.
+        If ``model_dir`` is not a released model, its ``model.pt`` does not match its card,
+        or the card's name is not one file name (``../x``, ``/abs``); nothing is then
+        copied or deleted.
     """
     model_dir = Path(model_dir)
-    card = read_card(model_dir)
-    if not (model_dir / MODEL_FILE).is_file():
-        raise PathError(model_dir, f"not a released model (no {MODEL_FILE})")
+    name = verified_card(model_dir)["name"]
     folder = models_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / card["name"]
-    # Copied beside the target, then renamed: a model is installed whole or not at all.
-    staging = Path(tempfile.mkdtemp(prefix=f".{card['name']}.", dir=folder))
+    target = folder / name
+    hidden = folder / f".{name}"  # the temporary folders' prefix: never listed as models
+    for leftover in stale_partials(hidden):  # of installs of this name that were killed
+        _remove(leftover)
+    staging = partial_path(hidden)
+    staging.mkdir()  # with the umask's permissions, as the copied files
     try:
         for file in (MODEL_FILE, CARD_FILE, CARD_MARKDOWN):
-            shutil.copy2(model_dir / file, staging / file)
-        if target.exists():
-            shutil.rmtree(target)
+            shutil.copyfile(model_dir / file, staging / file)
+        previous = partial_path(hidden)
+        if target.is_symlink() or target.exists():
+            target.rename(previous)  # set aside, not deleted until the new one is in place
         staging.rename(target)
+        if previous.is_symlink() or previous.exists():
+            _remove(previous)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging.exists():
+            shutil.rmtree(staging)
     if default or default_model_name() is None:
-        set_default_model(card["name"])
+        set_default_model(name)
     return target
+
+
+def _remove(path: Path) -> None:
+    """Delete a folder of :func:`models_dir` (a link only unlinked, never followed)."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
 
 
 def set_default_model(name: str) -> None:
     """Make an installed model the default."""
-    if not (models_dir() / name / MODEL_FILE).is_file():
+    if name_problem(name) is not None or not (models_dir() / name / MODEL_FILE).is_file():
         raise TinySleepNetError(f"no installed model named {name!r} (see 'tinysleepnet models')")
     write_text_atomic(models_dir() / DEFAULT_FILE, name + "\n")
 
@@ -109,7 +134,8 @@ def default_model_name() -> str | None:
     if not path.is_file():
         return None
     name = path.read_text(encoding="utf-8").strip()
-    return name if (models_dir() / name / MODEL_FILE).is_file() else None
+    installed = name_problem(name) is None and (models_dir() / name / MODEL_FILE).is_file()
+    return name if installed else None
 
 
 def resolve_model(model: str | Path | None) -> Path:
@@ -121,26 +147,37 @@ def resolve_model(model: str | Path | None) -> Path:
         A checkpoint or ``.onnx`` file, a model folder (holding ``model.pt``), the name of
         an installed model, or None for the default model.
 
+    A released model's ``model.pt`` (in a folder with its card) is checked against the
+    SHA-256 on the card (:func:`~.card.verified_card`); a folder holding ``model.pt``
+    without a card (a release that did not finish) is not a model.
+
     Raises
     ------
     TinySleepNetError
         If ``model`` is None and no model is installed (the message says how to get one),
-        or names nothing that exists.
+        or names nothing that exists, or a released model that does not match its card.
     """
     if model is None:
         name = default_model_name()
         if name is None:
             raise TinySleepNetError(HOW_TO_GET_A_MODEL)
-        return models_dir() / name / MODEL_FILE
+        return _verified(models_dir() / name)
     path = Path(model)
     if path.is_file():
-        return path
+        released = path.name == MODEL_FILE and (path.parent / CARD_FILE).is_file()
+        return _verified(path.parent) if released else path
     if (path / MODEL_FILE).is_file():
-        return path / MODEL_FILE
-    installed = models_dir() / str(model) / MODEL_FILE
-    if path.name == str(model) and installed.is_file():
-        return installed
+        return _verified(path)
+    installed = models_dir() / str(model)
+    if name_problem(str(model)) is None and (installed / MODEL_FILE).is_file():
+        return _verified(installed)
     raise PathError(
         path,
         "checkpoint not found, nor a model folder or installed model (see 'tinysleepnet models')",
     )
+
+
+def _verified(model_dir: Path) -> Path:
+    """The ``model.pt`` of a released model folder, checked against its card."""
+    verified_card(model_dir)
+    return model_dir / MODEL_FILE
