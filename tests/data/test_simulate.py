@@ -367,3 +367,26 @@ def test_cohort_refuses_what_it_cannot_do(tmp_path):
         simulate_cohort(tmp_path, [8], from_official=True)
     with pytest.raises(TinySleepNetError, match="record_sec"):
         simulate_night(tmp_path, n_epochs=60, record_sec=45)
+
+
+def test_simulated_night_resembles_the_real_one(real_prepared):
+    """Simulated EEG following the real night's stages, against that night (SC4001E0)."""
+    from tinysleepnet.data.nights import load_nights
+
+    (real,) = load_nights(real_prepared)
+    stages = real.stages
+    simulated = [simulate_eeg(stages, SFREQ, rng=seed).reshape(len(stages), -1) for seed in (0, 1)]
+    for stage in range(5):
+        real_sd = np.median(np.asarray(real.signal_uv)[stages == stage].std(axis=1))
+        sim_sd = np.median([np.median(x[stages == stage].std(axis=1)) for x in simulated])
+        assert 0.6 * real_sd <= sim_sd <= 1.6 * real_sd, (stage, real_sd, sim_sd)
+        real_delta = np.median(
+            band_power(np.asarray(real.signal_uv)[stages == stage], 0.5, 4)
+            / band_power(np.asarray(real.signal_uv)[stages == stage], 0.5, 45)
+        )
+        sim_delta = np.median(
+            band_power(simulated[0][stages == stage], 0.5, 4)
+            / band_power(simulated[0][stages == stage], 0.5, 45)
+        )
+        # delta's share of the mean spectral density (band_power: mean over the band)
+        assert 0.75 * real_delta <= sim_delta <= 1.33 * real_delta, (stage, real_delta, sim_delta)

@@ -6,23 +6,28 @@ of Rechtschaffen & Kales (R&K) annotations that runs past the end of the signal.
 sequence is either simulated (:func:`simulate_hypnogram`) or taken from a real hypnogram,
 such as the packaged official ones (:mod:`tinysleepnet.data.resources`).
 
-The EEG (:func:`simulate_eeg`) is built from the textbook ingredients of each stage (AASM
-scoring manual; Rechtschaffen & Kales 1968) on a 1/f background, with amplitudes of
-frontal EEG in microvolts:
+The EEG and EOG (:func:`simulate_eeg`) are calibrated to a real night, Sleep-EDF's SC4001E0
+(``benchmarks/sim_vs_real.py`` measures it and the simulation side by side):
 
-- W: alpha (8-12 Hz) of relaxed wakefulness, muscle (beta/EMG) activity, eye blinks and
-  saccades, which a frontal electrode picks up.
-- N1: alpha replaced by theta (4-7 Hz), vertex sharp waves, slow eye movements.
-- N2: sleep spindles (11-16 Hz, 0.5-2 s) and K-complexes (100-200 uV peak to peak).
-- N3: slow waves (0.5-2 Hz) of at least 75 uV peak to peak.
-- REM: low-voltage theta, sawtooth waves (2-4 Hz), rapid eye movements, muscle atonia.
+- the ongoing activity of each stage and derivation (Fpz-Cz, Pz-Oz, horizontal EOG) has that
+  night's median spectrum (:mod:`.spectra`), Pz-Oz anticorrelated with Fpz-Cz as measured,
+  waxing and waning within epochs as much as the real epochs' kurtosis says;
+- transients: eye movements (horizontal ones on the EOG, blinks and vertical ones on
+  Fpz-Cz; in bursts), vertex waves, spindles and K-complexes, REM sawtooth waves, movement
+  and electrode artefacts, at rates and sizes that the same detectors count on both;
+- the recording chain: the amplifier's 0.5-Hz high-pass, the cassette chain's echo, 12-bit
+  samples clipped at the physical ranges of the real file (+/-192 uV on Fpz-Cz).
 
-Stages blend into each other over several seconds, each epoch borrows some features of a
-neighbouring stage, and every night has its own gains, so that a classifier finds the
-cohort learnable but not trivial; N1, a transitional stage, is the hardest, as on real data.
+On this frontal derivation wake is dominated by eye movements and muscle, not alpha (as in
+SC4001E0). One night fixes one subject's values; each simulated night varies them (gains,
+band powers, frequencies, 1/f exponent, event rates) by what is known to vary between
+people. Stages blend into each other over several seconds and each epoch borrows some
+features of a neighbouring stage, so N1, a transitional stage, is the hardest, as on real
+data.
 
 One module per job: :mod:`.hypnogram` (stage sequences), :mod:`.profile` (each stage's
-features per epoch), :mod:`.transients`, :mod:`.eeg` (EEG and EOG), :mod:`.channels` (the
+features per epoch), :mod:`.spectra` (the measured spectra and their synthesis),
+:mod:`.transients`, :mod:`.eeg` (EEG and EOG, the recording chain), :mod:`.channels` (the
 other PSG channels), :mod:`.night` (one night's files), :mod:`.cohort` (Sleep-EDF-shaped
 cohorts) and :mod:`.mass` (nights in MASS's layout).
 """

@@ -34,8 +34,13 @@ def recorded(x: np.ndarray, physical_range: tuple[float, float]) -> np.ndarray:
     """A signal as a 12-bit converter stores it: clipped to its range, quantised (uV)."""
     low, high = physical_range
     step = (high - low) / (_DIGITAL_LEVELS - 1)
-    levels = np.round((np.clip(x, low, high) - low) / step)
-    return (low + levels * step).astype(np.float32)
+    levels = np.clip(x, low, high).astype(np.float32)
+    levels -= low
+    levels /= step
+    np.round(levels, out=levels)
+    levels *= step
+    levels += low
+    return levels
 
 
 def psg_channels(

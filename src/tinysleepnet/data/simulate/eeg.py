@@ -138,8 +138,9 @@ def simulate_derivations(
         if channel == "EEG Fpz-Cz":
             noise = reference
         else:
-            own = complex_noise(rng, len(stages), sfreq)
-            noise = rho * reference + np.sqrt(1 - rho**2) * own
+            noise = complex_noise(rng, len(stages), sfreq)  # its own sources, then shared ones
+            noise *= np.sqrt(1 - rho**2)
+            noise += rho * reference
         spectra = epoch_spectra(channel, mixture, epoch_gain, variation)
         x = synthesise(spectra, noise, sfreq, variation.warp) * waxing
         x += transients.render(TRANSIENT_GAIN[channel])

@@ -188,17 +188,19 @@ def synthesise(
     freqs = scipy.fft.rfftfreq(length, 1.0 / sfreq)
     weights, offset = _interpolation(freqs, KNOTS_HZ * warp)
     # One-sided PSD P (uV^2/Hz) -> rfft coefficients of variance P * sfreq * length / 2.
-    log10_power = log10_psd.astype(np.float32) @ weights + offset
-    log_amplitude = log10_power * np.float32(np.log(10) / 2)
-    amplitude = np.exp(log_amplitude) * np.float32(np.sqrt(sfreq * length / 4))
+    amplitude = log10_psd.astype(np.float32) @ weights  # log10 power, then amplitude
+    amplitude += offset
+    amplitude *= np.float32(np.log(10) / 2)
+    np.exp(amplitude, out=amplitude)
+    amplitude *= np.float32(np.sqrt(sfreq * length / 4))
     amplitude[:, 0] = 0.0
-    segments = scipy.fft.irfft(amplitude * spectra_noise, length, axis=1)
+    segments = scipy.fft.irfft(amplitude * spectra_noise, length, axis=1, overwrite_x=True)
     ramp = np.sin(0.5 * np.pi * (np.arange(overlap) + 0.5) / overlap).astype(np.float32)
     segments[1:, :overlap] *= ramp
     segments[:-1, hop:] *= ramp[::-1]
     # Segment e starts half a crossfade before epoch e; sin^2 + cos^2 = 1 keeps the power.
     out = np.zeros((n_epochs + 1) * hop, dtype=np.float32)
-    out[: n_epochs * hop].reshape(n_epochs, hop)[:] += segments[:, :hop]
+    out[: n_epochs * hop].reshape(n_epochs, hop)[:] = segments[:, :hop]
     out[hop:].reshape(n_epochs, hop)[:, :overlap] += segments[:, hop:]
     start = overlap // 2
     return out[start : start + n_epochs * hop]
