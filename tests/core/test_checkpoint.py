@@ -14,8 +14,10 @@ from tinysleepnet.config import Config
 from tinysleepnet.core.checkpoint import (
     CHECKSUM_KEY,
     WEIGHTS_CHECKSUM_KEY,
+    checkpoint_config,
     load_checkpoint,
     load_model,
+    load_weights,
     outputs_checksum,
     save_checkpoint,
     weights_checksum,
@@ -222,3 +224,41 @@ def test_checkpoint_gets_the_umask_permissions(tmp_path, tiny_config):
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "net.pt").stat().st_mode) == 0o644
+
+
+def intact_copy(checkpoint, path, **entries):
+    """A copy of ``checkpoint`` at ``path`` with ``entries`` replaced, its checksum redone:
+    a file that is not damaged, but cannot be used as the model its settings describe."""
+    payload = {**torch.load(checkpoint, weights_only=True), **entries}
+    payload[CHECKSUM_KEY] = outputs_checksum(payload)
+    torch.save(payload, path)
+    return path
+
+
+def test_weights_of_another_shape_are_refused_naming_the_file(tmp_path, tiny_config):
+    save_checkpoint(tmp_path / "net.pt", TinySleepNet(tiny_config), tiny_config)
+    wider = TinySleepNet(tiny_config.replace(n_filters=16)).state_dict()
+    path = intact_copy(tmp_path / "net.pt", tmp_path / "wider.pt", model=wider)
+    with pytest.raises(PathError, match=rf"^{path}: not a checkpoint of this network "
+                       r"\(weights differ\) \(RuntimeError: [^\n]*\)$"):  # fmt: skip
+        load_model(path)
+    with pytest.raises(PathError, match=rf"^{path}: not a checkpoint of this network"):
+        load_weights(path, TinySleepNet(tiny_config), load_checkpoint(path))
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"sfreq": 0.0}, "not a usable checkpoint: sfreq=0.0 is out of range"),
+        ({"n_filters": -8}, "not a usable checkpoint: n_filters=-8 is out of range"),
+        ({"class_weights": 3}, r"not a usable checkpoint \(TypeError: "),
+    ],
+)
+def test_settings_out_of_range_are_refused_naming_the_file(tmp_path, tiny_config, setting, message):
+    save_checkpoint(tmp_path / "net.pt", TinySleepNet(tiny_config), tiny_config)
+    path = tmp_path / "bad.pt"
+    intact_copy(tmp_path / "net.pt", path, config={**tiny_config.to_dict(), **setting})
+    with pytest.raises(PathError, match=rf"^{path}: {message}"):
+        load_model(path)
+    with pytest.raises(PathError, match=rf"^{path}: {message}"):
+        checkpoint_config(path, load_checkpoint(path))

@@ -146,3 +146,11 @@ def test_simulated_mass_cohort_prepares_at_256_hz(tmp_path, subset, epoch_sec):
                 night.signal_uv[0], derived[first : first + night.signal_uv.shape[1]], atol=1e-3
             )
     assert set(manifest["sfreq"]) == {256.0}
+
+
+def test_an_annotation_lasting_far_past_or_before_the_signal_gives_only_its_epochs():
+    # 1e12 s would be 3e10 epochs (hundreds of GiB) if the onsets followed the annotation
+    runs = [(-1e12, 1e12 + 20.0, "Sleep stage W"), (20.0, 1e12, "Sleep stage 2")]
+    starts, stages = annotated_epochs(annotations(*runs), 1000, 10.0, 20.0)
+    np.testing.assert_array_equal(starts, [0, 200, 400, 600, 800])
+    np.testing.assert_array_equal(stages, [0, 2, 2, 2, 2])

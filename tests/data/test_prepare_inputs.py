@@ -109,3 +109,30 @@ def test_a_full_disk_names_the_file_and_leaves_no_partial_night(tmp_path, monkey
     with pytest.raises(PathError, match=rf"^{out / 'night_raw.npz'}: cannot be written \(No space"):
         prepare(tmp_path / "src", out, pairs_csv=pairs, progress=False)
     assert sorted(p.name for p in out.iterdir()) == ["prepare.json"]
+
+
+@pytest.mark.parametrize(
+    "slow",
+    [
+        lambda t: np.full_like(t, 5000.0),  # a 5 mV DC offset
+        lambda t: 800.0 * np.sin(2 * np.pi * t / t[-1]),  # an 800 uV drift over the night
+    ],
+    ids=["offset-5mV", "drift-800uV"],
+)
+def test_an_offset_or_drift_is_prepared_as_recorded_with_a_warning(tmp_path, caplog, slow):
+    clean = noise()
+    pairs = _fif_night(tmp_path / "clean", clean)
+    prepare(tmp_path / "clean", tmp_path / "clean-out", pairs_csv=pairs, progress=False)
+    expected = load_night(tmp_path / "clean-out" / "night_raw.npz")
+    assert "DC offset" not in caplog.text
+    shifted = clean + slow(np.arange(clean.size) / 100.0)
+    pairs = _fif_night(tmp_path / "src", shifted)
+    with caplog.at_level("WARNING", logger="tinysleepnet"):
+        prepare(tmp_path / "src", tmp_path / "out", pairs_csv=pairs, progress=False)
+    night = load_night(tmp_path / "out" / "night_raw.npz")
+    np.testing.assert_array_equal(night.stages, expected.stages)
+    # saved as recorded (offset included), not filtered
+    np.testing.assert_allclose(night.signal_uv.ravel(), shifted, atol=1e-3)
+    (line,) = [r.getMessage() for r in caplog.records if "DC offset" in r.getMessage()]
+    assert line.startswith(f"{tmp_path / 'src' / 'night_raw.fif'}: night night_raw: a DC offset")
+    assert "prepared as recorded, so training sees it" in line

@@ -170,3 +170,24 @@ def test_a_finished_fold_missing_a_predictions_file_counts_as_missing(tmp_path):
     result = evaluate_run(tmp_path, allow_partial=True)
     assert result["partial"] and result["missing_folds"] == [0]
     assert "**PARTIAL: fold 0 missing**" in (tmp_path / "evaluation" / "scores.md").read_text()
+
+
+def test_a_fold_whose_best_checkpoint_has_an_unusable_temperature_is_one_line(tmp_path, capsys):
+    import torch
+
+    from tinysleepnet.config import Config
+    from tinysleepnet.core.checkpoint import CHECKSUM_KEY, outputs_checksum
+    from tinysleepnet.model import TinySleepNet
+
+    write_fake_run(tmp_path, finished=[0, 1, 2])
+    config = Config(n_filters=4, lstm_units=4)
+    payload = {"model": TinySleepNet(config).state_dict(), "config": config.to_dict()}
+    payload |= {"temperature": float("nan")}
+    best = fold_dir(tmp_path, 1) / "best.pt"
+    torch.save({**payload, CHECKSUM_KEY: outputs_checksum(payload)}, best)  # intact, unusable
+    assert main(["evaluate", str(tmp_path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        f"tinysleepnet: error: {best}: calibration temperature nan must be a positive finite "
+        "number"
+    )

@@ -135,3 +135,34 @@ def test_a_csv_hypnogram_of_another_layout_is_refused_in_one_line(tmp_path, text
     with pytest.raises(PathError, match=rf"^{path}: {problem}") as refused:
         read_hypnogram(path)
     assert "\n" not in str(refused.value)
+
+
+def test_scoring_before_the_recording_is_cut_with_a_warning_naming_the_file(tmp_path, caplog):
+    start = dt.datetime(2020, 1, 1, 22, 0, 0)
+    path = tmp_path / "early-Hypnogram.edf"
+    runs = [(0.0, 60.0, "Sleep stage W"), (60.0, 90.0, "Sleep stage 2")]
+    write_annotations_edf(path, runs, start - dt.timedelta(seconds=60))  # starts 60 s early
+    with caplog.at_level("WARNING", logger="tinysleepnet"):
+        labels = read_epoch_labels(path, 3, recording_start=start)
+    np.testing.assert_array_equal(labels, [2, 2, 2])
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line == (
+        f"{path}: its annotations begin 60 s before the recording starts; that part is cut"
+    )
+    csv = tmp_path / "scoring.csv"
+    csv.write_text("onset,duration,description\n-30,60,Sleep stage 1\n30,30,Sleep stage R\n")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="tinysleepnet"):
+        np.testing.assert_array_equal(read_epoch_labels(csv, 2), [1, 4])
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{csv}: its annotations begin 30 s before the recording starts; that part is cut"
+    ]
+
+
+def test_scoring_from_the_recordings_start_gives_no_warning(tmp_path, caplog):
+    start = dt.datetime(2020, 1, 1, 22, 0, 0)
+    path = tmp_path / "Hypnogram.edf"
+    write_annotations_edf(path, [(0.0, 90.0, "Sleep stage 2")], start)
+    with caplog.at_level("WARNING", logger="tinysleepnet"):
+        np.testing.assert_array_equal(read_epoch_labels(path, 3, recording_start=start), [2] * 3)
+    assert not caplog.records

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from ..config import Config
-from ..errors import PathError
+from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path
 from ..model import TinySleepNet
 
@@ -181,6 +181,43 @@ def _positive(path: str | Path, name: str, value: Any) -> float:
     return number
 
 
+def checkpoint_config(path: str | Path, payload: dict[str, Any]) -> Config:
+    """The settings stored in a checkpoint's payload (:func:`load_checkpoint`), checked.
+
+    Raises
+    ------
+    PathError
+        Naming ``path``, if a setting is out of range or of the wrong type (a checkpoint
+        with ``sfreq`` 0 is intact but cannot stage).
+    """
+    values = payload["config"]
+    if not isinstance(values, dict):
+        raise PathError(path, "not a usable checkpoint: its settings are not a mapping")
+    try:
+        return Config.from_dict(values)
+    except TinySleepNetError as err:  # Config.validate: the range in the message
+        raise PathError(path, f"not a usable checkpoint: {err}") from err
+    except (TypeError, ValueError) as err:  # a setting of another type
+        raise PathError.wrap(path, "not a usable checkpoint", err) from err
+
+
+def load_weights(path: str | Path, model: torch.nn.Module, payload: dict[str, Any]) -> None:
+    """Put a checkpoint's weights (its payload's ``"model"``) into ``model``, checked.
+
+    Raises
+    ------
+    PathError
+        Naming ``path``, if the weights are of another network (other names or shapes:
+        torch's ``load_state_dict`` raises a RuntimeError).
+    """
+    try:
+        model.load_state_dict(payload["model"])
+    except (RuntimeError, TypeError, AttributeError) as err:
+        raise PathError.wrap(
+            path, "not a checkpoint of this network (weights differ)", err
+        ) from err
+
+
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> TinySleepNet:
     """The trained network of a checkpoint, in evaluation mode, with its :class:`Config`.
 
@@ -192,15 +229,17 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> TinySlee
     Raises
     ------
     PathError
-        As :func:`load_checkpoint`, and if the temperature or reference amplitude is not
-        a positive finite number (:func:`calibration`).
+        As :func:`load_checkpoint`; if the temperature or reference amplitude is not a
+        positive finite number (:func:`calibration`); if its settings are out of range
+        (:func:`checkpoint_config`) or its weights are not those of the network its
+        settings describe (:func:`load_weights`).
     """
     payload = load_checkpoint(path, map_location=device)
     temperature, reference = calibration(
         path, payload.get("temperature", 1.0), payload.get("reference_amplitude_uv")
     )
-    model = TinySleepNet(Config.from_dict(payload["config"]))
-    model.load_state_dict(payload["model"])
+    model = TinySleepNet(checkpoint_config(path, payload))
+    load_weights(path, model, payload)
     model.register_buffer("temperature", torch.tensor(temperature), persistent=False)
     model.register_buffer("reference_amplitude_uv", torch.tensor(reference), persistent=False)
     return model.to(device).eval()

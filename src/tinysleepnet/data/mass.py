@@ -111,7 +111,7 @@ def annotated_epochs(
         If a stage annotation does not last a whole number of ``epoch_sec`` epochs (the
         file is scored in epochs of another length), or no epoch lies inside the signal.
     """
-    onsets, stages = _epoch_onsets(annotations, epoch_sec, path)
+    onsets, stages = _epoch_onsets(annotations, epoch_sec, path, n_samples / sfreq)
     order = np.argsort(onsets, kind="stable")
     starts = np.round(onsets[order] * sfreq).astype(np.int64)
     stages = stages[order]
@@ -164,9 +164,11 @@ def read_annotated_epochs(
 
 
 def _epoch_onsets(
-    annotations: mne.Annotations, epoch_sec: float, path: str | Path
+    annotations: mne.Annotations, epoch_sec: float, path: str | Path, signal_sec: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Onset (s) and stage of every epoch the stage annotations cover, in file order."""
+    """Onset (s) and stage of every epoch the stage annotations cover within the signal's
+    first ``signal_sec`` seconds, in file order (an annotation claiming to last far past
+    the signal gives only the epochs that can lie in it, not an array of its length)."""
     scoring = scoring_annotations(annotations)
     onsets, stages = [], []
     for onset, duration, text in zip(
@@ -181,6 +183,9 @@ def _epoch_onsets(
                 f"a whole number of {epoch_sec:g}-s epochs; is the night scored in "
                 f"{duration:g}-s epochs?",
             )
-        onsets.extend(onset + epoch_sec * np.arange(n_epochs))
-        stages.extend([stage] * n_epochs)
+        # only the epochs that can start inside the signal
+        first = max(0, int(np.ceil(-onset / epoch_sec)))
+        last = min(n_epochs, max(0, int(np.ceil((signal_sec - onset) / epoch_sec))))
+        onsets.extend(onset + epoch_sec * np.arange(first, max(first, last)))
+        stages.extend([stage] * max(0, last - first))
     return np.asarray(onsets, dtype=np.float64), np.asarray(stages, dtype=np.int64)

@@ -24,9 +24,11 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from .._docs import fill_doc
+from ..config import Config
 from ..errors import PathError, TinySleepNetError, check_number
 from ..io.atomic import atomic_path, read_json, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel
+from ..io.filtering import HIGHPASS_SHARE, SignalFilter
 from ..io.hypnogram import read_epoch_labels
 from ..io.names import safe_name
 from ..io.quality import NONFINITE, OK, check_microvolts, epoch_quality, live_epochs
@@ -43,6 +45,10 @@ SETTINGS = "prepare.json"
 #: Largest share of a night's scored epochs that may fail the signal checks
 #: (:func:`~tinysleepnet.io.quality.epoch_quality`) before the night is refused.
 MOST_UNSCORABLE = 0.5
+
+#: A night whose part below the training band (a DC offset, slow drift: median |x|, uV)
+#: exceeds this share of its EEG's median |x| in the band is named in a warning.
+SLOW_SHARE = 1.0
 
 #: What folders recorded before these settings existed were prepared with (Sleep-EDF epochs).
 _EARLIER = {"epoch_sec": EPOCH_SEC, "epochs_from": "signal"}
@@ -146,6 +152,15 @@ def prepare_night(
         than half its scored epochs fail the signal checks, or no epoch is scored as sleep.
         Epochs failing the checks are named in a warning; those with non-finite samples
         (NaN, Inf) are dropped: training on them would make every loss NaN.
+
+    Notes
+    -----
+    The amplitude checks measure the signal as staging does, filtered to the training
+    band (:mod:`tinysleepnet.io.filtering`): a night with an amplifier's DC offset or slow
+    drift is prepared, not refused as a unit or gain error. The signal saved is the one
+    recorded, never filtered: the authors trained on Sleep-EDF's EEG as stored (high-passed
+    by its amplifier already), and a prepared night equals its file sample for sample. An
+    offset or drift larger than the EEG is named in a warning, as training sees it.
     """
     recording = read_channel(psg, channel, sfreq, allow_truncated=allow_truncated)
     samples_per_epoch = epoch_sec * recording.sfreq
@@ -159,7 +174,7 @@ def prepare_night(
         epochs = recording.epochs(int(samples_per_epoch))
         labels = read_epoch_labels(hypnogram, len(epochs), epoch_sec, recording.start)
     kept = trim_wake(labels, round(wake_edge_min * 60 / epoch_sec), trim)
-    kept = _checked_quality(epochs, kept, name, psg)
+    kept = _checked_quality(epochs, kept, name, psg, recording.sfreq)
     if kept.size == 0:
         raise PathError(hypnogram, "no epoch of the signal is scored as sleep")
     return Night(
@@ -344,23 +359,36 @@ def _check_rule(rule: str) -> None:
 
 
 def _checked_quality(
-    epochs: np.ndarray, kept: np.ndarray, name: str, psg: str | Path
+    epochs: np.ndarray, kept: np.ndarray, name: str, psg: str | Path, sfreq: float
 ) -> np.ndarray:
     """``kept`` without the epochs holding a NaN or Inf sample, after the checks staging
-    makes (:mod:`tinysleepnet.io.quality`).
+    makes (:mod:`tinysleepnet.io.quality`), on the signal as staging measures it.
 
     A signal not in microvolts is refused, as is a night where more than
     :data:`MOST_UNSCORABLE` of the kept epochs fail the per-epoch checks (flat, beyond EEG
     amplitudes, clipped: a gain error or a dead electrode, not a night to learn from). Fewer
     failing epochs are kept, as the authors kept them, with a warning naming how many and
     why; non-finite ones are dropped (training on them would make every loss NaN).
+
+    The amplitude checks measure the signal in the training band, filtered as staging
+    filters a recording (:class:`~tinysleepnet.io.filtering.SignalFilter` at the default
+    ``Config.highpass_hz``), so a DC offset or slow drift an amplifier adds is not taken
+    for a unit or gain error; the flat, clipped and non-finite checks see the samples as
+    recorded. The night itself is saved as recorded, unfiltered, as the authors prepared
+    theirs (Sleep-EDF's EEG is high-passed by its amplifier already); a night whose offset
+    or drift is larger than its EEG (:data:`SLOW_SHARE`) is named in a warning, since
+    training then sees it.
     """
     if kept.size == 0:
         return kept
-    signal = epochs[kept]
+    band = SignalFilter(sfreq, Config.highpass_hz)(epochs.ravel()).reshape(epochs.shape)
+    signal, filtered = epochs[kept], band[kept]
     live = live_epochs(signal)
-    check_microvolts(signal if live.all() else signal[live], psg)
-    quality = epoch_quality(signal)
+    check_microvolts(
+        filtered if live.all() else filtered[live], psg, signal if live.all() else signal[live]
+    )
+    _warn_slow(signal[live], filtered[live], name, psg)
+    quality = epoch_quality(filtered, raw=signal)
     failing = Counter(quality[quality != OK].tolist())
     if sum(failing.values()) > MOST_UNSCORABLE * kept.size:
         raise PathError(
@@ -379,6 +407,26 @@ def _checked_quality(
             "; the non-finite ones are dropped" if NONFINITE in failing else "",
         )
     return kept[quality != NONFINITE]
+
+
+def _warn_slow(recorded: np.ndarray, filtered: np.ndarray, name: str, psg: str | Path) -> None:
+    """Warn, naming the file, when the recorded signal's offset or slow drift (its part
+    below the training band) is larger than :data:`SLOW_SHARE` of its EEG."""
+    if recorded.size == 0:
+        return
+    eeg = float(np.median(np.abs(filtered)))
+    slow = float(np.median(np.abs(recorded - filtered)))
+    if slow > SLOW_SHARE * eeg:
+        logger.warning(
+            "%s: night %s: a DC offset or slow drift of median |x| %.3g uV, larger than its "
+            "EEG (%.3g uV above %g Hz); checked in the training band, but prepared as "
+            "recorded, so training sees it",
+            psg,
+            name,
+            slow,
+            eeg,
+            HIGHPASS_SHARE * Config.highpass_hz,
+        )
 
 
 def _counts(reasons: Counter[str]) -> str:

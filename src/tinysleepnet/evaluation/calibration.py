@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 
-from ..core.checkpoint import load_checkpoint, load_model, save_checkpoint
+from ..core.checkpoint import calibration, load_checkpoint, load_model, save_checkpoint
 from ..core.inference import predict_proba
 from ..data.nights import Night
 from ..io.atomic import write_figure
@@ -202,8 +202,14 @@ def calibration_summary(
 
 
 def checkpoint_temperature(path: str | Path) -> float:
-    """The temperature stored in a checkpoint; 1.0 for one never calibrated."""
-    return float(load_checkpoint(path).get("temperature", 1.0))
+    """The temperature stored in a checkpoint; 1.0 for one never calibrated.
+
+    Raises
+    ------
+    PathError
+        As :func:`~tinysleepnet.core.checkpoint.calibration`, naming the file.
+    """
+    return calibration(path, load_checkpoint(path).get("temperature", 1.0))[0]
 
 
 def calibrate_checkpoint(

@@ -7,6 +7,7 @@ Sleep-EDF's ``*-Hypnogram.edf`` files: each annotation covers a run of whole epo
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 import mne
@@ -24,6 +25,8 @@ from ..stages import (
 )
 from .recordings import edf_start
 from .tables import read_text_table
+
+logger = logging.getLogger("tinysleepnet")
 
 
 def read_hypnogram(path: str | Path) -> mne.Annotations:
@@ -91,7 +94,8 @@ def align_to_recording(
     Returns
     -------
     annotations : mne.Annotations
-        Onsets counted from the recording's start; the part of annotations before it cut.
+        Onsets counted from the recording's start; the part of annotations before it cut,
+        with a warning naming the file and the seconds cut.
     shift : float
         Seconds from the recording's start to the hypnogram's, a whole number of epochs
         (0.0 when they start together).
@@ -103,22 +107,28 @@ def align_to_recording(
         number of epochs: the hypnogram's epochs cannot be laid on the recording's.
     """
     hypnogram_start = edf_start(path) or annotations.orig_time
-    if hypnogram_start is None or recording_start is None:
-        return annotations, 0.0
-    shift = (
-        hypnogram_start.replace(tzinfo=None) - recording_start.replace(tzinfo=None)
-    ).total_seconds()
-    epochs = shift / epoch_sec
-    if abs(epochs - round(epochs)) * epoch_sec > ALIGN_TOLERANCE_SEC:
-        raise PathError(
-            path,
-            f"starts {shift:+g} s from the recording, not a whole number of "
-            f"{epoch_sec:g}-s epochs: its epochs cannot be aligned with the recording's",
-        )
-    shift = round(epochs) * epoch_sec
-    if not shift:
-        return annotations, 0.0
+    shift = 0.0
+    if hypnogram_start is not None and recording_start is not None:
+        offset = (
+            hypnogram_start.replace(tzinfo=None) - recording_start.replace(tzinfo=None)
+        ).total_seconds()
+        epochs = offset / epoch_sec
+        if abs(epochs - round(epochs)) * epoch_sec > ALIGN_TOLERANCE_SEC:
+            raise PathError(
+                path,
+                f"starts {offset:+g} s from the recording, not a whole number of "
+                f"{epoch_sec:g}-s epochs: its epochs cannot be aligned with the recording's",
+            )
+        shift = round(epochs) * epoch_sec
     onset = annotations.onset + shift
+    if not shift and (len(onset) == 0 or onset.min() >= 0):
+        return annotations, 0.0
+    if len(onset) and (before := -float(onset.min())) > 0:
+        logger.warning(
+            "%s: its annotations begin %g s before the recording starts; that part is cut",
+            path,
+            before,
+        )
     end = onset + annotations.duration
     keep = end > 0
     start = np.maximum(onset[keep], 0.0)

@@ -9,7 +9,7 @@ from typing import TypeAlias
 
 from ..config import BACKENDS
 from ..core.checkpoint import load_model
-from ..errors import PathError, TinySleepNetError
+from ..errors import TinySleepNetError
 from ..export import export_onnx
 from ..model import TinySleepNet
 from ..release.store import resolve_model
@@ -40,23 +40,8 @@ def as_model(model: ModelLike | None, backend: str = "torch") -> TinySleepNet | 
     elif (path := resolve_model(model)).suffix == ".onnx":
         return OnnxModel(path)
     else:
-        network = _loaded(path)
+        network = load_model(path)  # refused in one line if unusable
     if backend == "onnx" and isinstance(network, TinySleepNet):
         with tempfile.TemporaryDirectory() as folder:
             return OnnxModel(export_onnx(network, Path(folder) / "model.onnx"))
     return network
-
-
-def _loaded(path: Path) -> TinySleepNet:
-    """:func:`~tinysleepnet.core.checkpoint.load_model`, refusing in one line naming the file
-    a checkpoint whose settings are out of range or whose weights are of another shape."""
-    try:
-        return load_model(path)
-    except PathError:
-        raise
-    except TinySleepNetError as err:  # its settings (Config.validate)
-        raise PathError(path, f"not a usable checkpoint: {err}") from err
-    except RuntimeError as err:  # load_state_dict: weights of another network's shape
-        raise PathError.wrap(
-            path, "not a checkpoint of this network (weights differ)", err
-        ) from err

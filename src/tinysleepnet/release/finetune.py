@@ -29,7 +29,7 @@ import numpy as np
 
 from .._docs import fill_doc
 from ..config import Config
-from ..core.checkpoint import file_checksum, load_checkpoint, load_model
+from ..core.checkpoint import checkpoint_config, file_checksum, load_checkpoint, load_model
 from ..core.device import resolve_device
 from ..core.inference import predict_proba
 from ..core.metrics import scores
@@ -133,7 +133,7 @@ def finetune(
     name = model_name(name, out)
     parent_path = resolve_model(model)
     parent_card = _parent(parent_path)
-    parent = Config.from_dict(load_checkpoint(parent_path)["config"])
+    parent = checkpoint_config(parent_path, load_checkpoint(parent_path))
     config = finetune_config(parent, lr, max_passes, patience, device)
     frozen = CNN_MODULES if trainable == "head" else ()
     nights = load_nights(data_dir)

@@ -51,7 +51,7 @@ from tqdm.auto import tqdm
 
 from .._docs import fill_doc
 from ..config import DATA_FIELDS, STALL_REMEDY, Config
-from ..core.checkpoint import load_checkpoint, save_checkpoint
+from ..core.checkpoint import checkpoint_config, load_checkpoint, load_weights, save_checkpoint
 from ..core.device import resolve_device, resolve_precision, torch_threads
 from ..core.inference import predict_proba
 from ..core.metrics import scores
@@ -347,7 +347,8 @@ def _fit_with_threads(
     torch.manual_seed(config.seed)
     model = TinySleepNet(config).to(device)
     if start.init_weights is not None:
-        model.load_state_dict(load_checkpoint(start.init_weights, map_location=device)["model"])
+        parent = load_checkpoint(start.init_weights, map_location=device)
+        load_weights(start.init_weights, model, parent)
     for name, param in model.named_parameters():
         param.requires_grad_(not name.startswith(start.frozen))
     optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], config)
@@ -585,11 +586,16 @@ def _resume(
         return _Progress()
     saved = load_checkpoint(last_path)
     _check_same_run(last_path, saved, config, nights)
-    model.load_state_dict(saved["model"])
-    optimizer.load_state_dict(saved["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(saved["scheduler"])
-    return _Progress(**saved["progress"])
+    load_weights(last_path, model, saved)
+    try:
+        optimizer.load_state_dict(saved["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(saved["scheduler"])
+        return _Progress(**saved["progress"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise PathError.wrap(
+            last_path, "holds no usable training state; use another output folder", err
+        ) from err
 
 
 def _check_same_run(
@@ -599,7 +605,7 @@ def _check_same_run(
     free = set(_RESUMABLE_FIELDS)
     if config.schedule == "onecycle":
         free.discard("max_passes")  # the schedule's length depends on it
-    if detail := config.differences(Config.from_dict(saved["config"]), ignore=free):
+    if detail := config.differences(checkpoint_config(path, saved), ignore=free):
         raise PathError(
             path, f"holds a run with other settings: {detail}; use another output folder"
         )
@@ -671,7 +677,7 @@ class _PassSaver:
         if saved["pass_number"] != pass_number:
             self.path.unlink()
             return None
-        model.load_state_dict(saved["model"])
+        load_weights(self.path, model, saved)
         optimizer.load_state_dict(saved["optimizer"])
         if scheduler is not None:
             scheduler.load_state_dict(saved["scheduler"])
