@@ -83,7 +83,7 @@ def copy_weights(source: TinySleepNet, target: PlainTinySleepNet) -> None:
     with torch.no_grad():
         for block, conv, affine in zip(blocks, convs, affines, strict=True):
             conv.weight.copy_(block.conv.weight)
-            affine.weight.copy_(block.norm.weight)
+            affine.weight.copy_(block.norm.weight * block.norm.inv_std)  # TF's BN epsilon
             affine.bias.copy_(block.norm.bias)
     target.lstm.load_state_dict(source.lstm.state_dict())
     target.classifier.load_state_dict(source.classifier.state_dict())

@@ -1,4 +1,4 @@
-"""The paper preset is the authors' recipe, value by value (RECIPE.md and their TF code)."""
+"""The paper preset is the authors' recipe, value by value (docs/method.md and their TF code)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ import pytest
 from tinysleepnet.config import DATA_FIELDS, PRESETS, RANGES, STALL_REMEDY, Config, preset
 from tinysleepnet.errors import PathError, TinySleepNetError
 
-#: Every field of the paper preset, as the authors' code sets it (RECIPE.md, "Model" and
-#: "Training"); the data fields are Sleep-EDF's, and are replaced by the nights' in training.
+#: Every field of the paper preset, as the authors' code sets it (docs/method.md, "Network"
+#: and "Training"); the data fields are Sleep-EDF's, and are replaced by the nights' in training.
 AUTHORS = {
     "sfreq": 100.0,
     "epoch_sec": 30.0,
     "channel": "EEG Fpz-Cz",
+    "highpass_hz": 0.5,  # Sleep-EDF's EEG: HP:0.5Hz in its EDF header
     "n_filters": 128,
     "lstm_units": 128,
     "dropout": 0.5,
     "batch_norm": "affine",  # their BN layers never leave inference mode
+    "batch_norm_eps": 1e-3,  # TF's default: the scale is gamma / sqrt(1 + 0.001)
     "peepholes": True,  # LSTMCell(use_peepholes=True, forget_bias=1.0)
     "init": "authors",  # TF defaults
     "input_scale": 1.0,  # raw microvolts
@@ -29,6 +31,7 @@ AUTHORS = {
     "adam_beta1": 0.9,
     "adam_beta2": 0.999,
     "adam_eps": 1e-8,
+    "adam": "tf",  # tf.train.AdamOptimizer: epsilon hat
     "class_weights": (1.0, 1.5, 1.0, 1.0, 1.0),
     "l2_weight": 1e-3,
     "clip_norm": 5.0,
@@ -38,7 +41,7 @@ AUTHORS = {
     "max_passes": 200,
     "patience": 50,
     "monitor": "authors",
-    "on_stall": "warn",  # only warns: the recipe stays the authors'
+    "on_stall": "rescale",  # not the recipe: what happens once it has stalled for 5 passes
     "valid_frac": 0.1,
     "seed": 42,
     "device": "auto",
@@ -95,6 +98,7 @@ def test_unknown_preset_is_refused():
         ({"peepholes": "yes"}, "peepholes='yes' must be true or false"),
         ({"channel": " "}, "channel=' ' must be a non-empty text"),
         ({"seed": -1}, "seed=-1 is out of range"),
+        ({"highpass_hz": 60.0}, "highpass_hz=60 is out of range: must be below half of sfreq=100"),
     ],
 )
 def test_settings_out_of_range_are_refused_in_one_line(changes, message):
@@ -116,3 +120,12 @@ def test_a_saved_settings_file_out_of_range_is_refused_naming_it(tmp_path):
     path.write_text(path.read_text().replace('"lr": 0.0001', '"lr": -1'))
     with pytest.raises(PathError, match=f"^{path}: not usable settings: lr=-1 is out of range"):
         Config.load(path)
+def test_settings_saved_before_the_tf_forms_keep_pytorch_s_forms():
+    saved = Config().to_dict()
+    del saved["adam"], saved["batch_norm_eps"]  # as versions before these fields wrote them
+    old = Config.from_dict(saved)
+    assert (old.adam, old.batch_norm_eps) == ("torch", 0.0)
+    batch = Config.from_dict({**saved, "batch_norm": "batch"})
+    assert batch.batch_norm_eps == 1e-3  # ordinary batch norm always had TF's epsilon
+    assert Config.from_dict({"lr": 1e-3}).adam == "tf"  # a few settings: today's defaults
+    assert Config.from_dict(Config().to_dict()) == Config()

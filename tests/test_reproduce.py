@@ -16,7 +16,13 @@ from tinysleepnet.data.simulate.mass import simulate_mass_cohort
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation.cv import is_done
 from tinysleepnet.prediction.stage import stage
-from tinysleepnet.reproduce import compare_with_paper, paper_config, reproduce
+from tinysleepnet.reproduce import (
+    STALL_DECISION,
+    compare_with_paper,
+    comparison_markdown,
+    paper_config,
+    reproduce,
+)
 from tinysleepnet.stages import STAGES
 
 QUICK = {"max_passes": 1, "n_folds": 2, "device": "cpu", "progress": False}
@@ -155,3 +161,44 @@ def test_one_20_s_wake_epoch_is_an_awakening():
 def test_unknown_row(tmp_path):
     with pytest.raises(TinySleepNetError, match="unknown protocol 'mass'"):
         reproduce("mass", tmp_path)
+
+
+def test_restarted_folds_are_named_in_the_comparison():
+    spec = protocol("sleep-edf-20")
+    per_stage = {s: {"f1": 0.8} for s in STAGES}
+    result = {
+        "run_dir": "run",
+        "pooled": {"acc": 0.854, "mf1": 0.805, "kappa": 0.8, "per_stage": per_stage,
+                   "n_epochs": spec.test_epochs},
+        "folds": [{"fold": i} for i in range(20)],
+        "restarted_folds": [{"fold": 3, "after_pass": 5}, {"fold": 11, "after_pass": 7}],
+    }  # fmt: skip
+    comparison = compare_with_paper(spec, result, n_folds=20, config=paper_config(spec))
+    assert comparison["warnings"] == [
+        "2 of 20 folds stalled and were restarted with the stall remedy (input_scale=0.05, "
+        "segment_epochs=360): fold 3 after pass 5, fold 11 after pass 7; their scores are "
+        "not the paper recipe's (`--on-stall warn` keeps every fold exact)"
+    ]
+    markdown = comparison_markdown(comparison)
+    assert "- **2 of 20 folds stalled and were restarted" in markdown
+    # the decision and its figures, for a reader of the comparison alone
+    assert markdown.rstrip().endswith(STALL_DECISION) and "SC4001E0" in STALL_DECISION
+    assert comparison["setup"].endswith(
+        "paper preset (a stalled fold restarted once with the stall remedy)"
+    )
+    exact = paper_config(spec, on_stall="warn")
+    assert compare_with_paper(spec, {**result, "restarted_folds": []}, n_folds=20, config=exact)[
+        "setup"
+    ].endswith("(a stalled fold warned about, the recipe kept exact)")
+    assert STALL_DECISION not in comparison_markdown(
+        compare_with_paper(spec, {**result, "restarted_folds": []}, n_folds=20, config=exact)
+    )
+
+
+def test_stalled_folds_are_restarted_unless_asked_to_keep_the_recipe_exact(tmp_path, monkeypatch):
+    assert paper_config(protocol("sleep-edf-20")).on_stall == "rescale"
+    asked = []
+    monkeypatch.setattr(reproduce_module, "reproduce", lambda *a, **k: asked.append(k))
+    for flags in ([], ["--on-stall", "warn"]):
+        assert main(["reproduce", "sleep-edf-20", "--out", str(tmp_path), *flags]) == 0
+    assert [k["on_stall"] for k in asked] == ["rescale", "warn"]

@@ -34,6 +34,11 @@ class Config:
     """Length of one scored epoch, in seconds."""
     channel: str = "EEG Fpz-Cz"
     """EEG channel the model was trained on (a default for prediction)."""
+    highpass_hz: float = 0.5
+    """Lower edge (Hz) of the training nights' EEG band: Sleep-EDF's amplifier high-pass (its
+    EDF header says ``HP:0.5Hz``). Staging removes what lies below it from a recording (a
+    high-pass at a fifth of it) and notches out mains (:mod:`tinysleepnet.io.filtering`), so
+    a DC offset or a slow drift is removed; 0: no high-pass."""
 
     # model
     n_filters: int = 128
@@ -42,6 +47,10 @@ class Config:
     batch_norm: Literal["affine", "batch"] = "affine"
     """``"affine"``: a learned per-channel scale and shift, as the authors' TF code runs
     (its batch-norm layers never leave inference mode). ``"batch"``: ordinary batch norm."""
+    batch_norm_eps: float = 1e-3
+    """Batch norm's epsilon (TF's default, the authors'). Their inference-mode layers divide
+    by ``sqrt(moving_variance + eps)`` with the moving variance fixed at 1, so the
+    ``"affine"`` scale is ``gamma / sqrt(1 + eps)``; 0 gives the plain affine layer."""
     peepholes: bool = True
     """Peephole connections in the LSTM, as in the authors' TF cell (``LSTMCell(use_peepholes=
     True)``). ``False`` uses PyTorch's fused ``nn.LSTM``, which ONNX export needs."""
@@ -70,6 +79,11 @@ class Config:
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
     adam_eps: float = 1e-8
+    adam: Literal["tf", "torch"] = "tf"
+    """Where Adam adds ``adam_eps``. ``"tf"``: TensorFlow's ``ApplyAdam``, as the authors
+    trained: to the uncorrected ``sqrt(v)`` ("epsilon hat"), which in PyTorch's formula is
+    ``adam_eps / sqrt(1 - adam_beta2**t)`` at step ``t`` (3.2e-7 at the first step).
+    ``"torch"``: ``torch.optim.Adam``, to the bias-corrected ``sqrt(v_hat)``."""
     class_weights: tuple[float, float, float, float, float] = (1.0, 1.5, 1.0, 1.0, 1.0)
     l2_weight: float = 1e-3
     """Factor of the L2 penalty ``sum(w**2) / 2`` on the conv kernels, added to the loss."""
@@ -94,11 +108,16 @@ class Config:
     """Rule that keeps a pass as the best checkpoint. ``"authors"``: validation accuracy
     strictly higher than the best so far and validation macro-F1 not lower (their
     ``train.py``); ``"mf1"`` or ``"acc"``: the higher score, ties broken by the other."""
-    on_stall: Literal["warn", "rescale"] = "warn"
-    """What to do when training stalls (validation predictions nearly one stage, or a flat
-    training loss, for several passes; see :mod:`tinysleepnet.training.stall`). ``"warn"``
-    logs a warning and records it; ``"rescale"`` restarts the run once with
-    :data:`STALL_REMEDY` (the signal in 20-uV units, 3-h training segments)."""
+    on_stall: Literal["warn", "rescale"] = "rescale"
+    """What to do when training stalls (validation predictions nearly one stage, a training
+    loss no lower than guessing the stages' frequencies, or a flat one; see
+    :mod:`tinysleepnet.training.stall`). Every stalled pass is logged as a warning and
+    recorded. ``"rescale"`` (the default) restarts the run once, after
+    :data:`~tinysleepnet.training.stall.RESTART_AFTER_PASSES` stalled passes in a row, with
+    :data:`STALL_REMEDY` (the signal in 20-uV units, 3-h training segments): the paper's
+    recipe stalled on one real night for thousands of optimizer steps and learnt after the
+    restart (``benchmarks/README.md``, "Training on one real night"). ``"warn"`` only
+    warns, so the run stays the authors' recipe whatever happens (``--on-stall warn``)."""
 
     # cross-validation
     valid_frac: float = 0.1
@@ -155,6 +174,11 @@ class Config:
                 f"class_weights={weights!r} is out of range: must be {N_CLASS_WEIGHTS} numbers "
                 "(W, N1, N2, N3, REM) >= 0, not all 0"
             )
+        if self.highpass_hz >= self.sfreq / 2:
+            raise TinySleepNetError(
+                f"highpass_hz={self.highpass_hz:g} is out of range: must be below half of "
+                f"sfreq={self.sfreq:g}"
+            )
         if self.epoch_samples < MIN_EPOCH_SAMPLES:
             raise TinySleepNetError(
                 f"sfreq={self.sfreq:g} x epoch_sec={self.epoch_sec:g} gives "
@@ -177,9 +201,17 @@ class Config:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
-        """Build from a dict, ignoring unknown keys (settings of other versions)."""
+        """Build from a dict, ignoring unknown keys (settings of other versions).
+
+        Settings saved by a version before ``adam`` and ``batch_norm_eps`` existed ran
+        PyTorch's Adam and an affine norm without epsilon; they keep doing so.
+        """
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in values.items() if k in names}
+        if "n_filters" in values:  # a saved run's settings, not a few overrides
+            values.setdefault("adam", "torch")
+            affine = values.get("batch_norm", "affine") == "affine"
+            values.setdefault("batch_norm_eps", 0.0 if affine else 1e-3)
         if "class_weights" in values:
             values["class_weights"] = tuple(values["class_weights"])
         return cls(**values)
@@ -216,6 +248,7 @@ class Config:
 RANGES: dict[str, dict[str, Any]] = {
     "sfreq": {"low": 2},  # the first convolution spans sfreq / 2 samples
     "epoch_sec": {"low": 0, "low_open": True},
+    "highpass_hz": {"low": 0},
     "n_filters": {"low": 1, "whole": True},
     "lstm_units": {"low": 1, "whole": True},
     "dropout": {"low": 0, "high": 1, "high_open": True},
@@ -227,6 +260,7 @@ RANGES: dict[str, dict[str, Any]] = {
     "adam_beta1": {"low": 0, "high": 1, "high_open": True},
     "adam_beta2": {"low": 0, "high": 1, "high_open": True},
     "adam_eps": {"low": 0, "low_open": True},
+    "batch_norm_eps": {"low": 0},  # 0: no epsilon (PyTorch's affine form)
     "l2_weight": {"low": 0},
     "clip_norm": {"low": 0, "low_open": True},
     "max_skip_epochs": {"low": 0, "whole": True},
@@ -264,12 +298,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Time to accuracy (benchmarks/time_to_accuracy.py): one-cycle schedule to a 10x peak
     # rate, 2 nights per minibatch (7x the optimizer steps per pass), the signal in units
     # of 20 uV (keeps the LSTM out of saturation), nights cut into segments of at most 3 h
-    # for training (at this rate, a state carried through whole nights drifts into
+    # for training (at a high rate, a state carried through whole nights drifts into
     # saturation and training stalls), bfloat16 where the hardware has it; the fused LSTM
-    # with PyTorch's initialisation and the best-macro-F1 checkpoint, as it was measured.
+    # with PyTorch's initialisation, Adam and affine norm and the best-macro-F1 checkpoint,
+    # as it was measured.
     "fast": {
         "peepholes": False,
         "init": "pytorch",
+        "adam": "torch",
+        "batch_norm_eps": 0.0,
         "monitor": "mf1",
         "schedule": "onecycle",
         "lr": 1e-3,

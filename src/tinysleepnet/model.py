@@ -44,28 +44,32 @@ class _ChannelAffine(nn.Module):
     """Per-channel scale and shift: what the authors' batch norm computes in practice.
 
     Their TF layers stay in inference mode during training, so the running mean (0) and
-    variance (1) never change and only gamma and beta learn. It also keeps staging
-    independent of batch composition, which online use needs. :class:`_ConvBlock` applies
-    it by folding it into the conv's weights and bias, which saves a pass over the activations.
+    variance (1) never change and only gamma and beta learn: the layer is
+    ``gamma / sqrt(1 + eps) * x + beta``. It also keeps staging independent of batch
+    composition, which online use needs. :class:`_ConvBlock` applies it by folding it into
+    the conv's weights and bias, which saves a pass over the activations.
     """
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, eps: float) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.ones(channels))
         self.bias = nn.Parameter(torch.zeros(channels))
+        self.inv_std = 1.0 / math.sqrt(1.0 + eps)  # the fixed moving variance is 1
 
 
 class _ConvBlock(nn.Module):
     """Conv1d with TF "same" padding, then batch norm (or its affine form) and ReLU."""
 
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, batch_norm: str) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, kernel: int, stride: int, batch_norm: str, eps: float = 1e-3
+    ) -> None:
         super().__init__()
         self.kernel, self.stride = kernel, stride
         self.conv = nn.Conv1d(c_in, c_out, kernel, stride, bias=False)
         self.norm: _ChannelAffine | nn.BatchNorm1d = (
-            _ChannelAffine(c_out)
+            _ChannelAffine(c_out, eps)
             if batch_norm == "affine"
-            else nn.BatchNorm1d(c_out, eps=1e-3, momentum=0.01)
+            else nn.BatchNorm1d(c_out, eps=eps, momentum=0.01)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -79,7 +83,7 @@ class _ConvBlock(nn.Module):
         """Scale and shift that equal the norm layer (None while batch norm trains)."""
         norm = self.norm
         if isinstance(norm, _ChannelAffine):
-            return norm.weight, norm.bias
+            return norm.weight * norm.inv_std, norm.bias
         if self.training or norm.running_var is None or norm.running_mean is None:
             return None
         scale = norm.weight * torch.rsqrt(norm.running_var + norm.eps)
@@ -399,7 +403,7 @@ class TinySleepNet(nn.Module):
     ----------
     config : Config
         Uses ``sfreq``, ``epoch_sec``, ``n_filters``, ``lstm_units``, ``dropout``,
-        ``batch_norm``, ``peepholes``, ``init`` and ``input_scale``.
+        ``batch_norm``, ``batch_norm_eps``, ``peepholes``, ``init`` and ``input_scale``.
 
     Examples
     --------
@@ -415,10 +419,10 @@ class TinySleepNet(nn.Module):
         config = config or Config()
         self.config = config
         self.epoch_samples = config.epoch_samples
-        n, bn = config.n_filters, config.batch_norm
+        n, bn = config.n_filters, (config.batch_norm, config.batch_norm_eps)
         kernel, stride = int(config.sfreq / 2), max(int(config.sfreq / 16), 1)
-        self.conv1 = _ConvBlock(1, n, kernel, stride, bn)
-        self.convs = nn.ModuleList(_ConvBlock(n, n, 8, 1, bn) for _ in range(3))
+        self.conv1 = _ConvBlock(1, n, kernel, stride, *bn)
+        self.convs = nn.ModuleList(_ConvBlock(n, n, 8, 1, *bn) for _ in range(3))
         self.dropout = nn.Dropout(config.dropout)
         # The CNN's output size, measured on one empty epoch (its dropout draws no numbers
         # from the seeded generator that initialises the weights).

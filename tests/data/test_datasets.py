@@ -1,4 +1,4 @@
-"""Every row of the paper's table, as RECIPE.md gives it, is the protocol the package runs."""
+"""Every row of the paper's table, as docs/method.md gives it, is the protocol the package runs."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.io.channels import ChannelSpec
 from tinysleepnet.reproduce import paper_config
 
-#: RECIPE.md, "The paper's whole table": set, manual, channel, Fs, epoch (s), folds,
+#: docs/method.md, "The paper's table": set, manual, channel, Fs, epoch (s), folds,
 #: test epochs, ACC, MF1, kappa, F1 W / N1 / N2 / N3 / REM.
-RECIPE_TABLE = {
+PAPER_TABLE = {
     "sleep-edf-20": ("R&K", "Fpz-Cz", 100, 30, 20, 44_220, 85.4, 80.5, 0.80,
                      (90.1, 51.4, 88.5, 88.3, 84.3)),
     "sleep-edf-78": ("R&K", "Fpz-Cz", 100, 30, 10, 199_352, 83.1, 78.1, 0.77,
@@ -28,7 +28,7 @@ RECIPE_TABLE = {
                  (85.5, 55.0, 89.9, 86.6, 87.7)),
 }  # fmt: skip
 
-#: What the paper's channel names mean in the files (RECIPE.md: F4 or C4 EEG, named with
+#: What the paper's channel names mean in the files (docs/method.md: F4 or C4 EEG, named with
 #: either reference, minus the left horizontal EOG).
 FILE_CHANNELS = {
     "Fpz-Cz": ChannelSpec(("EEG Fpz-Cz",)),
@@ -38,12 +38,12 @@ FILE_CHANNELS = {
 
 
 def test_the_rows_are_the_papers():
-    assert list(PROTOCOLS) == list(RECIPE_TABLE)
+    assert list(PROTOCOLS) == list(PAPER_TABLE)
 
 
-@pytest.mark.parametrize("row", RECIPE_TABLE)
+@pytest.mark.parametrize("row", PAPER_TABLE)
 def test_protocol_matches_the_recipe_table(row):
-    manual, channel, sfreq, epoch_sec, n_folds, test_epochs, acc, mf1, kappa, f1 = RECIPE_TABLE[row]
+    manual, channel, sfreq, epoch_sec, n_folds, test_epochs, acc, mf1, kappa, f1 = PAPER_TABLE[row]
     spec = protocol(row)
     assert (spec.manual, spec.paper_channel, spec.n_folds, spec.test_epochs) == (
         manual,

@@ -36,7 +36,8 @@ SLEEP_EDF_CHANNELS = {
     "Event marker": 1.0,
 }
 
-#: W, N1, N2, N3, REM per night after the authors' preparation (data/sleep-edf/README.md).
+#: W, N1, N2, N3, REM per night after the authors' preparation (docs/method.md,
+#: "Preparation of Sleep-EDF").
 AUTHORS_COUNTS = {
     "SC4001E0": (188, 58, 250, 220, 125),
     "SC4002E0": (183, 59, 373, 297, 215),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 
 import numpy as np
@@ -15,6 +16,8 @@ from tinysleepnet.data.nights import MANIFEST, Night
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation import cv
 from tinysleepnet.evaluation.report import evaluate_run
+from tinysleepnet.training import loop
+from tinysleepnet.training.stall import RESTART_AFTER_PASSES
 
 from ..conftest import write_prepared
 
@@ -237,3 +240,25 @@ def test_cli_rerun_without_settings_continues_the_run(data_dir, tmp_path):
     # no flags, not even --folds: the run's own settings and number of folds
     assert main([*args, "--fold", "1"]) == 0
     assert cv.is_done(run, 1)
+
+
+def test_a_stalled_fold_is_restarted_with_the_remedy_and_named(
+    data_dir, tmp_path, monkeypatch, caplog
+):
+    """cv's default: a fold stalled for 5 passes restarts once; the log and report say so."""
+
+    def one_stage(*args):
+        return {"loss": 1.6, "acc": 0.2, "mf1": 0.07, "top_stage": "N2", "top_share": 1.0}
+
+    monkeypatch.setattr(loop, "_validate", one_stage)
+    config = TINY.replace(max_passes=RESTART_AFTER_PASSES + 1, patience=10)
+    with caplog.at_level(logging.WARNING, logger="tinysleepnet"):
+        cv.cross_validate(data_dir, tmp_path, 2, config, folds=[0], progress=False)
+    done = json.loads((tmp_path / "fold_00" / cv.DONE_FILE).read_text())
+    assert done["restarted_after_pass"] == RESTART_AFTER_PASSES
+    assert f"fold 0: stalled, and was restarted after pass {RESTART_AFTER_PASSES}" in caplog.text
+    assert "rerun the fold with --preset fast" in caplog.text  # the remedy did not help here
+    result = evaluate_run(tmp_path, allow_partial=True)
+    assert result["restarted_folds"] == [{"fold": 0, "after_pass": RESTART_AFTER_PASSES}]
+    report = (tmp_path / "evaluation" / "scores.md").read_text()
+    assert "1 of 1 folds stalled and were restarted with the stall remedy" in report

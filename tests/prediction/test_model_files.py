@@ -7,7 +7,7 @@ import torch
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
-from tinysleepnet.core.checkpoint import CHECKSUM_KEY, save_checkpoint, weights_checksum
+from tinysleepnet.core.checkpoint import CHECKSUM_KEY, outputs_checksum, save_checkpoint
 from tinysleepnet.errors import PathError
 from tinysleepnet.prediction.backends import as_model
 
@@ -24,7 +24,8 @@ def test_a_checkpoint_with_settings_out_of_range_is_refused_naming_it(model, tmp
     path = tmp_path / "sfreq0.pt"
     weights = model.state_dict()
     config = {**model.config.to_dict(), "sfreq": 0.0}
-    torch.save({"model": weights, "config": config, CHECKSUM_KEY: weights_checksum(weights)}, path)
+    payload = {"model": weights, "config": config}
+    torch.save({**payload, CHECKSUM_KEY: outputs_checksum(payload)}, path)  # an intact file
     with pytest.raises(PathError, match=rf"^{path}: not a usable checkpoint: sfreq=0.0 is out "
                        "of range"):  # fmt: skip
         as_model(path)

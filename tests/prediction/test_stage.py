@@ -10,6 +10,7 @@ import pytest
 
 from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.errors import PathError, TinySleepNetError
+from tinysleepnet.io.filtering import SignalFilter
 from tinysleepnet.io.quality import check_microvolts
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.stage import stage
@@ -25,9 +26,11 @@ def test_stage_file(recording: Path, model: TinySleepNet) -> None:
     np.testing.assert_array_equal(result.stages, result.proba.argmax(axis=1))
     assert result.start == START_UTC
     assert result.epoch_sec == 30.0
-    # The whole night in one pass, state carried: same as predict_proba on the raw epochs.
+    # The whole night in one pass, state carried: same as predict_proba on the epochs
+    # filtered to the training nights' band.
     raw = mne.io.read_raw_edf(recording, include=["EEG Fpz-Cz"], verbose="error")
-    epochs = raw.get_data(units="uV")[0].astype(np.float32).reshape(16, 3000)
+    band = SignalFilter(100.0, model.config.highpass_hz)
+    epochs = band(raw.get_data(units="uV")[0]).reshape(16, 3000)
     np.testing.assert_allclose(result.proba, predict_proba(model, [epochs])[0], atol=1e-6)
 
 

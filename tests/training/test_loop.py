@@ -43,8 +43,8 @@ def test_writes_its_files_with_the_nights_channel_rate_and_epoch(tmp_path, tiny_
     assert Config.load(tmp_path / "config.json") == expected == result.config
     assert result.log["pass"].tolist() == [1, 2, 3]
     assert list(result.log.columns) == [
-        "pass", "train_loss", "train_acc", "train_mf1", "valid_loss", "valid_acc",
-        "valid_mf1", "valid_top_share", "stalled", "world_size", "lr", "seconds",
+        "pass", "train_loss", "train_acc", "train_mf1", "train_top_share", "valid_loss",
+        "valid_acc", "valid_mf1", "valid_top_share", "stalled", "world_size", "lr", "seconds",
     ]  # fmt: skip
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "log.csv"), result.log)
     best = load_checkpoint(result.best_path)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+import threading
 import typing
 from collections.abc import Sequence
 
@@ -80,6 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("tinysleepnet: interrupted; rerun the same command to resume", file=sys.stderr)
+        if threading.active_count() > 1:
+            # Worker threads (--jobs) are still inside torch or MNE code: letting the
+            # interpreter shut down under them aborts the process ("terminate called
+            # without an active exception", exit 134). Every file is written atomically,
+            # so leaving at once loses only the work in progress.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return 130
     finally:
         # Leave torchrun's process group, if this command trained and so joined one (the

@@ -85,6 +85,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--no-download", action="store_true", help="use only the Sleep-EDF nights in --data"
     )
     parser.add_argument("--jobs", type=JOBS, default=2, help="nights prepared at once")
+    parser.add_argument(
+        "--on-stall",
+        choices=("rescale", "warn"),
+        default="rescale",
+        help="a fold stalled for 5 passes: restart it once with the stall remedy (default; "
+        "the comparison names it), or only warn and keep the paper's recipe exact",
+    )
     parser.set_defaults(func=run)
 
 
@@ -102,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         download=not args.no_download,
         n_jobs=args.jobs,
+        on_stall=args.on_stall,
     )
     if comparison is not None:
         print(Path(comparison["paths"]["markdown"]).read_text(encoding="utf-8"))

@@ -23,6 +23,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from .._docs import fill_doc
 from ..errors import PathError, TinySleepNetError, check_number
 from ..io.atomic import atomic_path, read_json, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel
@@ -87,6 +88,7 @@ def trim_wake(labels: np.ndarray, edge_epochs: int, rule: str = "authors") -> np
     return window[labels[window] != UNSCORED]
 
 
+@fill_doc
 def prepare_night(
     psg: str | Path,
     hypnogram: str | Path,
@@ -127,9 +129,7 @@ def prepare_night(
         the hypnogram's runs (Sleep-EDF), shifted by whole epochs when the hypnogram starts
         after or before the recording (its own start time). ``"annotations"``: one epoch per scored
         annotation, cut at its own onset (MASS's Base files).
-    allow_truncated : bool
-        Prepare the part present of an EDF/BDF file cut short, with a warning, instead of
-        refusing it.
+    %(allow_truncated)s
 
     Returns
     -------
@@ -174,6 +174,7 @@ def prepare_night(
     )
 
 
+@fill_doc
 def prepare(
     src: str | Path,
     out: str | Path,
@@ -222,8 +223,7 @@ def prepare(
         ``name``, default the PSG's file stem); relative paths are taken from ``src``.
     n_jobs : int
         Nights prepared at once.
-    progress : bool
-        Show a progress bar.
+    %(progress)s
     dataset : str
         Key of :data:`~tinysleepnet.data.datasets.DATASETS`: ``"sleep-edf"`` or
         ``"mass-ss1"`` ... ``"mass-ss5"``. Gives the file naming, the way epochs are cut and
@@ -233,9 +233,7 @@ def prepare(
     subjects : collection of str or None
         Prepare only the nights of these subjects (e.g. ``"00"`` ... ``"19"`` for
         Sleep-EDF-20); None prepares every night found.
-    allow_truncated : bool
-        Prepare the part present of EDF/BDF files cut short (with a warning) instead of
-        stopping on them.
+    %(allow_truncated)s
 
     Returns
     -------

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 
+from .._docs import fill_doc
 from ..config import Config
 from ..core.checkpoint import load_model
 from ..core.device import resolve_device
@@ -38,7 +39,7 @@ from ..data.nights import Night, load_nights, read_manifest
 from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, read_json, write_json
 from ..training.distributed import is_main_process
-from ..training.loop import CONFIG_FILE, data_settings, train
+from ..training.loop import CONFIG_FILE, data_settings, remedy_text, train
 from .calibration import calibrate_checkpoint
 from .folds import Fold, make_folds, nights_of
 
@@ -92,6 +93,7 @@ def save_predictions(path: str | Path, night: Night, proba: np.ndarray) -> None:
         )
 
 
+@fill_doc
 def cross_validate(
     data_dir: str | Path,
     run_dir: str | Path,
@@ -121,8 +123,7 @@ def cross_validate(
         Settings other than ``device``, ``extra`` and ``on_stall`` must match the run's.
     folds : sequence of int or None
         Indices (0-based) of the folds to run; ``None`` runs them all.
-    progress : bool
-        Show the training progress bars (on stderr, when it is a terminal).
+    %(progress)s
     n_parallel : int
         Folds trained at once, each in its own process on the configured device. The
         network is small, so one GPU can hold several folds and keep busy; on a CPU the
@@ -295,11 +296,24 @@ def _run_one_fold(
         fold_scores["kappa"],
         fold_scores["n_epochs"],
     )
+    if result.restarted_after_pass is not None:
+        logger.warning(
+            "fold %d: stalled, and was restarted after pass %d with the stall remedy (%s); "
+            "its scores are not the paper recipe's (--on-stall warn keeps it exact)",
+            fold.index,
+            result.restarted_after_pass,
+            remedy_text(),
+        )
     if result.best_predicts_one_stage:
+        if result.restarted_after_pass is None and config.on_stall == "warn":
+            rerun = "without --on-stall warn, or with --preset fast"
+        else:
+            rerun = "with --preset fast"
         logger.warning(
             "fold %d: its best checkpoint still predicts %.0f %% of the validation epochs "
-            "as %s; rerun the fold with --on-stall rescale or --preset fast",
+            "as %s; rerun the fold %s",
             fold.index,
             100 * result.best_score["top_share"],
             result.best_score["top_stage"],
+            rerun,
         )

@@ -23,7 +23,7 @@ from ..core.metrics import scores
 from ..errors import PathError
 from ..io.atomic import read_json, write_figure, write_json, write_text_atomic
 from ..stages import STAGES
-from ..training.loop import BEST_FILE
+from ..training.loop import BEST_FILE, remedy_text
 from ..training.stall import ONE_STAGE_SHARE, top_stage
 from .calibration import calibration_summary, checkpoint_temperature, plot_reliability
 from .cv import DONE_FILE, PREDICTIONS_DIR, fold_dir, is_done, read_folds
@@ -106,6 +106,7 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
     result["one_stage_folds"] = [
         row["fold"] for row in result["folds"] if row["top_share"] >= ONE_STAGE_SHARE
     ]
+    result["restarted_folds"] = _restarted_folds(run_dir, scored)
     result["calibration"] = _calibration(run_dir, scored, result["paths"]["reliability"])
     write_json(result["paths"]["json"], result)
     write_text_atomic(result["paths"]["markdown"], summary_markdown(result))
@@ -124,6 +125,8 @@ def summary_markdown(result: dict[str, Any]) -> str:
     if result["partial"]:
         lines += [f"**PARTIAL: {_missing_text(result['missing_folds'])}**", ""]
     lines += _one_stage_lines(result)
+    if restarts := restart_text(result):
+        lines += [f"**{restarts}.**", ""]
     lines += [
         f"{pooled['n_epochs']} test epochs from {len(result['folds'])} of {result['n_folds']} "
         "folds, pooled in one confusion matrix.",
@@ -309,9 +312,40 @@ def _one_stage_lines(result: dict[str, Any]) -> list[str]:
     )
     return [
         f"**Training stalled: the best checkpoint of {named} predicts one stage for nearly "
-        "every test epoch; rerun those folds with `--on-stall rescale` or `--preset fast`.**",
+        "every test epoch; rerun those folds with `--preset fast` (or, if they ran with "
+        "`--on-stall warn`, without it).**",
         "",
     ]
+
+
+def restart_text(result: dict[str, Any]) -> str:
+    """A sentence naming the folds restarted with the stall remedy, ``""`` when none was.
+
+    Parameters
+    ----------
+    result : dict
+        :func:`evaluate_run`'s result (its ``restarted_folds``: ``fold`` and ``after_pass``,
+        the pass after which the stalled first attempt was restarted).
+    """
+    restarted = result.get("restarted_folds", [])
+    if not restarted:
+        return ""
+    named = ", ".join(f"fold {row['fold']} after pass {row['after_pass']}" for row in restarted)
+    return (
+        f"{len(restarted)} of {len(result['folds'])} folds stalled and were restarted with the "
+        f"stall remedy ({remedy_text()}): {named}; their scores are not the paper recipe's "
+        "(`--on-stall warn` keeps every fold exact)"
+    )
+
+
+def _restarted_folds(run_dir: Path, folds: Sequence[dict[str, Any]]) -> list[dict[str, int]]:
+    """The folds whose training was restarted with the stall remedy, from their summaries."""
+    restarted = []
+    for fold in folds:
+        done = read_json(fold_dir(run_dir, fold["fold"]) / DONE_FILE, "fold summary")
+        if done.get("restarted_after_pass") is not None:
+            restarted.append({"fold": fold["fold"], "after_pass": done["restarted_after_pass"]})
+    return restarted
 
 
 def _fold_row(

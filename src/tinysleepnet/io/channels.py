@@ -23,6 +23,7 @@ from typing import NoReturn
 
 import mne
 
+from .._docs import fill_doc
 from ..errors import PathError, TinySleepNetError
 from .recordings import (
     _INCLUDE_SUFFIXES,
@@ -92,6 +93,7 @@ class ChannelSpec:
         return len(self.names) == 1 and self.reference is None
 
 
+@fill_doc
 def read_channel(
     path: str | Path, channel: str, sfreq: float | None = None, *, allow_truncated: bool = False
 ) -> Recording:
@@ -106,9 +108,7 @@ def read_channel(
         ``"EEG F4-CLE|EEG F4-LER minus EOG Left Horiz"``.
     sfreq : float or None
         Sampling rate wanted in Hz, reached by resampling down; None keeps the file's.
-    allow_truncated : bool
-        Read the part present of an EDF/BDF file cut short (see
-        :func:`~tinysleepnet.io.recordings.check_complete`).
+    %(allow_truncated)s
 
     Returns
     -------

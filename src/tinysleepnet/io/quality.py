@@ -1,8 +1,9 @@
 """Signal quality of each 30-s epoch, checked before a network ever sees it.
 
 An epoch fails when it holds non-finite samples (NaN, Inf), is flat (an electrode off, a
-channel switched off), is clipped (samples stuck at the amplifier's or file's range) or
-holds amplitudes that scalp EEG in microvolts never reaches. Such an epoch is *unscorable*:
+channel switched off), is clipped (samples stuck at the amplifier's or file's range),
+holds amplitudes that scalp EEG in microvolts never reaches, or is still dominated by mains
+hum after the mains filter. Such an epoch is *unscorable*:
 staging gives it no stage, the sleep statistics leave it out and the LSTM state is carried
 across it; ``prepare`` drops the non-finite ones from training nights.
 
@@ -24,8 +25,8 @@ from ..errors import PathError
 OK = "ok"
 #: Reasons an epoch is unscorable, in the order they are checked (the first one found is
 #: reported).
-NONFINITE, FLAT, AMPLITUDE, CLIPPED = "nonfinite", "flat", "amplitude", "clipped"
-REASONS = (NONFINITE, FLAT, AMPLITUDE, CLIPPED)
+NONFINITE, FLAT, AMPLITUDE, CLIPPED, MAINS = "nonfinite", "flat", "amplitude", "clipped", "mains"
+REASONS = (NONFINITE, FLAT, AMPLITUDE, CLIPPED, MAINS)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,15 @@ class QualitySettings:
     amplitude_refuse_factor : float
         Beyond this factor the recording is refused: at 30 times too large or small, the
         network's input lies outside anything it was trained on.
+    mains_share : float
+        An epoch holding more than this share of its power within ``mains_band_hz`` of the
+        mains frequencies (50, 60 Hz and harmonics), after the mains filter
+        (:mod:`tinysleepnet.io.filtering`), is still dominated by line noise: the filter
+        could not remove it (mains off its nominal frequency, or far stronger than the
+        notch's attenuation). Sleep EEG holds well under 1 % of its power there.
+    mains_band_hz : float
+        Half-width of the band around each mains harmonic, in Hz (mains drifts by well
+        under 0.5 Hz).
     """
 
     flat_sd_uv: float = 0.5
@@ -71,22 +81,37 @@ class QualitySettings:
     clip_fraction: float = 0.01
     amplitude_warn_factor: float = 5.0
     amplitude_refuse_factor: float = 30.0
+    mains_share: float = 0.5
+    mains_band_hz: float = 1.0
 
 
-def epoch_quality(epochs: np.ndarray, settings: QualitySettings | None = None) -> np.ndarray:
+def epoch_quality(
+    epochs: np.ndarray,
+    settings: QualitySettings | None = None,
+    *,
+    raw: np.ndarray | None = None,
+    sfreq: float | None = None,
+) -> np.ndarray:
     """Quality of each epoch: :data:`OK` or the first of :data:`REASONS` it fails.
 
     Parameters
     ----------
     epochs : ndarray of float, shape (n_epochs, epoch_samples)
-        The signal in microvolts, cut into epochs.
+        The signal in microvolts, cut into epochs: as the network sees it (filtered,
+        :mod:`tinysleepnet.io.filtering`), for the amplitude and mains checks.
     settings : QualitySettings or None
         Thresholds; None takes the defaults.
+    raw : ndarray or None
+        The same epochs as recorded, before filtering, for the non-finite, flat and
+        clipped checks (a filter smooths a rail away); None: ``epochs``.
+    sfreq : float or None
+        Sampling rate in Hz; the mains check runs only when it is given.
 
     Returns
     -------
     ndarray of str, shape (n_epochs,)
-        ``"ok"``, ``"nonfinite"``, ``"flat"``, ``"amplitude"`` or ``"clipped"``.
+        ``"ok"``, ``"nonfinite"``, ``"flat"``, ``"amplitude"``, ``"clipped"`` or
+        ``"mains"``.
 
     Examples
     --------
@@ -98,24 +123,53 @@ def epoch_quality(epochs: np.ndarray, settings: QualitySettings | None = None) -
     """
     settings = settings or QualitySettings()
     epochs = np.asarray(epochs)
-    finite = np.isfinite(epochs)
+    recorded = epochs if raw is None else np.asarray(raw)
+    finite = np.isfinite(recorded)
     nonfinite = ~finite.all(axis=1)
-    x = np.where(finite, epochs, 0.0) if nonfinite.any() else epochs
-    flat = x.std(axis=1) < settings.flat_sd_uv
-    high, low = x.max(axis=1), x.min(axis=1)
+    r = np.where(finite, recorded, 0.0) if nonfinite.any() else recorded
+    x = r if raw is None else np.where(np.isfinite(epochs), epochs, 0.0)
+    flat = r.std(axis=1) < settings.flat_sd_uv
+    high, low = r.max(axis=1), r.min(axis=1)
+    stuck = _stuck_fraction(r, high, low, settings.clip_run, settings.clip_fraction)
+    clipped = stuck > settings.clip_fraction
+    if raw is not None:
+        high, low = x.max(axis=1), x.min(axis=1)
     # only epochs reaching beyond artifact_uv can fail: the others are not scanned again
     artifact = np.zeros(len(x), dtype=bool)
     reach = np.flatnonzero((high > settings.artifact_uv) | (low < -settings.artifact_uv))
     share = np.mean(np.abs(x[reach]) > settings.artifact_uv, axis=1)
     artifact[reach] = share > settings.artifact_fraction
-    stuck = _stuck_fraction(x, high, low, settings.clip_run, settings.clip_fraction)
-    clipped = stuck > settings.clip_fraction
+    mains = np.zeros(len(x), dtype=bool)
+    if sfreq is not None:
+        mains = mains_share(x, sfreq, settings.mains_band_hz) > settings.mains_share
     quality = np.full(len(epochs), OK, dtype=object)
-    failed = {NONFINITE: nonfinite, FLAT: flat, AMPLITUDE: artifact, CLIPPED: clipped}
+    failed = {
+        NONFINITE: nonfinite,
+        FLAT: flat,
+        AMPLITUDE: artifact,
+        CLIPPED: clipped,
+        MAINS: mains,
+    }
     # assigned from the last reason to the first, so the first failed check is the one named
     for reason in reversed(REASONS):
         quality[failed[reason]] = reason
     return quality.astype(str)
+
+
+def mains_share(epochs: np.ndarray, sfreq: float, band_hz: float = 1.0) -> np.ndarray:
+    """Share of each epoch's power (its mean removed) within ``band_hz`` of the mains
+    frequencies and their harmonics (:func:`~tinysleepnet.io.filtering.mains_harmonics`)."""
+    from .filtering import mains_harmonics
+
+    x = np.asarray(epochs, dtype=np.float64)
+    power = np.abs(np.fft.rfft(x - x.mean(axis=1, keepdims=True), axis=1)) ** 2
+    frequencies = np.fft.rfftfreq(x.shape[1], 1 / sfreq)
+    near = np.zeros(frequencies.size, dtype=bool)
+    for harmonic in mains_harmonics(sfreq):
+        near |= np.abs(frequencies - harmonic) <= band_hz
+    total = power.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, power[:, near].sum(axis=1) / total, 0.0)
 
 
 def live_epochs(epochs: np.ndarray) -> np.ndarray:
@@ -214,7 +268,9 @@ _MILLIVOLTS_BELOW_UV = 0.5
 _COUNTS_ABOVE_UV = 5e3
 
 
-def check_microvolts(signal_uv: np.ndarray, path: str | Path) -> None:
+def check_microvolts(
+    signal_uv: np.ndarray, path: str | Path, recorded: np.ndarray | None = None
+) -> None:
     """Refuse a signal whose amplitude makes no sense for EEG in microvolts.
 
     The network was trained on raw microvolts; a recording stored in volts (or raw ADC
@@ -222,12 +278,25 @@ def check_microvolts(signal_uv: np.ndarray, path: str | Path) -> None:
     live part of the signal (:func:`~tinysleepnet.io.quality.live_epochs`): flat or
     non-finite stretches say nothing about its scale.
 
+    ``recorded`` is the same signal before filtering (:mod:`tinysleepnet.io.filtering`),
+    if it was: the signal is then refused only when both point to a wrong scale, and the
+    message gives the recorded one's median. A DC offset makes the recorded one look like
+    ADC counts, and spikes smeared by the filter the filtered one; neither is a scale
+    error.
+
     Raises
     ------
     PathError
         Naming the scale the median absolute amplitude points to, or "flat" when the signal
         is empty or constant.
     """
+    if recorded is not None:
+        try:
+            check_microvolts(signal_uv, path)
+        except PathError:
+            check_microvolts(recorded, path)  # raises if the recorded one is wrong too
+            return
+        return
     signal_uv = np.asarray(signal_uv)
     if signal_uv.size == 0 or np.ptp(signal_uv) == 0:
         raise PathError(path, "signal is flat (no epoch varies)")

@@ -19,6 +19,7 @@ import edfio
 import mne
 import numpy as np
 
+from .._docs import fill_doc
 from ..errors import PathError
 
 #: Formats whose MNE reader accepts ``include=``. MNE brings every signal of an EDF to the
@@ -79,6 +80,7 @@ class Recording:
         return self.signal_uv[: n_epochs * epoch_samples].reshape(n_epochs, epoch_samples)
 
 
+@fill_doc
 def read_eeg(
     path: str | Path,
     channel: str = "EEG Fpz-Cz",
@@ -98,9 +100,7 @@ def read_eeg(
         Sampling rate wanted in Hz. None keeps the file's rate. A lower rate than the file's is
         reached with MNE's resampling; a higher one is refused, since upsampling would invent
         signal the network never saw.
-    allow_truncated : bool
-        Read an EDF/BDF holding fewer data records than its header declares (a copy cut
-        short), with a warning, instead of refusing it.
+    %(allow_truncated)s
 
     Returns
     -------

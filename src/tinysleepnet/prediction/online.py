@@ -14,6 +14,7 @@ import torch
 
 from ..core.inference import model_device, proba_step
 from ..evaluation.calibration import apply_temperature
+from ..io.filtering import SignalFilter
 from ..io.quality import OK, QualitySettings, epoch_quality
 from ..io.recordings import Recording
 from ..model import State
@@ -63,6 +64,7 @@ class Stager:
     ) -> None:
         self.model = as_model(model, backend)
         self.quality = quality
+        self._filter = SignalFilter(self.model.config.sfreq, self.model.config.highpass_hz)
         self._temperature = float(getattr(self.model, "temperature", 1.0))
         self.start = start
         self.chunk_epochs = chunk_epochs
@@ -71,7 +73,9 @@ class Stager:
     def reset(self) -> None:
         """Forget every sample and epoch: the next push starts a new night."""
         self._pending: list[np.ndarray] = []
+        self._filtered: list[np.ndarray] = []
         self._n_pending = 0
+        self._filter.reset()
         self._state: State | None = None
         self._proba: list[np.ndarray] = []
         self._quality: list[str] = []
@@ -107,19 +111,24 @@ class Stager:
         """
         samples = np.asarray(samples, dtype=np.float32).ravel()
         self._pending.append(samples)
+        self._filtered.append(self._filter(samples))  # as stage() filters: causal, so alike
         self._n_pending += samples.size
         epoch_samples = self.model.epoch_samples
         n_new = self._n_pending // epoch_samples
         if n_new == 0:
             return []
-        buffer = np.concatenate(self._pending)
+        buffer, filtered = np.concatenate(self._pending), np.concatenate(self._filtered)
         cut = n_new * epoch_samples
         self._pending, self._n_pending = [buffer[cut:]], buffer.size - cut
-        epochs = buffer[:cut].reshape(n_new, epoch_samples)
+        self._filtered = [filtered[cut:]]
+        raw = buffer[:cut].reshape(n_new, epoch_samples)
+        epochs = filtered[:cut].reshape(n_new, epoch_samples)
         first = self.n_epochs
         for chunk in range(0, n_new, self.chunk_epochs):
             block = epochs[chunk : chunk + self.chunk_epochs]
-            quality = epoch_quality(block, self.quality)
+            quality = epoch_quality(
+                block, self.quality, raw=raw[chunk : chunk + self.chunk_epochs], sfreq=self.sfreq
+            )
             proba = np.full((len(block), N_STAGES), np.nan, dtype=np.float32)
             if (scorable := quality == OK).any():
                 proba[scorable] = self._stage_epochs(block[scorable])

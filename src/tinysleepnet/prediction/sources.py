@@ -8,6 +8,7 @@ from typing import TypeAlias
 import mne
 import numpy as np
 
+from .._docs import fill_doc
 from ..errors import PathError
 from ..io.channels import ChannelSpec, read_channel, recording_from_spec
 from ..io.recordings import Recording, recording_from_raw
@@ -18,6 +19,7 @@ from .onnx_backend import OnnxModel
 Source: TypeAlias = str | Path | Recording | mne.io.BaseRaw | tuple[np.ndarray, float]
 
 
+@fill_doc
 def read_recording(
     source: Source,
     channel: str | None,
@@ -36,9 +38,7 @@ def read_recording(
         Channel to use; None takes the model's (``config.channel``). Ignored for arrays.
     model : TinySleepNet
         Gives the sampling rate and the default channel.
-    allow_truncated : bool
-        Stage the part present of an EDF/BDF file cut short, with a warning (see
-        :func:`~tinysleepnet.io.recordings.check_complete`).
+    %(allow_truncated)s
     """
     config = model.config
     channel = channel or config.channel

@@ -21,12 +21,14 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import __version__
+from .._docs import fill_doc
 from ..core.checkpoint import file_checksum
 from ..core.in_bed import ANNOTATIONS, InBedWindow, auto_window, parse_time, window_from_times
 from ..core.inference import predict_proba
 from ..errors import PathError
 from ..evaluation.calibration import apply_temperature
 from ..io.channels import ChannelSpec
+from ..io.filtering import SignalFilter
 from ..io.hypnogram import recording_lights
 from ..io.quality import (
     FLAT,
@@ -52,6 +54,7 @@ from .sources import Source, read_recording
 logger = logging.getLogger("tinysleepnet")
 
 
+@fill_doc
 def stage(
     source: Source,
     model: ModelLike | None = None,
@@ -79,8 +82,7 @@ def stage(
     model : TinySleepNet, OnnxModel, path, name or None
         A loaded network, a checkpoint file, an exported ONNX graph, a released model's
         folder, an installed model's name, or None: the default installed model.
-    channel : str or None
-        EEG channel to stage; None takes the one the model was trained on.
+    %(channel_or_model)s
     start : datetime or None
         Clock time of the recording's start; None takes the file's (if any).
     backend : {"torch", "onnx"}
@@ -93,8 +95,7 @@ def stage(
     model_file : str or Path or None
         The file ``model`` was loaded from, recorded with its checksum in the provenance;
         None takes ``model`` itself when it is a path.
-    allow_truncated : bool
-        Stage the part present of an EDF/BDF file cut short, with a warning.
+    %(allow_truncated)s
     review : str, float or None
         Flag epochs for a human scorer: ``"10%"`` (the least confident 10 %) or a
         probability threshold such as ``0.6`` (:class:`.review.ReviewRule`).
@@ -141,10 +142,15 @@ def stage(
         model_file = model
     recording = read_recording(source, channel, network, allow_truncated=allow_truncated)
     warnings = _channel_warnings(recording.channel, network.config.channel)
-    epochs = recording.epochs(network.epoch_samples)
-    live = live_epochs(epochs)
-    check_microvolts(epochs if live.all() else epochs[live], recording.path)
-    epoch_ok = epoch_quality(epochs, quality)
+    raw = recording.epochs(network.epoch_samples)
+    # the band of the training nights: offsets, drift and mains removed before any check
+    band = SignalFilter(recording.sfreq, network.config.highpass_hz)
+    epochs = band(raw.ravel()).reshape(raw.shape)
+    live = live_epochs(raw)
+    check_microvolts(
+        epochs if live.all() else epochs[live], recording.path, raw if live.all() else raw[live]
+    )
+    epoch_ok = epoch_quality(epochs, quality, raw=raw, sfreq=recording.sfreq)
     warnings += _amplitude_warnings(network, epochs, epoch_ok, recording.path, quality)
     scorable = epoch_ok == OK
     if not scorable.any():

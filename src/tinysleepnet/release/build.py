@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._docs import fill_doc
 from ..config import Config
 from ..core.checkpoint import file_checksum
 from ..core.device import resolve_device
@@ -34,6 +35,7 @@ logger = logging.getLogger("tinysleepnet")
 _FREE_FIELDS = ("device", "extra")
 
 
+@fill_doc
 def release(
     data_dir: str | Path,
     out: str | Path,
@@ -59,8 +61,7 @@ def release(
         scores go on the card. Without it the card says the model is not cross-validated.
     name : str or None
         Name of the model (default: the folder's name); one file name (:func:`model_name`).
-    progress : bool
-        Show progress bars.
+    %(progress)s
 
     Returns
     -------

@@ -126,14 +126,15 @@ def verified_card(model_dir: str | Path) -> dict[str, Any]:
         If the folder has no card or no ``model.pt`` (a release that did not finish), the
         card's name is not a file name, or ``model.pt`` is not the file the card describes.
     """
+    # here, not with the module: `tinysleepnet models --help` reads the store without torch
+    from ..core.checkpoint import file_checksum
+
     model_dir = Path(model_dir)
     card = read_card(model_dir)
     model_file = model_dir / MODEL_FILE
     if not model_file.is_file():
         raise PathError(model_dir, f"not a released model (no {MODEL_FILE})")
     safe_name(str(card.get("name", "")), model_dir / CARD_FILE, "model name")
-    from ..core.checkpoint import file_checksum  # here: listing models needs no torch
-
     expected = (card.get("weights") or {}).get("sha256")
     if file_checksum(model_file) != expected:
         raise PathError(

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .._docs import fill_doc
 from ..config import Config
 from ..core.checkpoint import file_checksum, load_checkpoint, load_model
 from ..core.device import resolve_device
@@ -58,6 +59,7 @@ MAX_PASSES, PATIENCE = 20, 5
 START_FILE = "start.json"
 
 
+@fill_doc
 def finetune(
     model: str | Path | None,
     data_dir: str | Path,
@@ -110,8 +112,7 @@ def finetune(
         Device to train on; default the parent's setting.
     name : str or None
         Name of the fine-tuned model (default: ``out``'s folder name); one file name.
-    progress : bool
-        Show progress bars.
+    %(progress)s
 
     Returns
     -------
@@ -202,8 +203,13 @@ def finetune_config(
     patience: int | None = None,
     device: str | None = None,
 ) -> Config:
-    """The parent's settings with fine-tuning's learning rate, passes, patience and device."""
+    """The parent's settings with fine-tuning's learning rate, passes, patience and device.
+
+    A stall only warns (``on_stall="warn"``): a restart with the stall remedy would feed the
+    parent's weights a signal at another scale.
+    """
     return parent.replace(
+        on_stall="warn",
         lr=lr if lr is not None else LR_SHARE * parent.lr,
         max_passes=max_passes or min(parent.max_passes, MAX_PASSES),
         patience=patience or min(parent.patience, PATIENCE),

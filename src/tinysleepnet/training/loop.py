@@ -11,9 +11,11 @@ Files written into the output folder (each atomically)::
 
     config.json   the settings (Config.save), with the channel, rate and epoch length of
                   the nights it was trained on
-    log.csv       one row per pass: pass, train_loss, train_acc, train_mf1, valid_loss,
-                  valid_acc, valid_mf1, valid_top_share (share of the most predicted
-                  stage), stalled (1 when the pass looked stalled), lr, seconds
+    log.csv       one row per pass: pass, train_loss, train_acc, train_mf1,
+                  train_top_share, valid_loss, valid_acc, valid_mf1, valid_top_share
+                  (train_ and valid_top_share: share of the most predicted stage, on the
+                  pass's training minibatches and on the validation nights), stalled (1
+                  when the pass looked stalled), lr, seconds
     best.pt       weights of the kept ("best") pass, with its validation scores
     last.pt       weights, optimizer, schedule and progress after the last finished pass
     stalled/      the first attempt's files, when ``on_stall="rescale"`` restarted the run
@@ -42,6 +44,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import OneCycleLR
 from tqdm.auto import tqdm
 
+from .._docs import fill_doc
 from ..config import DATA_FIELDS, STALL_REMEDY, Config
 from ..core.checkpoint import load_checkpoint, save_checkpoint
 from ..core.device import resolve_device, resolve_precision
@@ -52,9 +55,10 @@ from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, remove_stale_partials
 from ..io.quality import median_amplitude_uv
 from ..model import TinySleepNet
+from .adam import make_optimizer
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
 from .distributed import World, current_world, local_device
-from .stall import ONE_STAGE_SHARE, RESTART_AFTER_PASSES, stall_reason, top_stage
+from .stall import ONE_STAGE_SHARE, RESTART_AFTER_PASSES, guess_loss, stall_reason, top_stage
 
 logger = logging.getLogger("tinysleepnet")
 
@@ -127,6 +131,7 @@ class _Progress:
     log: list[dict[str, float]] = field(default_factory=list)
 
 
+@fill_doc
 def train(
     train_nights: Sequence[Night],
     valid_nights: Sequence[Night],
@@ -142,7 +147,8 @@ def train(
     The channel, sampling rate and epoch length are taken from the nights (which must agree
     on them) into the saved configuration, so a checkpoint knows what it stages. The
     training nights are first cut into segments when ``config.segment_epochs`` asks so.
-    Each pass shuffles and augments the training nights, takes one Adam step per chunk of
+    Each pass shuffles and augments the training nights, takes one Adam step
+    (:func:`~tinysleepnet.training.adam.make_optimizer`: TF's or PyTorch's) per chunk of
     ``config.seq_len`` epochs of ``config.batch_nights`` nights (class-weighted
     cross-entropy plus L2 on the conv kernels, gradients clipped to ``config.clip_norm``),
     then stages the validation nights. Both run the CNN at the precision of
@@ -165,8 +171,7 @@ def train(
     out_dir : str or Path
         Folder for ``config.json``, ``log.csv``, ``best.pt`` and ``last.pt``. If it holds a
         ``last.pt``, training resumes from it (and returns at once if that run finished).
-    progress : bool
-        Show progress bars over passes and steps (on stderr, when it is a terminal).
+    %(progress)s
     init_weights : str or Path or None
         Checkpoint whose weights start the run instead of a fresh initialisation
         (fine-tuning); its network must have the shape ``config`` gives.
@@ -203,7 +208,7 @@ def train(
             "%s: restarting after pass %d with the stall remedy (%s)",
             out_dir.name,
             restarted,
-            _remedy_text(),
+            remedy_text(),
         )
         world = current_world(resolve_device(local_device(config.device)))
         if world.is_main:
@@ -321,14 +326,10 @@ def _fit(
         model.load_state_dict(load_checkpoint(start.init_weights, map_location=device)["model"])
     for name, param in model.named_parameters():
         param.requires_grad_(not name.startswith(start.frozen))
-    optimizer = torch.optim.Adam(
-        [param for param in model.parameters() if param.requires_grad],
-        lr=config.lr,
-        betas=(config.adam_beta1, config.adam_beta2),
-        eps=config.adam_eps,
-    )
+    optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], config)
     nights = {"train": [n.name for n in train_nights], "valid": [n.name for n in valid_nights]}
     segments = split_nights(train_nights, config.segment_epochs)
+    guess = guess_loss(np.concatenate([n.stages for n in segments]), config.class_weights)
     scheduler = _make_scheduler(optimizer, config, [len(n.stages) for n in segments])
     state = _resume(last_path, config, nights, model, optimizer, scheduler)
     if world.is_main:
@@ -375,6 +376,7 @@ def _fit(
                 [row["train_loss"] for row in state.log] + [fit["loss"]],
                 valid["top_share"],
                 valid["top_stage"],
+                guess,
             )
             row = {
                 "pass": pass_number,
@@ -473,16 +475,19 @@ def _log_pass(run: str, row: dict[str, float], config: Config, kept: bool, stall
     if stall:
         if "restarted_after_pass" in config.extra:
             remedy = "already restarted with the stall remedy; try --preset fast"
+        elif has_remedy(config):
+            remedy = "the run already has the stall remedy; a lower --lr may help"
         elif config.on_stall == "rescale":
-            remedy = f"it restarts with {_remedy_text()} after {RESTART_AFTER_PASSES} such passes"
+            remedy = f"it restarts with {remedy_text()} after {RESTART_AFTER_PASSES} such passes"
         else:
-            remedy = f"if it persists, rerun with --on-stall rescale (or {_remedy_flags()})"
+            remedy = f"if it persists, rerun without --on-stall warn (or with {_remedy_flags()})"
         logger.warning(
             "%s pass %d: training may have stalled: %s; %s", run, row["pass"], stall, remedy
         )
 
 
-def _remedy_text() -> str:
+def remedy_text() -> str:
+    """The stall remedy's settings, ``"input_scale=0.05, segment_epochs=360"``."""
     return ", ".join(f"{k}={v}" for k, v in STALL_REMEDY.items())
 
 
@@ -490,11 +495,18 @@ def _remedy_flags() -> str:
     return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in STALL_REMEDY.items())
 
 
+def has_remedy(config: Config) -> bool:
+    """Whether a run's settings already include the stall remedy (``fast``, a restart)."""
+    return all(getattr(config, name) == value for name, value in STALL_REMEDY.items())
+
+
 def _needs_restart(stalled: Sequence[float], config: Config) -> bool:
-    """Whether the last passes call for the stall remedy (once per run)."""
+    """Whether the last passes call for the stall remedy (once per run, and only when the
+    settings lack it: restarting them unchanged would only repeat the stall)."""
     return (
         config.on_stall == "rescale"
         and "restarted_after_pass" not in config.extra
+        and not has_remedy(config)
         and len(stalled) >= RESTART_AFTER_PASSES
         and all(stalled[-RESTART_AFTER_PASSES:])
     )
@@ -595,7 +607,9 @@ def _train_one_pass(
     precision: Literal["float32", "bfloat16"],
     progress: bool,
 ) -> dict[str, float]:
-    """One pass over the training nights; returns its loss, accuracy and macro-F1.
+    """One pass over the training nights; returns its loss, accuracy, macro-F1 and the
+    share of the most predicted stage (``top_share``), as the network predicted each
+    minibatch while it trained (dropout on, augmented).
 
     ``model`` is the network, or its ``DistributedDataParallel`` wrapper when ``world``
     has several processes: each then feeds its share of every minibatch, and its loss is
@@ -654,7 +668,12 @@ def _train_one_pass(
     )
     fit = scores(expert[real], predicted[real])
     loss_total = float(world.all_sum(loss_sum))
-    return {"loss": loss_total / int(real.sum()), "acc": fit["acc"], "mf1": fit["mf1"]}
+    return {
+        "loss": loss_total / int(real.sum()),
+        "acc": fit["acc"],
+        "mf1": fit["mf1"],
+        "top_share": top_stage(predicted[real])[1],
+    }
 
 
 def _validate(

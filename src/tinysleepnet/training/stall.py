@@ -1,7 +1,9 @@
 """Noticing a training run that has stalled, so that it never fails silently.
 
 On real-length nights the paper's recipe (raw microvolts into the LSTM) can predict one stage
-for dozens of passes before it learns (``benchmarks/README.md``, "Time to accuracy"), and
+for dozens of passes before it learns (``benchmarks/README.md``, "Time to accuracy"); on one
+real night it wavered between one and two stages with a training loss no better than guessing
+the stages' frequencies (``benchmarks/README.md``, "Training on one real night"), and
 third-party runs of the authors' code have reported 33 % accuracy. After every pass the
 training loop asks :func:`stall_reason` whether the run looks stalled; it logs a warning that
 names the run, the pass and the remedy, and records the pass in ``log.csv``.
@@ -51,7 +53,33 @@ def top_stage(predicted: np.ndarray) -> tuple[str, float]:
     return STAGES[int(counts.argmax())], float(counts.max() / max(len(predicted), 1))
 
 
-def stall_reason(train_losses: Sequence[float], valid_top_share: float, valid_top: str) -> str:
+def guess_loss(stages: np.ndarray, class_weights: Sequence[float]) -> float:
+    """Training loss of the best guess that ignores the signal: the stages' frequencies.
+
+    The class-weighted cross-entropy per epoch (as the training loop computes it) of
+    predicting, for every epoch, the same probabilities, those that minimise it
+    (proportional to each stage's count times its weight). A network whose training loss
+    is no lower has learnt nothing from the EEG.
+
+    Parameters
+    ----------
+    stages : ndarray of int, shape (n_epochs,)
+        Expert stages of the training epochs, class ids 0..4.
+    class_weights : sequence of float
+        Weight of each stage in the loss.
+    """
+    weighted = np.bincount(stages, minlength=N_STAGES) * np.asarray(class_weights, dtype=float)
+    present = weighted > 0
+    guess = weighted[present] / weighted.sum()
+    return float(-(weighted[present] * np.log(guess)).sum() / max(len(stages), 1))
+
+
+def stall_reason(
+    train_losses: Sequence[float],
+    valid_top_share: float,
+    valid_top: str,
+    train_guess_loss: float | None = None,
+) -> str:
     """Why the run looks stalled after its latest pass, or ``""`` when it does not.
 
     Parameters
@@ -61,9 +89,19 @@ def stall_reason(train_losses: Sequence[float], valid_top_share: float, valid_to
     valid_top_share, valid_top : float, str
         Share of the validation epochs predicted as the most predicted stage, and that stage
         (:func:`top_stage`).
+    train_guess_loss : float or None
+        :func:`guess_loss` of the training epochs; a pass whose training loss is not lower
+        looks stalled (on one real night the paper's recipe wavered between one and two
+        stages on the held-out epochs for hundreds of passes, with its training loss above
+        this guess's throughout).
     """
     if valid_top_share >= ONE_STAGE_SHARE:
         return f"validation predictions are {100 * valid_top_share:.0f} % {valid_top}"
+    if train_guess_loss is not None and train_losses and train_losses[-1] >= train_guess_loss:
+        return (
+            f"the training loss ({train_losses[-1]:.3f}) is no lower than guessing the "
+            f"stages' frequencies ({train_guess_loss:.3f})"
+        )
     recent = np.asarray(train_losses[-(FLAT_LOSS_PASSES + 1) :], dtype=float)
     if len(recent) > FLAT_LOSS_PASSES and np.ptp(recent) < FLAT_LOSS_RTOL * abs(recent.mean()):
         return f"the training loss has not moved for {FLAT_LOSS_PASSES} passes"

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from ...io.edf_writer import EdfChannel
-from .eeg import CHANNEL_GAIN, EEG_RANGE_UV, simulate_derivations
+from .eeg import DERIVATIONS, simulate_derivations
 from .profile import COLUMNS, per_second
 
 #: Channels of a Sleep-EDF sleep-cassette PSG, in file order.
@@ -20,12 +20,29 @@ SLEEP_EDF_CHANNELS: tuple[str, ...] = (
     "Event marker",
 )
 
+#: Physical range (uV) of each EEG/EOG channel of SC4001E0's header, over 12-bit samples
+#: (digital -2048..2047): the amplifier clips there and resolves 384/4095 = 0.094 uV on Fpz-Cz.
+PHYSICAL_RANGE_UV: dict[str, tuple[float, float]] = {
+    "EEG Fpz-Cz": (-192.0, 192.0),
+    "EEG Pz-Oz": (-197.0, 196.0),
+    "EOG horizontal": (-1009.0, 1009.0),
+}
+_DIGITAL_LEVELS = 4096  # 12 bits
+
+
+def recorded(x: np.ndarray, physical_range: tuple[float, float]) -> np.ndarray:
+    """A signal as a 12-bit converter stores it: clipped to its range, quantised (uV)."""
+    low, high = physical_range
+    step = (high - low) / (_DIGITAL_LEVELS - 1)
+    levels = np.round((np.clip(x, low, high) - low) / step)
+    return (low + levels * step).astype(np.float32)
+
 
 def psg_channels(
     stages: np.ndarray, sfreq: float, rng: np.random.Generator, difficulty: float
 ) -> list[EdfChannel]:
     """The seven channels of a Sleep-EDF sleep-cassette PSG, in file order."""
-    signals, profile = simulate_derivations(stages, sfreq, rng, difficulty, list(CHANNEL_GAIN))
+    signals, profile = simulate_derivations(stages, sfreq, rng, difficulty, DERIVATIONS)
     asleep = per_second(np.isin(stages, [1, 2, 3, 4]).astype(float)[:, None])[:, 0]
     chin = per_second(profile[:, [COLUMNS.index("chin_emg")]])[:, 0]
     seconds = len(asleep)
@@ -35,9 +52,10 @@ def psg_channels(
     # Core temperature falls by about half a degree over the night's sleep.
     temp = 37.2 - 0.5 * uniform_filter1d(asleep, 3600, mode="nearest")
     return [
-        # Like the amplifier, the file saturates at its physical range.
         *(
-            EdfChannel(label, np.clip(x, *EEG_RANGE_UV), sfreq, "uV", EEG_RANGE_UV)
+            EdfChannel(
+                label, recorded(x, PHYSICAL_RANGE_UV[label]), sfreq, "uV", PHYSICAL_RANGE_UV[label]
+            )
             for label, x in signals.items()
         ),
         EdfChannel("Resp oro-nasal", resp, 1.0, "", (-2048.0, 2048.0)),

@@ -1,58 +1,69 @@
-"""Simulated EEG and EOG: stage rhythms on a 1/f background, transients, per-night gains."""
+"""Simulated EEG and EOG: measured stage spectra, transients, the recording chain, night gains."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.fft
-from scipy.signal import oaconvolve
+from scipy.signal import butter, sosfilt
 
 from ...errors import TinySleepNetError
 from .hypnogram import SeedLike
-from .profile import RHYTHM_UV, SECONDS_PER_EPOCH, check_stages, epoch_profile, per_second
-from .transients import add_at, draw_transients
+from .profile import check_stages, epoch_profile, stage_mixture
+from .spectra import (
+    CORRELATION,
+    KNOTS_HZ,
+    complex_noise,
+    envelope,
+    epoch_spectra,
+    night_variation,
+    synthesise,
+)
+from .transients import draw_transients
 
-EEG_RANGE_UV = (-500.0, 500.0)  # physical range of the EEG and EOG in the PSG file
-_FILTER_SEC = 40  # length of the rhythm filters: resolves the 0.5-Hz knee of the 1/f background
-_N_RHYTHMS = len(RHYTHM_UV)
+EEG_RANGE_UV = (-500.0, 500.0)  # physical range of the EEG and EOG in a simulated MASS PSG
+#: The amplifier's high-pass (Sleep-EDF's headers: "HP:0.5Hz"), a first-order filter.
+HIGH_PASS_HZ = 0.5
+#: Sleep-EDF's cassette chain also leaves an inverted, low-passed echo of the signal: in
+#: SC4001E0 every channel's autocorrelation dips to -0.26..-0.44 at a lag of 1.23-1.28 s in
+#: every stage, and the spectra carry the matching comb (peaks at 0.4, 1.2, 2.0, 2.7 Hz, dips
+#: at 0.8, 1.6, 2.4 Hz; benchmarks/sim_vs_real.py). Delay (s; the low-pass adds ~0.15 s),
+#: gain and low-pass (Hz) of it.
+ECHO = (1.1, 0.45, 1.5)
 
-#: Gain of each source in the other derivations, relative to Fpz-Cz (1 when absent).
-CHANNEL_GAIN: dict[str, dict[str, float]] = {
+#: Gain of each transient in each derivation, relative to its Fpz-Cz waveform (1 when absent).
+#: Horizontal eye movements are defined by their EOG size (20 x their Fpz-Cz one: in
+#: SC4001E0, REM's EOG SD is 25 uV and Fpz-Cz's 9.5, uncorrelated), blinks by their Fpz-Cz size.
+TRANSIENT_GAIN: dict[str, dict[str, float]] = {
     "EEG Fpz-Cz": {},
     "EEG Pz-Oz": {
-        "background": 0.8,
-        "delta": 0.6,
-        "theta": 0.8,
-        "alpha": 1.8,
-        "beta": 0.6,
-        "blink": 0.05,
-        "saccade": 0.05,
-        "slow_eye": 0.05,
-        "vertex": 0.5,
-        "spindle": 0.7,
-        "k_complex": 0.4,
-        "sawtooth": 0.8,
+        "blink": 0.03,
+        "vertical": 0.05,
+        "saccade": 0.3,
+        "slow_eye": 0.3,
+        "vertex": -0.4,
+        "spindle": 0.5,
+        "k_complex": -0.4,
+        "sawtooth": 0.6,
         "movement": 0.7,
         "pop": 0.0,
     },
     "EOG horizontal": {
-        "background": 0.5,
-        "delta": 0.4,
-        "theta": 0.3,
-        "alpha": 0.1,
-        "beta": 1.0,
-        "blink": 0.3,
-        "saccade": 3.0,
-        "slow_eye": 2.5,
+        "blink": 0.15,
+        "vertical": 0.2,
+        "saccade": 20.0,
+        "slow_eye": 20.0,
         "vertex": 0.1,
-        "spindle": 0.1,
-        "k_complex": 0.3,
+        "spindle": 0.2,
+        "k_complex": 0.5,
         "sawtooth": 0.2,
-        "movement": 1.0,
+        "movement": 1.5,
         "pop": 0.0,
     },
 }
+#: The derivations that can be simulated.
+DERIVATIONS = tuple(TRANSIENT_GAIN)
+_EPOCH_GAIN_HZ = np.array([1.0, 6.0, 20.0])  # epochs vary in slow, middle and fast power
 
 
 def simulate_eeg(
@@ -95,71 +106,59 @@ def simulate_derivations(
     difficulty: float,
     channels: Sequence[str],
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """EEG/EOG derivations sharing the same brain sources, and the per-epoch profile."""
+    """EEG/EOG derivations sharing brain sources and eye movements, and the per-epoch profile
+    (transient rates and chin EMG, columns :data:`~.profile.COLUMNS`).
+
+    Each derivation is its stage's ongoing activity (:mod:`.spectra`), correlated with Fpz-Cz
+    as measured, plus the night's transients at that derivation's gain, through the
+    amplifier's 0.5-Hz high-pass, times the subject's gain (skull and scalp).
+    """
     stages = check_stages(stages)
     if not (float(sfreq).is_integer() and sfreq >= 50):
         raise TinySleepNetError(f"sfreq must be a whole number of Hz, at least 50; got {sfreq}")
     if difficulty < 0:
         raise TinySleepNetError(f"difficulty must be 0 or more, got {difficulty}")
-    per_sec = int(sfreq)
-    n_samples = len(stages) * SECONDS_PER_EPOCH * per_sec
-    profile = epoch_profile(stages, rng, difficulty)
-    per_second_uv = per_second(profile[:, :_N_RHYTHMS])
-    rhythm_uv = {name: per_second_uv[:, [i]] for i, name in enumerate(RHYTHM_UV)}
-    filters = _rhythm_filters(sfreq, rng)
-    noise_samples = n_samples + len(filters["background"]) - 1  # what "valid" filtering eats
-    # Brain rhythms are shared by the derivations; the background differs between electrodes.
-    # The rhythms occupy disjoint bands, so filtering one white noise keeps them independent.
-    white = rng.standard_normal(noise_samples, dtype=np.float32)
-    shared = {
-        name: oaconvolve(white, filters[name], mode="valid").reshape(-1, per_sec) * rhythm_uv[name]
-        for name in RHYTHM_UV
-        if name != "background"
-    }
+    unknown = set(channels) - set(DERIVATIONS)
+    if unknown:
+        raise TinySleepNetError(f"cannot simulate {sorted(unknown)}; choose from {DERIVATIONS}")
+    mixture = stage_mixture(stages, rng, difficulty)
+    profile = epoch_profile(mixture, rng, difficulty)
+    variation = night_variation(rng, difficulty)
+    coarse = rng.normal(0.0, 0.08 * difficulty, (len(stages), len(_EPOCH_GAIN_HZ)))
+    epoch_gain = np.stack(
+        [np.interp(np.log(KNOTS_HZ), np.log(_EPOCH_GAIN_HZ), row) for row in coarse]
+    )
     transients = draw_transients(profile, sfreq, rng)
     gain = np.exp(rng.normal(0.0, 0.15 * difficulty))  # scalp and skull of this subject
+    reference = complex_noise(rng, len(stages), sfreq)
+    waxing = envelope(mixture, rng, sfreq, difficulty)
     signals = {}
     for channel in channels:
-        weight = CHANNEL_GAIN[channel]
-        white = rng.standard_normal(noise_samples, dtype=np.float32)
-        background = oaconvolve(white, filters["background"], mode="valid").reshape(-1, per_sec)
-        x = weight.get("background", 1.0) * background * rhythm_uv["background"]
-        for name, source in shared.items():
-            x += weight.get(name, 1.0) * source
-        x = x.ravel()
-        for kind, (onsets, waves) in transients.items():
-            add_at(x, onsets, weight.get(kind, 1.0) * waves)
+        rho = CORRELATION[channel][mixture.rows].astype(np.float32)[:, None]
+        if channel == "EEG Fpz-Cz":
+            noise = reference
+        else:
+            own = complex_noise(rng, len(stages), sfreq)
+            noise = rho * reference + np.sqrt(1 - rho**2) * own
+        spectra = epoch_spectra(channel, mixture, epoch_gain, variation)
+        x = synthesise(spectra, noise, sfreq, variation.warp) * waxing
+        x += transients.render(TRANSIENT_GAIN[channel])
+        x = _recording_chain(x, sfreq)
         _flatten(x, sfreq, rng)
-        signals[channel] = (gain * x).astype(np.float32)
+        signals[channel] = np.float32(gain) * x
     return signals, profile
 
 
-def _rhythm_filters(sfreq: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Zero-phase FIR filter turning white noise into each rhythm, of unit output variance.
-
-    The night's 1/f exponent and alpha frequency are drawn here.
-    """
-    taps = int(_FILTER_SEC * sfreq) + 1
-    freqs = scipy.fft.rfftfreq(taps, 1.0 / sfreq)
-    exponent = rng.uniform(1.6, 2.2)  # power ~ 1/f^exponent, flat below 0.5 Hz
-    background = (freqs**2 + 0.25) ** (-exponent / 4)
-    background[0] = 0.0
-    spectra = {
-        "background": background,
-        "delta": _bump(freqs, 1.0, 0.4) * (freqs >= 0.3),
-        "theta": _bump(freqs, 5.5, 0.9),
-        "alpha": _bump(freqs, rng.uniform(9.0, 11.0), 0.6),
-        "beta": _bump(freqs, 30.0, 8.0),
-    }
-    filters = {}
-    for name, amplitude in spectra.items():
-        h = np.fft.fftshift(scipy.fft.irfft(amplitude, taps)) * np.hanning(taps)
-        filters[name] = (h / np.linalg.norm(h)).astype(np.float32)
-    return filters
-
-
-def _bump(freqs: np.ndarray, centre_hz: float, width_hz: float) -> np.ndarray:
-    return np.exp(-0.5 * ((freqs - centre_hz) / width_hz) ** 2)
+def _recording_chain(x: np.ndarray, sfreq: float) -> np.ndarray:
+    """``x`` through the amplifier's high-pass, minus the delayed low-passed echo (float32)."""
+    delay_sec, gain, low_pass_hz = ECHO
+    delay = round(delay_sec * sfreq)
+    high_pass = butter(1, HIGH_PASS_HZ, "highpass", fs=sfreq, output="sos").astype(np.float32)
+    low_pass = butter(2, low_pass_hz, fs=sfreq, output="sos").astype(np.float32)
+    out = sosfilt(high_pass, x)
+    echo = sosfilt(low_pass, out)
+    out[delay:] -= np.float32(gain) * echo[:-delay]
+    return out
 
 
 def _flatten(x: np.ndarray, sfreq: float, rng: np.random.Generator) -> None:
