@@ -33,7 +33,6 @@ machine it is the steadier of the two.
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -44,28 +43,13 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import NIGHT_EPOCHS, macs_per_epoch, measure
+from run import NIGHT_EPOCHS, cpu_name, macs_per_epoch, measure
 from tinysleepnet.config import Config
 
 #: Matrix sizes of the GEMM measurement.
 MM_SIZES = (512, 1024, 2048)
 #: The network measured in ``train`` and ``night`` rows: (label, run.py implementation).
 NETWORKS = (("fast", "fast"), ("paper", "fast-peephole"))
-
-
-def cpu_name() -> str:
-    """The CPU's model name and its vector instruction sets relevant to float32/bfloat16."""
-    name, flags = platform.processor() or platform.machine(), set()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                name = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-    sets = [s for s in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if s in flags]
-    return f"{name} ({', '.join(sets) or 'no AVX2'})"
 
 
 def flops_per_epoch(config: Config) -> dict[str, float]:
