@@ -115,8 +115,8 @@ class Config:
     recorded. ``"rescale"`` (the default) restarts the run once, after
     :data:`~tinysleepnet.training.stall.RESTART_AFTER_PASSES` stalled passes in a row, with
     :data:`STALL_REMEDY` (the signal in 20-uV units, 3-h training segments): the paper's
-    recipe stalled on one real night for thousands of optimizer steps and learnt after the
-    restart (``benchmarks/README.md``, "Training on one real night"). ``"warn"`` only
+    recipe stalled on one real night for 4,284 optimizer steps, and the restarted run fitted
+    from its second pass (``benchmarks/README.md``, "Training on one real night"). ``"warn"`` only
     warns, so the run stays the authors' recipe whatever happens (``--on-stall warn``)."""
 
     # cross-validation
