@@ -77,7 +77,9 @@ def demo_cohort(full: bool = False) -> DemoCohort:
 def demo_config(full: bool = False) -> Config:
     """Settings of the embedded demo: the paper's optimiser with the fast preset's speed-ups.
 
-    The paper's Adam at its constant learning rate (1e-4), with 2 nights per minibatch, the
+    The paper's Adam at a constant learning rate of 3e-4 (the paper's 1e-4 scored ACC 64.3,
+    kappa 0.46 on the simulated cohort in 10 passes, against 68.5 and 0.54), with 2 nights
+    per minibatch, the
     signal in units of 20 uV, nights cut into 3-h segments for training and bfloat16 where
     the hardware has it, so that the model leaves the one-stage solution within the few
     passes a demo can afford on 2 cores: 10 passes over 3 training nights per fold, about
@@ -92,6 +94,7 @@ def demo_config(full: bool = False) -> Config:
         peepholes=False,
         init="pytorch",
         monitor="mf1",
+        lr=3e-4,
         batch_nights=2,
         input_scale=0.05,
         segment_epochs=360,
