@@ -23,6 +23,8 @@ Measures:
 * ``fast-peephole`` (train, night): the paper's peephole LSTM cell (the ``paper`` preset's)
   instead of the fused ``nn.LSTM`` of the other rows; its cost over ``fast``, in wall and
   in CPU time, is printed below the table (the budget: at most 10 % in both measures).
+* ``*-bf16`` rows: the CNN under bfloat16 autocast (``fast-peephole-bf16``: the paper's
+  cell so), where the device has bfloat16 arithmetic.
 * ``online``: staging one epoch with the state carried, as an online stager does, ms per epoch.
 * ``checks``: the signal checks staging adds before the network (per-epoch quality, the
   amplitude against the training nights) on the same 1000-epoch night, seconds; printed
@@ -73,11 +75,13 @@ RUNS = [
     ("train", "fast"),
     ("train", "fast-bf16"),
     ("train", "fast-peephole"),
+    ("train", "fast-peephole-bf16"),
     ("night", "plain"),
     ("night", "fast-ungrouped"),
     ("night", "fast"),
     ("night", "fast-bf16"),
     ("night", "fast-peephole"),
+    ("night", "fast-peephole-bf16"),
     ("night", "onnx"),
     ("online", "plain"),
     ("online", "fast"),
@@ -122,8 +126,8 @@ def macs_per_epoch(config: Config) -> dict[str, int]:
 
 def bench_config(impl: str) -> Config:
     """The network measured: the paper's, with the fused LSTM of the plain port (whose
-    weights it shares) except in the ``*-peephole`` rows, which measure the paper's cell."""
-    return Config(peepholes=impl.endswith("peephole"))
+    weights it shares) except in the ``*-peephole*`` rows, which measure the paper's cell."""
+    return Config(peepholes="peephole" in impl)
 
 
 def _models(
@@ -179,7 +183,7 @@ def _train(impl: str, config: Config, device: torch.device, repeats: int) -> Cal
 
     def step() -> None:
         nonlocal state
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=impl == "fast-bf16"):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=impl.endswith("bf16")):
             state = _train_step(model, optimizer, (x, y, weight), state, config)
 
     return step
@@ -197,7 +201,7 @@ def _night(impl: str, config: Config, device: torch.device) -> Callable[[], None
         return lambda: predict_proba(onnx_model, night)
     if impl == "fast-ungrouped":  # the CNN over all epochs at once, as before grouping
         model_module.FEATURE_CHUNK = 10**9
-    precision = "bfloat16" if impl == "fast-bf16" else "float32"
+    precision = "bfloat16" if impl.endswith("bf16") else "float32"
     return lambda: predict_proba(fast, night, precision=precision)
 
 
