@@ -115,14 +115,17 @@ def test_mass_row_without_data_says_what_it_needs(tmp_path, capsys):
     assert "'01-04-NNNN Base.edf'" in err and "ceams-carsm.ca" in err
 
 
+def evaluated_run(spec, **fields):
+    """What ``evaluate_run`` gives for a run scoring the paper's figures on its epoch count."""
+    per_stage = {s: {"f1": 0.8} for s in STAGES}
+    pooled = {"acc": 0.854, "mf1": 0.805, "kappa": 0.8, "per_stage": per_stage,
+              "n_epochs": spec.test_epochs}  # fmt: skip
+    return {"run_dir": "run", "pooled": pooled, **fields}
+
+
 def test_matching_count_is_not_flagged():
     spec = protocol("sleep-edf-20")
-    per_stage = {s: {"f1": 0.8} for s in STAGES}
-    result = {
-        "run_dir": "run",
-        "pooled": {"acc": 0.854, "mf1": 0.805, "kappa": 0.8, "per_stage": per_stage,
-                   "n_epochs": spec.test_epochs},
-    }  # fmt: skip
+    result = evaluated_run(spec)
     comparison = compare_with_paper(spec, result, n_folds=20, config=paper_config(spec))
     assert comparison["warnings"] == []
     assert comparison["test_epochs"] == {"paper": 44_220, "ours": 44_220, "match": True}
@@ -165,14 +168,11 @@ def test_unknown_row(tmp_path):
 
 def test_restarted_folds_are_named_in_the_comparison():
     spec = protocol("sleep-edf-20")
-    per_stage = {s: {"f1": 0.8} for s in STAGES}
-    result = {
-        "run_dir": "run",
-        "pooled": {"acc": 0.854, "mf1": 0.805, "kappa": 0.8, "per_stage": per_stage,
-                   "n_epochs": spec.test_epochs},
-        "folds": [{"fold": i} for i in range(20)],
-        "restarted_folds": [{"fold": 3, "after_pass": 5}, {"fold": 11, "after_pass": 7}],
-    }  # fmt: skip
+    result = evaluated_run(
+        spec,
+        folds=[{"fold": i} for i in range(20)],
+        restarted_folds=[{"fold": 3, "after_pass": 5}, {"fold": 11, "after_pass": 7}],
+    )
     comparison = compare_with_paper(spec, result, n_folds=20, config=paper_config(spec))
     assert comparison["warnings"] == [
         "2 of 20 folds stalled and were restarted with the stall remedy (input_scale=0.05, "

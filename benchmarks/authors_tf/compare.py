@@ -31,16 +31,15 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from statistics import median
 from typing import Any
 
 import numpy as np
+from timing import timed
 
 HERE = Path(__file__).parent
 #: (measure, implementation): the package's rows and the authors' (``speed.py``'s names).
@@ -114,25 +113,8 @@ def measure_paper(name: str, threads: int, repeats: int) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(threads)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    work = {"train": _paper_train, "night": _paper_night}[name]()
-    for _ in range(2):
-        work()
-    times, cpu_times = [], []
-    for _ in range(repeats):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        work()
-        times.append(time.perf_counter() - start)
-        cpu_times.append(time.process_time() - cpu_start)
-    peak_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
-    return {
-        "measure": name,
-        "impl": "paper",
-        "version": f"torch {torch.__version__}",
-        "times": times,
-        "cpu_times": cpu_times,
-        "peak_mib": peak_mib,
-    }
+    timing = timed({"train": _paper_train, "night": _paper_night}[name], repeats)
+    return {"measure": name, "impl": "paper", "version": f"torch {torch.__version__}", **timing}
 
 
 def _worker(run: tuple[str, str], args: argparse.Namespace) -> dict[str, Any]:

@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from graph import build, feed, v1
+from timing import timed
 
 #: The package's paper recipe fields that the graph needs (class weights, L2, Adam, clip).
 RECIPE = {
@@ -115,27 +114,11 @@ def measure(name: str, threads: int, repeats: int) -> dict[str, Any]:
         "night-predict": lambda: _night(threads, 1),
         "night-whole": lambda: _night(threads, NIGHT_EPOCHS),
     }
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    work = builders[name]()
-    for _ in range(2):  # warm-up: graph optimisation, allocator
-        work()
-    times, cpu_times = [], []
-    for _ in range(repeats):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        work()
-        times.append(time.perf_counter() - start)
-        cpu_times.append(time.process_time() - cpu_start)
-    peak_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    timing = timed(builders[name], repeats)
     import tensorflow as tf
 
-    return {
-        "measure": name,
-        "impl": "authors-tf",
-        "version": f"tensorflow {tf.__version__}",
-        "times": times,
-        "cpu_times": cpu_times,
-        "peak_mib": peak_mib,
-    }
+    return {"measure": name, "impl": "authors-tf", "version": f"tensorflow {tf.__version__}",
+            **timing}  # fmt: skip
 
 
 def main() -> None:

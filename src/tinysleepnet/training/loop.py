@@ -213,7 +213,8 @@ def train(
     if restarted is not None:  # an earlier call restarted the run: continue the restart
         config = _remedied(config, restarted)
     start = _Start(amplitude, init_weights, tuple(frozen))
-    result = _fit(train_nights, valid_nights, config, out_dir, start, progress)
+    with torch_threads(config.threads):
+        result = _fit(train_nights, valid_nights, config, out_dir, start, progress)
     if _needs_restart(result.log["stalled"].tolist(), config):
         restarted = len(result.log)
         logger.warning(
@@ -227,7 +228,8 @@ def train(
             _set_aside(out_dir)
         world.barrier()  # no process may resume the stalled attempt's files
         config = _remedied(config, restarted)
-        result = _fit(train_nights, valid_nights, config, out_dir, start, progress)
+        with torch_threads(config.threads):
+            result = _fit(train_nights, valid_nights, config, out_dir, start, progress)
     result.restarted_after_pass = restarted
     return result
 
@@ -321,19 +323,8 @@ def _fit(
     start: _Start,
     progress: bool,
 ) -> TrainResult:
-    """The training run itself (see :func:`train`), resumed from ``last.pt`` if present."""
-    with torch_threads(config.threads):
-        return _fit_with_threads(train_nights, valid_nights, config, out_dir, start, progress)
-
-
-def _fit_with_threads(
-    train_nights: Sequence[Night],
-    valid_nights: Sequence[Night],
-    config: Config,
-    out_dir: Path,
-    start: _Start,
-    progress: bool,
-) -> TrainResult:
+    """The training run itself (see :func:`train`), resumed from ``last.pt`` if present;
+    :func:`train` runs it within ``torch_threads(config.threads)``."""
     best_path, last_path = out_dir / BEST_FILE, out_dir / LAST_FILE
     device = resolve_device(local_device(config.device))
     precision = resolve_precision(config.precision, device)
