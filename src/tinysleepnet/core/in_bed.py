@@ -82,21 +82,23 @@ class InBedWindow:
             "lights_on_sec": self.stop * epoch_sec,
         }
         if start is not None:
-            described["lights_off"] = (
-                start + dt.timedelta(seconds=self.first * epoch_sec)
-            ).isoformat()
-            described["lights_on"] = (
-                start + dt.timedelta(seconds=self.stop * epoch_sec)
-            ).isoformat()
+            off, on = self.clock_times(epoch_sec, start)
+            described["lights_off"], described["lights_on"] = off.isoformat(), on.isoformat()
         return described
+
+    def clock_times(self, epoch_sec: float, start: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """Lights off and lights on as clock times, from the recording's ``start``."""
+        return (
+            start + dt.timedelta(seconds=self.first * epoch_sec),
+            start + dt.timedelta(seconds=self.stop * epoch_sec),
+        )
 
     def describe(self, epoch_sec: float, start: dt.datetime | None = None) -> str:
         """One line, e.g. ``"in bed 23:13:00-07:12:30 (auto), 959 epochs"``."""
         if start is None:
             span = f"{self.first * epoch_sec / 3600:.2f}-{self.stop * epoch_sec / 3600:.2f} h"
         else:
-            off = start + dt.timedelta(seconds=self.first * epoch_sec)
-            on = start + dt.timedelta(seconds=self.stop * epoch_sec)
+            off, on = self.clock_times(epoch_sec, start)
             span = f"{off:%H:%M:%S}-{on:%H:%M:%S}"
         return f"in bed {span} ({self.source}), {self.stop - self.first} epochs"
 

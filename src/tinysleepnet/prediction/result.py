@@ -159,10 +159,9 @@ class StagingResult:
         its file); ``expert_stages`` adds the expert's hypnogram with the disagreements.
         """
         bed = self.in_bed
-        first = 0 if self.window is None else self.window.first
-        start = None if self.start is None else self.start + dt.timedelta(
-            seconds=first * self.epoch_sec
-        )
+        start = self.start  # of the first epoch plotted: lights off, with a window
+        if start is not None and self.window is not None:
+            start = self.window.clock_times(self.epoch_sec, start)[0]
         review = None if self.review is None else self.review[bed]
         expert = None if expert_stages is None else np.asarray(expert_stages)[bed]
         model = model_card_summary(self.provenance.get("model")).get("name")
