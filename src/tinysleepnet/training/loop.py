@@ -577,16 +577,33 @@ def _resume(
         return _Progress()
     saved = load_checkpoint(last_path)
     _check_same_run(last_path, saved, config, nights)
-    load_weights(last_path, model, saved)
+    _restore(last_path, saved, model, optimizer, scheduler)
+    try:
+        return _Progress(**saved["progress"])
+    except (KeyError, TypeError) as err:
+        raise PathError.wrap(last_path, _NO_TRAINING_STATE, err) from err
+
+
+#: Why a checkpoint whose weights load cannot continue a run.
+_NO_TRAINING_STATE = "holds no usable training state; use another output folder"
+
+
+def _restore(
+    path: Path,
+    saved: dict[str, Any],
+    model: TinySleepNet,
+    optimizer: torch.optim.Optimizer,
+    scheduler: OneCycleLR | None,
+) -> None:
+    """Put a saved run's weights, optimizer and schedule back (``last.pt`` or ``pass.pt``),
+    refusing in one line naming ``path`` a state they cannot take."""
+    load_weights(path, model, saved)
     try:
         optimizer.load_state_dict(saved["optimizer"])
         if scheduler is not None:
             scheduler.load_state_dict(saved["scheduler"])
-        return _Progress(**saved["progress"])
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        raise PathError.wrap(
-            last_path, "holds no usable training state; use another output folder", err
-        ) from err
+        raise PathError.wrap(path, _NO_TRAINING_STATE, err) from err
 
 
 def _check_same_run(
@@ -668,10 +685,7 @@ class _PassSaver:
         if saved["pass_number"] != pass_number:
             self.path.unlink()
             return None
-        load_weights(self.path, model, saved)
-        optimizer.load_state_dict(saved["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(saved["scheduler"])
+        _restore(self.path, saved, model, optimizer, scheduler)
         torch.set_rng_state(saved["rng"])
         if saved["cuda_rng"] is not None:
             torch.cuda.set_rng_state(saved["cuda_rng"], device)
