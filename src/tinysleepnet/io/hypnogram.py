@@ -249,13 +249,3 @@ def lights_times(annotations: mne.Annotations) -> tuple[float | None, float | No
     on = [o for o, t in zip(annotations.onset, annotations.description, strict=True)
           if t.strip().lower() in LIGHTS_ON_TEXTS]  # fmt: skip
     return (float(off[0]) if off else None, float(on[-1]) if on else None)
-
-
-def recording_lights(path: str | Path) -> tuple[float | None, float | None]:
-    """:func:`lights_times` of a recording file's own annotations (EDF+, BDF+, FIF); a
-    file without annotations, or one MNE reads none from, gives ``(None, None)``."""
-    try:
-        annotations = mne.read_annotations(path)
-    except (OSError, ValueError, RuntimeError, TypeError):
-        return None, None
-    return lights_times(annotations)

@@ -56,6 +56,9 @@ class Recording:
         header's clock time, including the EDF+ sub-second part); None when the file has none.
     path : Path
         The file read.
+    annotations : mne.Annotations or None
+        The recording's own annotations (EDF+/BDF+ events, FIF annotations), onsets in
+        seconds from its first sample; None when not read from a file or ``Raw``.
     """
 
     signal_uv: np.ndarray
@@ -63,6 +66,7 @@ class Recording:
     channel: str
     start: dt.datetime | None
     path: Path
+    annotations: mne.Annotations | None = None
 
     def epochs(self, epoch_samples: int) -> np.ndarray:
         """The signal cut into whole epochs, shape ``(n_epochs, epoch_samples)``.
@@ -165,12 +169,18 @@ def recording_from_raw(
     signal = raw.get_data(picks=[channel], units="uV", verbose="error")[0]
     if sfreq is not None and sfreq != file_sfreq:
         signal = _resample(signal, sfreq, file_sfreq)
+    annotations = raw.annotations
     return Recording(
         signal_uv=signal.astype(np.float32),
         sfreq=float(sfreq or file_sfreq),
         channel=channel,
         start=_start_time(path, raw),
         path=path,
+        annotations=mne.Annotations(  # from the first sample, as the signal's epochs count
+            annotations.onset - (raw.first_time if annotations.orig_time is not None else 0.0),
+            annotations.duration,
+            annotations.description,
+        ),
     )
 
 

@@ -29,7 +29,7 @@ from ..errors import PathError
 from ..evaluation.calibration import apply_temperature
 from ..io.channels import ChannelSpec
 from ..io.filtering import SignalFilter
-from ..io.hypnogram import recording_lights
+from ..io.hypnogram import lights_times
 from ..io.quality import (
     FLAT,
     NONFINITE,
@@ -171,21 +171,20 @@ def stage(
         review_rule=None if review is None else ReviewRule.parse(review),
         name=None if (file := _file_of(recording)) is None else file.stem,
     )
-    result.window = in_bed_window(result, file, lights_off, lights_on, auto_in_bed)
+    result.window = in_bed_window(result, recording, lights_off, lights_on, auto_in_bed)
     return result
 
 
 def in_bed_window(
     result: StagingResult,
-    file: Path | None,
+    recording: Recording,
     lights_off: str | float | None = None,
     lights_on: str | float | None = None,
     auto: bool = False,
 ) -> InBedWindow | None:
-    """The in-bed window of a staging: given times, else the lights annotations of the
-    recording ``file`` (None: a recording not read from a file), else (with ``auto``)
-    :func:`~tinysleepnet.core.in_bed.auto_window`, else None (the whole recording). The
-    choice is logged in one line."""
+    """The in-bed window of a staging: given times, else the recording's own Lights
+    off/on annotations, else (with ``auto``) :func:`~tinysleepnet.core.in_bed.auto_window`,
+    else None (the whole recording). The choice is logged in one line."""
 
     def seconds(value: str | float | None) -> float | None:
         if value is None or isinstance(value, int | float):
@@ -197,15 +196,14 @@ def in_bed_window(
         window = window_from_times(
             seconds(lights_off), seconds(lights_on), result.n_epochs, result.epoch_sec
         )
-    elif file is not None:
-        off, on = recording_lights(file)
+    elif recording.annotations is not None:
+        off, on = lights_times(recording.annotations)
         if off is not None or on is not None:
             window = window_from_times(off, on, result.n_epochs, result.epoch_sec, ANNOTATIONS)
     if window is None and auto:
         window = auto_window(result.stages, result.epoch_sec)
     if window is not None:
-        label = result.name or "recording"
-        logger.info("%s: %s", file or label, window.describe(result.epoch_sec, result.start))
+        logger.info("%s: %s", recording.path, window.describe(result.epoch_sec, result.start))
     return window
 
 
