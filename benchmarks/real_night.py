@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/real_night.py --out real-night                    # every run, 30 passes
-    python benchmarks/real_night.py /work/data/sleep-edf-real --out rn  # a raw or prepared folder
+    python benchmarks/real_night.py ~/sleep-edf-sc4001 --out rn  # a raw or prepared folder
     python benchmarks/real_night.py --out rn --runs paper fast --passes 60
     python benchmarks/real_night.py --out rn --runs paper --passes 400 --steps 10000  # the stall
 

@@ -167,7 +167,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="threads of each (default 2)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
     parser.add_argument("--repeats", type=int, help="timed runs per process (train 5, night 3)")
-    parser.add_argument("--tf-python", default="/work/envs/tf/bin/python", help="TF's python")
+    parser.add_argument(
+        "--tf-python",
+        default=".venv-tf/bin/python",
+        help="the TensorFlow environment's python (default .venv-tf/)",
+    )
     parser.add_argument(
         "--passive", action="store_true", help="also the package with OMP_WAIT_POLICY=PASSIVE"
     )
