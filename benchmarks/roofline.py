@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from statistics import median
@@ -44,6 +43,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).parent))
 from run import NIGHT_EPOCHS, cpu_name, macs_per_epoch, measure
+from timing import timed
 from tinysleepnet.config import Config
 
 #: Matrix sizes of the GEMM measurement.
@@ -61,15 +61,8 @@ def flops_per_epoch(config: Config) -> dict[str, float]:
 
 def _timed(work: Callable[[], object], repeats: int) -> tuple[float, float]:
     """Median wall and CPU seconds of ``repeats`` runs after two warm-up runs."""
-    work()
-    work()
-    walls, cpus = [], []
-    for _ in range(repeats):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        work()
-        walls.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - cpu_start)
-    return median(walls), median(cpus)
+    runs = timed(lambda: work, repeats)
+    return median(runs["times"]), median(runs["cpu_times"])
 
 
 def mm_gflops(n: int, repeats: int) -> tuple[float, float]:

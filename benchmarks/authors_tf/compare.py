@@ -39,6 +39,8 @@ from statistics import median
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parents[1]))  # benchmarks/: the shared timing loop
 from timing import timed
 
 HERE = Path(__file__).parent

@@ -27,11 +27,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from graph import build, feed, v1
+
+sys.path.insert(0, str(Path(__file__).parents[1]))  # benchmarks/: the shared timing loop
 from timing import timed
 
 #: The package's paper recipe fields that the graph needs (class weights, L2, Adam, clip).

@@ -1,4 +1,5 @@
-"""The timing loop both sides of the comparison share (no torch or TensorFlow import here)."""
+"""The benchmarks' timing loop (standard library only, so the TensorFlow environment of
+``authors_tf/`` imports it too)."""
 
 from __future__ import annotations
 
