@@ -22,9 +22,10 @@ import _tiny
 import numpy as np
 
 from tinysleepnet import load_nights, stage
-from tinysleepnet.evaluation.calibration import calibrate_checkpoint, expected_calibration_error
+from tinysleepnet.core.calibration import expected_calibration_error
 from tinysleepnet.prediction.expert import expert_labels
 from tinysleepnet.stages import UNSCORED
+from tinysleepnet.training.calibrate import calibrate_checkpoint
 
 calibrated = _tiny.workdir() / "calibrated.pt"
 shutil.copy(_tiny.tiny_model(), calibrated)

@@ -32,7 +32,7 @@ OUTPUT_NAMES = ("logits", "hn", "cn")
 OPSET = 17
 #: Metadata key of the model's configuration (JSON) in the exported graph.
 CONFIG_KEY = "tinysleepnet_config"
-#: Metadata key of the calibration temperature (see :mod:`tinysleepnet.evaluation.calibration`).
+#: Metadata key of the calibration temperature (see :mod:`tinysleepnet.core.calibration`).
 TEMPERATURE_KEY = "tinysleepnet_temperature"
 #: Metadata key of the training nights' median |x| in uV (``nan`` when the model lacks it).
 REFERENCE_KEY = "tinysleepnet_reference_amplitude_uv"

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from tinysleepnet.cli import main
+from tinysleepnet.core.calibration import apply_temperature
 from tinysleepnet.core.checkpoint import load_checkpoint, load_model, save_checkpoint
-from tinysleepnet.evaluation.calibration import apply_temperature
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.backends import as_model
 from tinysleepnet.prediction.online import replay

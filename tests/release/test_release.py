@@ -11,13 +11,13 @@ from tinysleepnet.config import Config
 from tinysleepnet.core.checkpoint import file_checksum
 from tinysleepnet.data.nights import load_nights
 from tinysleepnet.errors import PathError, TinySleepNetError
-from tinysleepnet.evaluation.calibration import checkpoint_temperature
 from tinysleepnet.evaluation.cv import cross_validate
 from tinysleepnet.evaluation.report import evaluate_run
 from tinysleepnet.release import build
 from tinysleepnet.release.build import release
 from tinysleepnet.release.card import NOT_CROSS_VALIDATED, content_hash
 from tinysleepnet.release.store import resolve_model
+from tinysleepnet.training.calibrate import checkpoint_temperature
 
 from .conftest import TINY
 

@@ -38,9 +38,9 @@ from ..core.metrics import scores
 from ..data.nights import Night, load_nights, read_manifest
 from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, read_json, write_json
+from ..training.calibrate import calibrate_checkpoint
 from ..training.distributed import is_main_process
 from ..training.loop import CONFIG_FILE, data_settings, remedy_text, train
-from .calibration import calibrate_checkpoint
 from .folds import Fold, make_folds, nights_of
 
 logger = logging.getLogger("tinysleepnet")

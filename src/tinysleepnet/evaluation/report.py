@@ -19,13 +19,14 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
+from ..core.calibration import calibration_summary, plot_reliability
 from ..core.metrics import scores
 from ..errors import PathError
 from ..io.atomic import read_json, write_figure, write_json, write_text_atomic
 from ..stages import STAGES
+from ..training.calibrate import checkpoint_temperature
 from ..training.loop import BEST_FILE, remedy_text
 from ..training.stall import ONE_STAGE_SHARE, top_stage
-from .calibration import calibration_summary, checkpoint_temperature, plot_reliability
 from .cv import DONE_FILE, PREDICTIONS_DIR, fold_dir, is_done, read_folds
 
 logger = logging.getLogger("tinysleepnet")

@@ -12,8 +12,8 @@ import datetime as dt
 import numpy as np
 import torch
 
+from ..core.calibration import apply_temperature
 from ..core.inference import model_device, proba_step
-from ..evaluation.calibration import apply_temperature
 from ..io.filtering import SignalFilter
 from ..io.quality import OK, QualitySettings, epoch_quality
 from ..io.recordings import Recording

@@ -22,11 +22,11 @@ import numpy as np
 
 from .. import __version__
 from .._docs import fill_doc
+from ..core.calibration import apply_temperature
 from ..core.checkpoint import file_checksum
 from ..core.in_bed import ANNOTATIONS, InBedWindow, auto_window, parse_time, window_from_times
 from ..core.inference import predict_proba
 from ..errors import PathError
-from ..evaluation.calibration import apply_temperature
 from ..io.channels import ChannelSpec
 from ..io.filtering import SignalFilter
 from ..io.hypnogram import lights_times

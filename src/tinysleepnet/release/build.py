@@ -20,12 +20,12 @@ from ..core.checkpoint import file_checksum
 from ..core.device import resolve_device
 from ..data.nights import Night, load_nights
 from ..errors import PathError
-from ..evaluation.calibration import calibrate_checkpoint
 from ..evaluation.cv import read_folds
 from ..evaluation.folds import sorted_subjects, split_nights
 from ..evaluation.report import evaluate_run
 from ..io.atomic import atomic_path
 from ..io.names import safe_name
+from ..training.calibrate import calibrate_checkpoint
 from ..training.loop import CONFIG_FILE, train
 from .card import MODEL_FILE, data_summary, headline, now_utc, versions, write_card
 

@@ -6,26 +6,22 @@ others: its largest probability exceeds its accuracy. Temperature scaling (Guo e
 most probable stage, and so every score, stays the same, while the probabilities match
 how often the model is right. ``T > 1`` softens over-confident probabilities.
 
-The temperature is stored in the checkpoint (key ``temperature``); a model without one uses
+The temperature is stored in the checkpoint (key ``temperature``, written by
+:func:`tinysleepnet.training.calibrate.calibrate_checkpoint`); a model without one uses
 1.0. Probabilities suffice to fit and apply it: ``log p`` differs from the logits by a
 constant per epoch, which the softmax cancels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 
-from ..core.checkpoint import calibration, load_checkpoint, load_model, save_checkpoint
-from ..core.inference import predict_proba
-from ..data.nights import Night
 from ..io.atomic import write_figure
 
 #: Range searched for the temperature: from 10x sharper to 100x softer.
@@ -199,55 +195,3 @@ def calibration_summary(
         "ece_after": expected_calibration_error(calibrate_epochs(proba, temperature), stages),
         "n_epochs": len(stages),
     }
-
-
-def checkpoint_temperature(path: str | Path) -> float:
-    """The temperature stored in a checkpoint; 1.0 for one never calibrated.
-
-    Raises
-    ------
-    PathError
-        As :func:`~tinysleepnet.core.checkpoint.calibration`, naming the file.
-    """
-    return calibration(path, load_checkpoint(path).get("temperature", 1.0))[0]
-
-
-def calibrate_checkpoint(
-    path: str | Path,
-    valid_nights: Sequence[Night],
-    device: str | torch.device = "cpu",
-    *,
-    progress: bool = False,
-) -> float:
-    """Fit the temperature of a checkpoint on validation nights and store it in the file.
-
-    The file is rewritten (atomically) with the same weights, settings and state plus
-    ``temperature``; :func:`~tinysleepnet.core.checkpoint.load_model` then gives a
-    network whose staging (:func:`~tinysleepnet.prediction.stage.stage`) is calibrated.
-    This is the step a cross-validation fold or a release runs after training.
-
-    Parameters
-    ----------
-    path : str or Path
-        Checkpoint, e.g. a fold's ``best.pt``.
-    valid_nights : sequence of Night
-        The nights that chose the checkpoint (never test nights).
-    device : str or torch.device
-        Device that stages them.
-    progress : bool
-        Show a progress bar while they are staged (on a terminal).
-
-    Returns
-    -------
-    float
-        The temperature.
-    """
-    model = load_model(path, device)
-    signals = [night.signal_uv for night in valid_nights]
-    label = "calibration" if progress else None
-    proba = np.concatenate(predict_proba(model, signals, progress=label))
-    temperature = fit_temperature(proba, np.concatenate([night.stages for night in valid_nights]))
-    payload = load_checkpoint(path)
-    state = {k: v for k, v in payload.items() if k not in ("model", "config")}
-    save_checkpoint(path, model, model.config, **{**state, "temperature": temperature})
-    return temperature

@@ -8,19 +8,18 @@ import torch
 from scipy.special import softmax
 
 from tinysleepnet.config import Config
-from tinysleepnet.core.checkpoint import load_model, save_checkpoint
-from tinysleepnet.data.nights import Night
-from tinysleepnet.evaluation.calibration import (
+from tinysleepnet.core.calibration import (
     apply_temperature,
-    calibrate_checkpoint,
-    checkpoint_temperature,
     expected_calibration_error,
     fit_temperature,
     plot_reliability,
     reliability_table,
 )
+from tinysleepnet.core.checkpoint import load_model, save_checkpoint
+from tinysleepnet.data.nights import Night
 from tinysleepnet.model import TinySleepNet
 from tinysleepnet.prediction.stage import stage
+from tinysleepnet.training.calibrate import calibrate_checkpoint, checkpoint_temperature
 
 
 def over_confident_cohort(n_epochs: int, sharpen: float, seed: int):
@@ -143,7 +142,7 @@ def test_calibrating_a_checkpoint_lowers_the_ece_of_its_staging_on_unseen_nights
 
 
 def test_reliability_diagram_labels_each_bin_with_its_epoch_count(monkeypatch, tmp_path):
-    from tinysleepnet.evaluation import calibration
+    from tinysleepnet.core import calibration
 
     figures = []
     monkeypatch.setattr(calibration, "write_figure", lambda path, fig, **_: figures.append(fig))
