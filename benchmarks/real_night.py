@@ -15,7 +15,7 @@ This is a **same-night holdout, not a subject-independent score**: it separates 
 the trained epochs from staging unseen epochs of the same recording, nothing more. With
 ``--whole-night`` every epoch trains and validates (a question of fitting alone).
 
-Each run is :func:`tinysleepnet.training.loop.train` without early stopping, so every pass
+Each run is :func:`tinysleepnet.training.fit.train` without early stopping, so every pass
 is scored. Per pass, ``log.csv`` in the run's folder holds the training loss, the macro-F1
 and the share of the most predicted stage on the trained epochs (as the network predicted
 them while it trained: dropout on, augmented) and on the held-out epochs. Printed and saved
@@ -55,7 +55,9 @@ from tinysleepnet.core.checkpoint import load_model
 from tinysleepnet.data.nights import MANIFEST, Night, load_nights
 from tinysleepnet.data.prepare import prepare
 from tinysleepnet.training.batches import count_steps, split_nights
-from tinysleepnet.training.loop import LOG_FILE, STALLED_DIR, _pass_rng, _plan, train
+from tinysleepnet.training.fit import train
+from tinysleepnet.training.loop import _pass_rng, _plan
+from tinysleepnet.training.run import TrainingRun
 from tinysleepnet.training.stall import ONE_STAGE_SHARE, guess_loss
 from tta_report import ranges
 
@@ -179,7 +181,7 @@ def run(name: str, args: argparse.Namespace, nights: tuple[Night, Night], out: P
     log = result.log
     steps = steps_per_pass(result.config, nights[0], len(log))
     if result.restarted_after_pass:  # the stalled first attempt's passes come first
-        first = pd.read_csv(folder / STALLED_DIR / LOG_FILE)
+        first = pd.read_csv(TrainingRun(folder).stalled_dir / TrainingRun.LOG)
         steps = steps_per_pass(config, nights[0], len(first)) + steps
         log = pd.concat([first, log.assign(**{"pass": log["pass"] + len(first)})])
         log = log.reset_index(drop=True)

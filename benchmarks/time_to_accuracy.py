@@ -41,7 +41,7 @@ from tinysleepnet.data.nights import Night, load_nights
 from tinysleepnet.data.prepare import prepare
 from tinysleepnet.data.simulate import simulate_cohort
 from tinysleepnet.evaluation.folds import split_validation
-from tinysleepnet.training.loop import train
+from tinysleepnet.training.fit import train
 
 
 def parse_args() -> argparse.Namespace:

@@ -35,7 +35,7 @@ from tinysleepnet.data.nights import MANIFEST, load_nights
 from tinysleepnet.data.prepare import prepare
 from tinysleepnet.data.simulate import simulate_cohort
 from tinysleepnet.stages import STAGES
-from tinysleepnet.training.loop import train
+from tinysleepnet.training.fit import train
 
 FIXTURE = Path(__file__).parents[1] / "tests" / "fixtures" / "sleep-edf-real"
 

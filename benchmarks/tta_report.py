@@ -5,7 +5,7 @@ Usage::
     python benchmarks/tta_report.py tta/paper tta/paper_init=pytorch tta/fast
     python benchmarks/tta_report.py --passes 40 tta/paper tta/fast   # the first 40 passes only
 
-Each folder is one run of :func:`tinysleepnet.training.loop.train` (as
+Each folder is one run of :func:`tinysleepnet.training.fit.train` (as
 ``benchmarks/time_to_accuracy.py --out`` leaves them), read from its ``log.csv`` and
 ``config.json``. Runs stopped by hand are summarised over the passes they logged; with
 ``--passes N`` every run is cut to its first ``N``, which is what a run of ``N`` passes

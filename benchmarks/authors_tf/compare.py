@@ -15,7 +15,7 @@ Shapes and work as in ``speed.py``:
 
 * ``train``: one optimizer step, 15 nights x 20 epochs, state carried, dropout on,
   class-weighted loss with padded positions, L2 on the conv kernels, clipping to norm 5,
-  the run's Adam (here ``training/adam.py``'s TF Adam, ``training/loop.py``'s loss);
+  the run's Adam (here ``training/adam.py``'s TF Adam, ``training/objective.py``'s loss);
 * ``night``: a 1000-epoch night's stages; the package stages it with ``predict_proba``
   (its one way), the authors' graph as ``predict.py`` does (batch 1, sequence 1) and with
   the whole night as one sequence.
@@ -68,7 +68,7 @@ def _paper_train() -> Callable[[], None]:
 
     from tinysleepnet.config import preset
     from tinysleepnet.model import TinySleepNet
-    from tinysleepnet.training import loop
+    from tinysleepnet.training import objective
     from tinysleepnet.training.adam import make_optimizer
 
     config = preset("paper", device="cpu")
@@ -87,9 +87,9 @@ def _paper_train() -> Callable[[], None]:
     def step() -> None:
         logits, (h, c) = model(x, state[0])
         state[0] = (h.detach(), c.detach())
-        loss = loop._loss(logits, y, weight, class_weights)
+        loss = objective.loss(logits, y, weight, class_weights)
         optimizer.zero_grad(set_to_none=True)
-        (loss + loop._l2_penalty(model, config.l2_weight)).backward()
+        (loss + objective.l2_penalty(model, config.l2_weight)).backward()
         nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
         optimizer.step()
 

@@ -16,7 +16,8 @@ from .model import TinySleepNet as TinySleepNet
 from .prediction.online import Stager as Stager
 from .prediction.result import StagingResult as StagingResult
 from .prediction.stage import stage as stage
-from .training.loop import train as train
+from .training.fit import fit as fit
+from .training.fit import train as train
 
 __version__: str
 __all__: list[str]

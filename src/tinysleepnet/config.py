@@ -18,6 +18,19 @@ from typing import Any, Literal
 from .errors import PathError, TinySleepNetError, check_number
 from .io.atomic import read_json, write_json
 
+#: What a setting is for, declared by every :class:`Config` field (its ``metadata``); the
+#: run folders derive from it which settings a stored run may be continued with:
+#:
+#: - ``"data"``: describes the nights, not the recipe; training takes it from them and a
+#:   checkpoint carries it to staging (:data:`DATA_FIELDS`).
+#: - ``"recipe"``: decides what training computes; a run is continued only with the same.
+#: - ``"resumable"``: when to stop; a training run may be resumed with other values.
+#: - ``"call"``: chosen by each call that runs part of a run (threads, what to do on a
+#:   stall); the folds of one cross-validation may differ in it, a release may not.
+#: - ``"runtime"``: never part of a run's identity (the device, free-form notes).
+ROLES = ("data", "recipe", "resumable", "call", "runtime")
+DATA, RECIPE, RESUMABLE, CALL, RUNTIME = ({"role": role} for role in ROLES)
+
 
 @dataclass
 class Config:
@@ -28,87 +41,89 @@ class Config:
     """
 
     # signal: set from the prepared nights by training (see DATA_FIELDS)
-    sfreq: float = 100.0
+    sfreq: float = field(default=100.0, metadata=DATA)
     """Sampling rate the model works at, in Hz; recordings are resampled to it."""
-    epoch_sec: float = 30.0
+    epoch_sec: float = field(default=30.0, metadata=DATA)
     """Length of one scored epoch, in seconds."""
-    channel: str = "EEG Fpz-Cz"
+    channel: str = field(default="EEG Fpz-Cz", metadata=DATA)
     """EEG channel the model was trained on (a default for prediction)."""
-    highpass_hz: float = 0.5
+    highpass_hz: float = field(default=0.5, metadata=RECIPE)
     """Lower edge (Hz) of the training nights' EEG band: Sleep-EDF's amplifier high-pass (its
     EDF header says ``HP:0.5Hz``). Staging removes what lies below it from a recording (a
     high-pass at a fifth of it) and notches out mains (:mod:`tinysleepnet.io.filtering`), so
     a DC offset or a slow drift is removed; 0: no high-pass."""
 
     # model
-    n_filters: int = 128
-    lstm_units: int = 128
-    dropout: float = 0.5
-    batch_norm: Literal["affine", "batch"] = "affine"
+    n_filters: int = field(default=128, metadata=RECIPE)
+    lstm_units: int = field(default=128, metadata=RECIPE)
+    dropout: float = field(default=0.5, metadata=RECIPE)
+    batch_norm: Literal["affine", "batch"] = field(default="affine", metadata=RECIPE)
     """``"affine"``: a learned per-channel scale and shift, as the authors' TF code runs
     (its batch-norm layers never leave inference mode). ``"batch"``: ordinary batch norm."""
-    batch_norm_eps: float = 1e-3
+    batch_norm_eps: float = field(default=1e-3, metadata=RECIPE)
     """Batch norm's epsilon (TF's default, the authors'). Their inference-mode layers divide
     by ``sqrt(moving_variance + eps)`` with the moving variance fixed at 1, so the
     ``"affine"`` scale is ``gamma / sqrt(1 + eps)``; 0 gives the plain affine layer."""
-    peepholes: bool = True
+    peepholes: bool = field(default=True, metadata=RECIPE)
     """Peephole connections in the LSTM, as in the authors' TF cell (``LSTMCell(use_peepholes=
     True)``). ``False`` uses PyTorch's fused ``nn.LSTM``, which ONNX export needs."""
-    init: Literal["authors", "pytorch"] = "authors"
+    init: Literal["authors", "pytorch"] = field(default="authors", metadata=RECIPE)
     """Initial weights: ``"authors"`` are TF's defaults as the authors' code leaves them
     (truncated-normal variance scaling over fan-in for conv and dense kernels, glorot-uniform
     LSTM kernels, zero biases); ``"pytorch"``: PyTorch's default initialisation."""
-    input_scale: float = 1.0
+    input_scale: float = field(default=1.0, metadata=RECIPE)
     """Factor applied to the microvolt signal before the network. 1.0 feeds raw microvolts,
     as the authors did; then the first layers' outputs are large enough to saturate the LSTM
     early in training, which it takes several passes at lr 1e-4 to leave. The ``fast`` preset
     uses 0.05 (units of 20 uV, about one EEG standard deviation)."""
 
     # minibatch
-    batch_nights: int = 15
+    batch_nights: int = field(default=15, metadata=RECIPE)
     """Nights side by side in one minibatch (paper: 20)."""
-    seq_len: int = 20
+    seq_len: int = field(default=20, metadata=RECIPE)
     """Consecutive epochs per chunk; the LSTM state is carried between chunks (paper: 15)."""
-    segment_epochs: int = 0
+    segment_epochs: int = field(default=0, metadata=RECIPE)
     """Training only: each night is cut into near-equal consecutive segments of at most this
     many epochs, each starting from a fresh LSTM state (0: whole nights, as the authors).
     Validation and prediction always carry the state through whole nights."""
 
     # optimisation
-    lr: float = 1e-4
-    adam_beta1: float = 0.9
-    adam_beta2: float = 0.999
-    adam_eps: float = 1e-8
-    adam: Literal["tf", "torch"] = "tf"
+    lr: float = field(default=1e-4, metadata=RECIPE)
+    adam_beta1: float = field(default=0.9, metadata=RECIPE)
+    adam_beta2: float = field(default=0.999, metadata=RECIPE)
+    adam_eps: float = field(default=1e-8, metadata=RECIPE)
+    adam: Literal["tf", "torch"] = field(default="tf", metadata=RECIPE)
     """Where Adam adds ``adam_eps``. ``"tf"``: TensorFlow's ``ApplyAdam``, as the authors
     trained: to the uncorrected ``sqrt(v)`` ("epsilon hat"), which in PyTorch's formula is
     ``adam_eps / sqrt(1 - adam_beta2**t)`` at step ``t`` (3.2e-7 at the first step).
     ``"torch"``: ``torch.optim.Adam``, to the bias-corrected ``sqrt(v_hat)``."""
-    class_weights: tuple[float, float, float, float, float] = (1.0, 1.5, 1.0, 1.0, 1.0)
-    l2_weight: float = 1e-3
+    class_weights: tuple[float, float, float, float, float] = field(
+        default=(1.0, 1.5, 1.0, 1.0, 1.0), metadata=RECIPE
+    )
+    l2_weight: float = field(default=1e-3, metadata=RECIPE)
     """Factor of the L2 penalty ``sum(w**2) / 2`` on the conv kernels, added to the loss."""
-    clip_norm: float = 5.0
+    clip_norm: float = field(default=5.0, metadata=RECIPE)
     """Gradients are clipped to this global norm."""
-    schedule: Literal["constant", "onecycle"] = "constant"
+    schedule: Literal["constant", "onecycle"] = field(default="constant", metadata=RECIPE)
     """Learning-rate schedule; ``"onecycle"`` peaks at ``lr`` (the ``fast`` preset)."""
 
     # augmentation
-    max_skip_epochs: int = 4
+    max_skip_epochs: int = field(default=4, metadata=RECIPE)
     """Each pass drops 0..max_skip_epochs epochs at the start of each night."""
-    max_shift_frac: float = 0.1
+    max_shift_frac: float = field(default=0.1, metadata=RECIPE)
     """Each pass shifts each night's signal by up to this fraction of an epoch."""
 
     # stopping
-    max_passes: int = 200
+    max_passes: int = field(default=200, metadata=RESUMABLE)
     """Passes over the training nights (``--epochs`` on the command line)."""
-    patience: int = 50
+    patience: int = field(default=50, metadata=RESUMABLE)
     """Stop once more than this many passes have gone by since the last kept pass (the
     authors' rule: with 50, the last pass run is the kept pass + 51)."""
-    monitor: Literal["authors", "mf1", "acc"] = "authors"
+    monitor: Literal["authors", "mf1", "acc"] = field(default="authors", metadata=RECIPE)
     """Rule that keeps a pass as the best checkpoint. ``"authors"``: validation accuracy
     strictly higher than the best so far and validation macro-F1 not lower (their
     ``train.py``); ``"mf1"`` or ``"acc"``: the higher score, ties broken by the other."""
-    on_stall: Literal["warn", "rescale"] = "rescale"
+    on_stall: Literal["warn", "rescale"] = field(default="rescale", metadata=CALL)
     """What to do when training stalls (validation predictions nearly one stage, a training
     loss no lower than guessing the stages' frequencies, or a flat one; see
     :mod:`tinysleepnet.training.stall`). Every stalled pass is logged as a warning and
@@ -120,26 +135,26 @@ class Config:
     warns, so the run stays the authors' recipe whatever happens (``--on-stall warn``)."""
 
     # cross-validation
-    valid_frac: float = 0.1
+    valid_frac: float = field(default=0.1, metadata=RECIPE)
     """Fraction of each fold's training subjects held out for validation."""
 
     # runtime
-    seed: int = 42
-    device: str = "auto"
+    seed: int = field(default=42, metadata=RECIPE)
+    device: str = field(default="auto", metadata=RUNTIME)
     """``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:1"``..."""
-    threads: int = 0
+    threads: int = field(default=0, metadata=CALL)
     """Torch threads on the CPU. 0: on the command line, chosen for the machine when the
     command starts (:func:`~tinysleepnet.core.device.default_threads`: its cores less those
     other work keeps busy); from Python, torch's current setting. Results are bit-identical
     from run to run only at one thread count."""
-    precision: Literal["auto", "float32", "bfloat16"] = "float32"
+    precision: Literal["auto", "float32", "bfloat16"] = field(default="float32", metadata=RECIPE)
     """Arithmetic of the CNN in training and validation (the LSTM and classifier always run
     in float32): ``"float32"``, as the authors trained, ``"bfloat16"`` autocast, or
     ``"auto"``: bfloat16 on CUDA, float32 on CPU. On a CPU without native bfloat16
     instructions, ``"bfloat16"`` falls back to float32 with a warning (emulated bfloat16 is
     slower)."""
 
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=RUNTIME)
     """Free-form notes kept with the run (preset name, command line)."""
 
     def __post_init__(self) -> None:
@@ -281,9 +296,17 @@ N_CLASS_WEIGHTS = 5
 #: Fewest samples in one epoch the network's convolutions and pooling take.
 MIN_EPOCH_SAMPLES = 1
 
+
+def fields_with_role(*roles: str) -> tuple[str, ...]:
+    """The :class:`Config` fields whose declared role is one of ``roles`` (see :data:`ROLES`)."""
+    if unknown := set(roles) - set(ROLES):
+        raise ValueError(f"unknown roles {sorted(unknown)}; choose from {ROLES}")
+    return tuple(f.name for f in dataclasses.fields(Config) if f.metadata["role"] in roles)
+
+
 #: Fields that describe the data rather than the recipe: training takes them from the
 #: prepared nights, and a checkpoint carries them to prediction.
-DATA_FIELDS = ("sfreq", "epoch_sec", "channel")
+DATA_FIELDS = fields_with_role("data")
 
 # How a trained network runs when it stages; here, beside the settings, so that the command
 # line offers the choices without loading torch.

@@ -37,8 +37,7 @@ from .io.atomic import write_json, write_text_atomic
 from .io.channels import ChannelSpec
 from .stages import STAGES
 from .text import counted
-from .training.loop import remedy_text
-from .training.stall import RESTART_AFTER_PASSES
+from .training.stall import RESTART_AFTER_PASSES, remedy_text
 
 logger = logging.getLogger("tinysleepnet")
 

@@ -17,7 +17,7 @@ from tinysleepnet.cli import main
 from tinysleepnet.config import Config
 from tinysleepnet.data.nights import load_nights
 from tinysleepnet.stages import STAGES
-from tinysleepnet.training.loop import train
+from tinysleepnet.training.fit import train
 
 from ..conftest import REAL_HYPNOGRAM, REAL_PSG
 from .test_predict import OUTPUTS

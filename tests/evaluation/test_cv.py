@@ -16,7 +16,9 @@ from tinysleepnet.data.nights import MANIFEST, Night
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation import cv
 from tinysleepnet.evaluation.report import evaluate_run
+from tinysleepnet.evaluation.run import CvRun
 from tinysleepnet.training import loop
+from tinysleepnet.training.run import TrainingRun
 from tinysleepnet.training.stall import RESTART_AFTER_PASSES
 
 from ..conftest import write_prepared
@@ -63,7 +65,7 @@ def two_fold_run(data_dir, tmp_path_factory):
     plans = []
     for fold in (1, 0):
         cv.cross_validate(data_dir, run_dir, 2, TINY, folds=[fold], progress=False)
-        plans.append((run_dir / cv.FOLDS_FILE).read_bytes())
+        plans.append((run_dir / CvRun.FOLDS).read_bytes())
     return run_dir, plans
 
 
@@ -86,13 +88,13 @@ def test_fold_predicts_only_its_test_nights(two_fold_run):
     for fold in cv.read_folds(run_dir)["folds"]:
         folder = cv.fold_dir(run_dir, fold["fold"])
         subjects = set()
-        for file in (folder / cv.PREDICTIONS_DIR).glob("*.npz"):
+        for file in (folder / TrainingRun.PREDICTIONS).glob("*.npz"):
             with np.load(file) as night:
                 subjects.add(str(night["subject"]))
                 assert night["proba"].shape == (N_EPOCHS, 5)
                 assert np.array_equal(night["predicted"], night["proba"].argmax(axis=1))
         assert subjects == set(fold["test_subjects"])
-        done = json.loads((folder / cv.DONE_FILE).read_text())
+        done = json.loads((folder / TrainingRun.DONE).read_text())
         assert done["scores"]["n_epochs"] == N_EPOCHS * sum(s in subjects for s, _ in NIGHTS)
         assert (folder / "best.pt").is_file() and (folder / "log.csv").is_file()
         # the fold's summary says whether training stalled (random nights: it may well)
@@ -102,7 +104,7 @@ def test_fold_predicts_only_its_test_nights(two_fold_run):
 
 def test_done_fold_is_skipped(two_fold_run, data_dir, monkeypatch):
     run_dir, _ = two_fold_run
-    done = cv.fold_dir(run_dir, 1) / cv.DONE_FILE
+    done = cv.fold_dir(run_dir, 1) / TrainingRun.DONE
     before = done.stat().st_mtime_ns
 
     def no_training(*args, **kwargs):
@@ -135,7 +137,7 @@ def test_conflicting_request_is_refused(two_fold_run, data_dir, change, message)
     request = {"n_folds": 2, "config": TINY, "folds": None, **change}
     with pytest.raises(TinySleepNetError, match=message):
         cv.cross_validate(data_dir, run_dir, progress=False, **request)
-    assert (run_dir / cv.FOLDS_FILE).read_bytes() == plans[0]
+    assert (run_dir / CvRun.FOLDS).read_bytes() == plans[0]
 
 
 def test_other_data_is_refused(two_fold_run, data_dir, tmp_path):
@@ -147,7 +149,7 @@ def test_other_data_is_refused(two_fold_run, data_dir, tmp_path):
     manifest.to_csv(other / MANIFEST, index=False)
     with pytest.raises(TinySleepNetError, match="other nights"):
         cv.cross_validate(other, run_dir, n_folds=2, config=TINY, progress=False)
-    assert (run_dir / cv.FOLDS_FILE).read_bytes() == plans[0]
+    assert (run_dir / CvRun.FOLDS).read_bytes() == plans[0]
 
 
 def test_same_data_at_another_path_continues_the_run(two_fold_run, data_dir, tmp_path):
@@ -156,7 +158,7 @@ def test_same_data_at_another_path_continues_the_run(two_fold_run, data_dir, tmp
     shutil.copytree(data_dir, tmp_path / "mounted")
     done = cv.cross_validate(tmp_path / "mounted", run_dir, n_folds=2, config=TINY, progress=False)
     assert [cv.is_done(run_dir, i) for i in range(2)] == [True, True] and len(done) == 2
-    assert (run_dir / cv.FOLDS_FILE).read_bytes() == plans[0]
+    assert (run_dir / CvRun.FOLDS).read_bytes() == plans[0]
 
 
 def test_interrupted_fold_resumes_without_retraining(data_dir, tmp_path, monkeypatch):
@@ -194,8 +196,8 @@ def test_parallel_folds_give_the_sequential_result(two_fold_run, data_dir, tmp_p
     parallel = tmp_path / "parallel"
     cv.cross_validate(data_dir, parallel, n_folds=2, config=TINY, progress=False, n_parallel=2)
     for fold in (0, 1):
-        for path in (cv.fold_dir(sequential, fold) / cv.PREDICTIONS_DIR).glob("*.npz"):
-            twin = cv.fold_dir(parallel, fold) / cv.PREDICTIONS_DIR / path.name
+        for path in (cv.fold_dir(sequential, fold) / TrainingRun.PREDICTIONS).glob("*.npz"):
+            twin = cv.fold_dir(parallel, fold) / TrainingRun.PREDICTIONS / path.name
             np.testing.assert_array_equal(np.load(path)["proba"], np.load(twin)["proba"])
 
 
@@ -213,7 +215,7 @@ def test_run_settings_carry_the_nights_channel_rate_and_epoch(data_dir, tmp_path
     cv.cross_validate(
         data_dir, tmp_path, n_folds=2, config=TINY.replace(sfreq=256.0), folds=[0], progress=False
     )
-    saved = Config.load(tmp_path / cv.CONFIG_FILE)
+    saved = Config.load(tmp_path / CvRun.CONFIG)
     assert (saved.sfreq, saved.epoch_sec, saved.channel) == (100.0, 30.0, "EEG Fpz-Cz")
     fold = Config.load(cv.fold_dir(tmp_path, 0) / "config.json")
     assert fold == saved.replace(extra={**saved.extra, "world_size": 1})
@@ -250,11 +252,11 @@ def test_a_stalled_fold_is_restarted_with_the_remedy_and_named(
     def one_stage(*args):
         return {"loss": 1.6, "acc": 0.2, "mf1": 0.07, "top_stage": "N2", "top_share": 1.0}
 
-    monkeypatch.setattr(loop, "_validate", one_stage)
+    monkeypatch.setattr(loop, "validate", one_stage)
     config = TINY.replace(max_passes=RESTART_AFTER_PASSES + 1, patience=10)
     with caplog.at_level(logging.WARNING, logger="tinysleepnet"):
         cv.cross_validate(data_dir, tmp_path, 2, config, folds=[0], progress=False)
-    done = json.loads((tmp_path / "fold_00" / cv.DONE_FILE).read_text())
+    done = json.loads((tmp_path / "fold_00" / TrainingRun.DONE).read_text())
     assert done["restarted_after_pass"] == RESTART_AFTER_PASSES
     assert f"fold 0: stalled, and was restarted after pass {RESTART_AFTER_PASSES}" in caplog.text
     assert "rerun the fold with --preset fast" in caplog.text  # the remedy did not help here

@@ -11,9 +11,11 @@ import pytest
 from tinysleepnet.cli import main
 from tinysleepnet.data.nights import Night
 from tinysleepnet.errors import TinySleepNetError
-from tinysleepnet.evaluation.cv import DONE_FILE, FOLDS_FILE, fold_dir, save_predictions
+from tinysleepnet.evaluation.cv import fold_dir, save_predictions
 from tinysleepnet.evaluation.report import evaluate_run
+from tinysleepnet.evaluation.run import CvRun
 from tinysleepnet.stages import N_STAGES
+from tinysleepnet.training.run import TrainingRun
 
 #: Expert and predicted stages of the test night of each fold of the fake run.
 FOLD_STAGES = [
@@ -33,7 +35,7 @@ def write_fake_run(run_dir, finished):
             for i in range(len(FOLD_STAGES))
         ],
     }
-    (run_dir / FOLDS_FILE).write_text(json.dumps(plan))
+    (run_dir / CvRun.FOLDS).write_text(json.dumps(plan))
     for i in finished:
         expert, predicted = (np.array(s) for s in FOLD_STAGES[i])
         night = Night(
@@ -49,7 +51,7 @@ def write_fake_run(run_dir, finished):
         out = fold_dir(run_dir, i)
         one_hot = np.eye(N_STAGES)[predicted]
         save_predictions(out / "predictions" / f"{night.name}.npz", night, one_hot)
-        (out / DONE_FILE).write_text(json.dumps({"scores": {"n_epochs": len(expert)}}))
+        (out / TrainingRun.DONE).write_text(json.dumps({"scores": {"n_epochs": len(expert)}}))
 
 
 def hand_confusion(folds):
@@ -163,7 +165,7 @@ def test_a_finished_fold_with_a_damaged_predictions_file_counts_as_missing(tmp_p
 def test_a_finished_fold_missing_a_predictions_file_counts_as_missing(tmp_path):
     write_fake_run(tmp_path, finished=[0, 1, 2])
     # fold 0 scored a second night of 5 epochs whose predictions file is gone
-    (fold_dir(tmp_path, 0) / DONE_FILE).write_text(json.dumps({"scores": {"n_epochs": 15}}))
+    (fold_dir(tmp_path, 0) / TrainingRun.DONE).write_text(json.dumps({"scores": {"n_epochs": 15}}))
     with pytest.raises(TinySleepNetError, match=r"fold 0 missing; fold 0: .*predictions: holds 10 "
                        r"test epochs, the fold scored 15 when it finished"):  # fmt: skip
         evaluate_run(tmp_path)

@@ -21,7 +21,7 @@ from torch import nn
 
 from tinysleepnet.config import Config
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.training import loop
+from tinysleepnet.training import objective
 from tinysleepnet.training.adam import make_optimizer
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "authors_tf" / "golden.npz"
@@ -48,8 +48,8 @@ def port_steps(golden: dict[str, np.ndarray], **changes: object) -> list[dict[st
         chunk = slice(k * config.seq_len, (k + 1) * config.seq_len)
         logits, state = net(x[:, chunk], state)
         state = (state[0].detach(), state[1].detach())
-        ce = loop._loss(logits, y[:, chunk], weight[:, chunk], class_weights)
-        l2 = loop._l2_penalty(net, config.l2_weight)
+        ce = objective.loss(logits, y[:, chunk], weight[:, chunk], class_weights)
+        l2 = objective.l2_penalty(net, config.l2_weight)
         optimizer.zero_grad()
         (ce + l2).backward()
         grads = {n: p.grad.clone() for n, p in net.named_parameters()}

@@ -14,8 +14,8 @@ from tinysleepnet.core import device as device_module
 from tinysleepnet.core.checkpoint import load_checkpoint
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.training import loop
-from tinysleepnet.training.loop import train
+from tinysleepnet.training import loop, objective, run
+from tinysleepnet.training.fit import train
 
 
 def weights(path) -> dict[str, torch.Tensor]:
@@ -96,14 +96,14 @@ def test_run_interrupted_within_a_pass_resumes_where_it_was_saved(
     # Save the pass in progress after every step, and interrupt the run after the fifth
     # save of pass 2 (mid-group: the recurrent state is carried into the next step).
     monkeypatch.setattr(loop, "PASS_CHECKPOINT_SEC", 0.0)
-    save = loop._PassSaver.save
+    save = run.PassSaver.save
 
     def save_then_interrupt(self, pass_number, steps, *args):
         save(self, pass_number, steps, *args)
         if pass_number == 2 and steps == 5:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(loop._PassSaver, "save", save_then_interrupt)
+    monkeypatch.setattr(run.PassSaver, "save", save_then_interrupt)
     folder = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
         train(*toy_nights, config, folder, progress=False)
@@ -111,7 +111,7 @@ def test_run_interrupted_within_a_pass_resumes_where_it_was_saved(
     assert load_checkpoint(folder / "last.pt")["progress"]["passes_done"] == 1
     interrupted_steps, steps_taken[:] = len(steps_taken), []
 
-    monkeypatch.setattr(loop._PassSaver, "save", save)
+    monkeypatch.setattr(run.PassSaver, "save", save)
     monkeypatch.setattr(loop, "PASS_CHECKPOINT_SEC", 3600.0)
     resumed = train(*toy_nights, config, folder, progress=False)
     # only the rest of pass 2 ran, and the run ends exactly as the uninterrupted one
@@ -126,13 +126,13 @@ def test_pass_in_progress_of_other_settings_is_refused(
     tmp_path, tiny_config, toy_nights, monkeypatch
 ):
     monkeypatch.setattr(loop, "PASS_CHECKPOINT_SEC", 0.0)
-    save = loop._PassSaver.save
+    save = run.PassSaver.save
 
     def save_then_interrupt(self, *args):
         save(self, *args)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(loop._PassSaver, "save", save_then_interrupt)
+    monkeypatch.setattr(run.PassSaver, "save", save_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         train(*toy_nights, tiny_config, tmp_path, progress=False)
     assert not (tmp_path / "last.pt").exists()  # interrupted within pass 1
@@ -156,7 +156,7 @@ def test_run_killed_between_last_pt_and_the_log_gets_its_log_back(
     tmp_path, tiny_config, toy_nights, monkeypatch, killed_write
 ):
     straight = train(*toy_nights, tiny_config, tmp_path / "straight", progress=False)
-    write_log, calls = loop._write_log, []
+    write_log, calls = run.write_log, []
 
     def killed_after_last_pt(path, rows):
         calls.append(len(rows))
@@ -164,7 +164,7 @@ def test_run_killed_between_last_pt_and_the_log_gets_its_log_back(
             raise KeyboardInterrupt
         write_log(path, rows)
 
-    monkeypatch.setattr(loop, "_write_log", killed_after_last_pt)
+    monkeypatch.setattr(run, "write_log", killed_after_last_pt)
     with pytest.raises(KeyboardInterrupt):
         train(*toy_nights, tiny_config, tmp_path / "killed", progress=False)
     monkeypatch.undo()
@@ -227,7 +227,7 @@ def test_onecycle_schedule_runs_its_exact_length_and_resumes(
     lrs = straight.log["lr"]
     assert lrs.max() <= config.lr and lrs.iloc[-1] < 0.01 * config.lr
 
-    validate = loop._validate
+    validate = loop.validate
     passes = []
 
     def interrupt_at_pass_3(*args):
@@ -236,10 +236,10 @@ def test_onecycle_schedule_runs_its_exact_length_and_resumes(
             raise KeyboardInterrupt
         return validate(*args)
 
-    monkeypatch.setattr(loop, "_validate", interrupt_at_pass_3)
+    monkeypatch.setattr(loop, "validate", interrupt_at_pass_3)
     with pytest.raises(KeyboardInterrupt):
         train(*toy_nights, config, tmp_path / "resumed", progress=False)
-    monkeypatch.setattr(loop, "_validate", validate)
+    monkeypatch.setattr(loop, "validate", validate)
     resumed = train(*toy_nights, config, tmp_path / "resumed", progress=False)
     pd.testing.assert_frame_equal(without_time(resumed.log), without_time(straight.log))
     assert_same_weights(weights(resumed.last_path), weights(straight.last_path))
@@ -326,24 +326,24 @@ def test_loss_ignores_padding_and_weights_classes():
     stages = torch.tensor([[0, 1, 2, 3], [4, 1, 0, 0]])
     weight = torch.tensor([[1.0, 1, 1, 1], [1, 1, 0, 0]])
     class_weights = torch.tensor([1.0, 1.5, 1, 1, 1])
-    loss = loop._loss(logits, stages, weight, class_weights)
+    loss = objective.loss(logits, stages, weight, class_weights)
 
     changed = logits.clone()
     changed[1, 2:] = 100 * torch.randn(2, 5)  # padded positions
-    assert loop._loss(changed, stages, weight, class_weights) == loss
+    assert objective.loss(changed, stages, weight, class_weights) == loss
 
     per_epoch = -torch.log_softmax(logits, -1).gather(-1, stages[..., None])[..., 0]
     real = weight.bool()
     expected = (per_epoch * class_weights[stages])[real].sum() / real.sum()
     torch.testing.assert_close(loss, expected)
     n1 = stages == 1
-    n1_only = loop._loss(logits, stages, n1.float(), class_weights)
+    n1_only = objective.loss(logits, stages, n1.float(), class_weights)
     torch.testing.assert_close(n1_only, 1.5 * per_epoch[n1].mean())
 
 
 def test_l2_penalty_covers_the_conv_kernels_only(tiny_config):
     model = TinySleepNet(tiny_config)
-    penalty = loop._l2_penalty(model, 1e-3)
+    penalty = objective.l2_penalty(model, 1e-3)
     expected = 1e-3 * sum(float((k.detach() ** 2).sum()) for k in model.conv_kernels()) / 2
     assert float(penalty.detach()) == pytest.approx(expected, rel=1e-6)
     penalty.backward()
@@ -355,11 +355,11 @@ def test_l2_penalty_covers_the_conv_kernels_only(tiny_config):
 def test_validation_loss_is_the_class_weighted_cross_entropy(tiny_config, toy_nights):
     model = TinySleepNet(tiny_config).eval()
     valid = toy_nights[1]
-    result = loop._validate(model, valid, tiny_config, "float32")
+    result = objective.validate(model, valid, tiny_config, "float32")
     with torch.no_grad():
         logits = torch.cat([model(torch.from_numpy(n.signal_uv)[None])[0][0] for n in valid])
     stages = torch.from_numpy(np.concatenate([n.stages for n in valid]))
-    expected = loop._loss(
+    expected = objective.loss(
         logits[None],
         stages[None],
         torch.ones(1, len(stages)),

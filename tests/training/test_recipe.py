@@ -15,9 +15,9 @@ import torch.nn.functional as F
 
 from tinysleepnet.config import preset
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.training import loop
+from tinysleepnet.training import loop, run
 from tinysleepnet.training.adam import TFAdam
-from tinysleepnet.training.loop import train
+from tinysleepnet.training.fit import train
 
 PAPER = preset("paper")
 
@@ -155,15 +155,15 @@ def test_checkpoint_rule_and_early_stop_on_scripted_scores(
         return {"loss": 1.0, "acc": acc, "mf1": mf1, "top_stage": "W", "top_share": 0.3}
 
     saved = []
-    save = loop.save_checkpoint
+    save = run.save_checkpoint
 
     def spy_save(path, *args, **kwargs):
         if path.name == "best.pt":
             saved.append(kwargs["pass_number"])
         save(path, *args, **kwargs)
 
-    monkeypatch.setattr(loop, "_validate", validate)
-    monkeypatch.setattr(loop, "save_checkpoint", spy_save)
+    monkeypatch.setattr(loop, "validate", validate)
+    monkeypatch.setattr(run, "save_checkpoint", spy_save)
     # the scripted loss is flat, a stall: only warned about, so the rule alone decides
     config = tiny_config.replace(
         monitor=monitor, patience=3, max_passes=len(SCRIPT), on_stall="warn"

@@ -11,9 +11,11 @@ import pytest
 import torch
 
 from tinysleepnet.config import STALL_REMEDY, Config
+from tinysleepnet.core.checkpoint import load_checkpoint
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.training import loop
-from tinysleepnet.training.loop import STALLED_DIR, train
+from tinysleepnet.training import loop, objective
+from tinysleepnet.training.fit import train
+from tinysleepnet.training.run import TrainingRun
 from tinysleepnet.training.stall import (
     FLAT_LOSS_PASSES,
     RESTART_AFTER_PASSES,
@@ -49,7 +51,9 @@ def test_guess_loss_is_the_lowest_loss_of_a_prediction_that_ignores_the_signal()
 
     def constant_loss(proba):  # the training loop's loss of one constant prediction
         logits = torch.log(torch.as_tensor(proba, dtype=torch.float64)).expand(1, len(stages), 5)
-        return float(loop._loss(logits, torch.from_numpy(stages)[None], torch.ones(1, 10), weights))
+        return float(
+            objective.loss(logits, torch.from_numpy(stages)[None], torch.ones(1, 10), weights)
+        )
 
     best = np.bincount(stages, minlength=5) * weights.numpy()
     assert constant_loss(best / best.sum()) == pytest.approx(guess)
@@ -77,12 +81,12 @@ def test_a_run_that_learns_nothing_from_the_eeg_is_restarted(
     def no_better_than_guessing(*args):
         return {"loss": next(losses), "acc": 0.3, "mf1": 0.2, "top_share": 0.5}
 
-    monkeypatch.setattr(loop, "_validate", validate)
+    monkeypatch.setattr(loop, "validate", validate)
     monkeypatch.setattr(loop, "_train_one_pass", no_better_than_guessing)
     config = tiny_config.replace(on_stall="rescale", max_passes=RESTART_AFTER_PASSES + 1)
     result = train(*toy_nights, config, tmp_path, progress=False)
     assert result.restarted_after_pass == RESTART_AFTER_PASSES
-    assert pd.read_csv(tmp_path / STALLED_DIR / "log.csv")["stalled"].tolist() == [1] * 5
+    assert pd.read_csv(tmp_path / TrainingRun.STALLED / "log.csv")["stalled"].tolist() == [1] * 5
 
 
 def test_a_run_that_has_the_remedy_already_is_not_restarted(
@@ -91,7 +95,7 @@ def test_a_run_that_has_the_remedy_already_is_not_restarted(
     config = tiny_config.replace(max_passes=RESTART_AFTER_PASSES + 1, **STALL_REMEDY)
     with caplog.at_level(logging.WARNING, logger="tinysleepnet"):
         result = train(*toy_nights, config, tmp_path, progress=False)
-    assert result.restarted_after_pass is None and not (tmp_path / STALLED_DIR).exists()
+    assert result.restarted_after_pass is None and not (tmp_path / TrainingRun.STALLED).exists()
     assert len(result.log) == RESTART_AFTER_PASSES + 1
     assert "the run already has the stall remedy; early passes often look so" in caplog.text
 
@@ -100,7 +104,7 @@ def test_validation_reports_the_most_predicted_stage(tiny_config, toy_nights):
     model = TinySleepNet(tiny_config).eval()
     with torch.no_grad():
         model.classifier.bias.copy_(torch.tensor([0.0, 0.0, 1e4, 0.0, 0.0]))
-    valid = loop._validate(model, toy_nights[1], tiny_config, "float32")
+    valid = objective.validate(model, toy_nights[1], tiny_config, "float32")
     assert (valid["top_stage"], valid["top_share"]) == ("N2", 1.0)
 
 
@@ -111,7 +115,7 @@ def one_stage(monkeypatch):
     def validate(*args):
         return {"loss": 1.6, "acc": 0.2, "mf1": 0.07, "top_stage": "W", "top_share": 1.0}
 
-    monkeypatch.setattr(loop, "_validate", validate)
+    monkeypatch.setattr(loop, "validate", validate)
 
 
 def test_a_stalled_pass_is_warned_about_and_recorded(
@@ -168,10 +172,10 @@ def test_by_default_a_stalled_run_is_restarted_once_with_the_remedy_and_resumes(
     result = train(*toy_nights, config, tmp_path, progress=False)
     assert result.restarted_after_pass == RESTART_AFTER_PASSES
     assert (result.config.input_scale, result.config.segment_epochs) == (0.05, 360)
-    assert len(pd.read_csv(tmp_path / STALLED_DIR / "log.csv")) == RESTART_AFTER_PASSES
+    assert len(pd.read_csv(tmp_path / TrainingRun.STALLED / "log.csv")) == RESTART_AFTER_PASSES
     # the restart runs its own passes to the end (it restarts once, not again)
     assert len(result.log) == config.max_passes
-    assert loop.load_checkpoint(result.best_path)["config"]["input_scale"] == 0.05
+    assert load_checkpoint(result.best_path)["config"]["input_scale"] == 0.05
     again = train(*toy_nights, config, tmp_path, progress=False)  # finished: returns at once
     assert again.restarted_after_pass == RESTART_AFTER_PASSES
     assert again.config == result.config

@@ -16,8 +16,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="train a model on prepared nights",
         description=(
             "Train TinySleepNet on the nights of a prepared folder, choosing the best pass on "
-            "validation subjects. Writes config.json, log.csv, best.pt and last.pt into the "
-            "output folder; rerunning the same command resumes from last.pt."
+            "validation subjects, and calibrates it on them. Writes config.json, log.csv, "
+            "best.pt and last.pt into the output folder; rerunning the same command resumes "
+            "from last.pt."
         ),
     )
     parser.add_argument("data", type=Path, help="prepared nights (tinysleepnet prepare)")
@@ -37,10 +38,11 @@ def run(args: argparse.Namespace) -> int:
     from ..data.nights import load_nights
     from ..evaluation.folds import sorted_subjects, split_nights
     from ..training.distributed import is_main_process
-    from ..training.loop import CONFIG_FILE, train
+    from ..training.fit import fit
+    from ..training.run import TrainingRun
 
     use_threads(args.config_threads)
-    saved = args.out / CONFIG_FILE
+    saved = TrainingRun(args.out).config_path
     # Without settings on the command line, a rerun continues the run in --out as it was.
     config = config_if_given(args) or (Config.load(saved) if saved.is_file() else Config())
     chosen = [s.strip() for s in args.valid_subjects.split(",")] if args.valid_subjects else None
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         train_nights, valid_nights = split_nights(nights, config.valid_frac, config.seed, chosen)
     except TinySleepNetError as err:  # named after the data folder, in one line
         raise PathError(args.data, str(err)) from err
-    result = train(train_nights, valid_nights, config, args.out, progress=not args.quiet)
+    result = fit(train_nights, valid_nights, config, args.out, progress=not args.quiet)
     if not is_main_process():  # under torchrun, process 0 reports
         return 0
     score = result.best_score

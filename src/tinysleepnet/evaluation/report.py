@@ -25,9 +25,9 @@ from ..errors import PathError
 from ..io.atomic import read_json, write_figure, write_json, write_text_atomic
 from ..stages import STAGES
 from ..training.calibrate import checkpoint_temperature
-from ..training.loop import BEST_FILE, remedy_text
-from ..training.stall import ONE_STAGE_SHARE, top_stage
-from .cv import DONE_FILE, PREDICTIONS_DIR, fold_dir, is_done, read_folds
+from ..training.run import TrainingRun
+from ..training.stall import ONE_STAGE_SHARE, remedy_text, top_stage
+from .cv import fold_dir, is_done, read_folds
 
 logger = logging.getLogger("tinysleepnet")
 EVALUATION_DIR = "evaluation"
@@ -231,9 +231,9 @@ def _fold_stages(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:
         If the fold has no predictions, one is unreadable, or they hold another number of
         test epochs than the fold scored when it finished (a file deleted or replaced).
     """
-    files = sorted((folder / PREDICTIONS_DIR).glob("*.npz"))
+    files = sorted((folder / TrainingRun.PREDICTIONS).glob("*.npz"))
     if not files:
-        raise PathError(folder, f"marked done but has no {PREDICTIONS_DIR}/*.npz")
+        raise PathError(folder, f"marked done but has no {TrainingRun.PREDICTIONS}/*.npz")
     expert, predicted = [], []
     for file in files:
         try:
@@ -243,10 +243,10 @@ def _fold_stages(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             raise PathError.wrap(file, "not a readable predictions file", err) from err
     n_epochs = sum(len(stages) for stages in expert)
-    scored = read_json(folder / DONE_FILE, "finished fold").get("scores", {}).get("n_epochs")
+    scored = read_json(folder / TrainingRun.DONE, "finished fold").get("scores", {}).get("n_epochs")
     if scored is not None and n_epochs != scored:
         raise PathError(
-            folder / PREDICTIONS_DIR,
+            folder / TrainingRun.PREDICTIONS,
             f"holds {n_epochs} test epochs, the fold scored {scored} when it finished "
             "(a predictions file deleted or replaced?)",
         )
@@ -259,9 +259,9 @@ def _calibration(run_dir: Path, folds: Sequence[dict[str, Any]], figure: str) ->
     temperatures = {}
     for fold in folds:
         folder = fold_dir(run_dir, fold["fold"])
-        best = folder / BEST_FILE
+        best = folder / TrainingRun.BEST
         temperatures[str(fold["fold"])] = checkpoint_temperature(best) if best.is_file() else 1.0
-        for file in sorted((folder / PREDICTIONS_DIR).glob("*.npz")):
+        for file in sorted((folder / TrainingRun.PREDICTIONS).glob("*.npz")):
             with np.load(file) as night:
                 proba.append(night["proba"])
                 expert.append(night["expert"])
@@ -343,7 +343,7 @@ def _restarted_folds(run_dir: Path, folds: Sequence[dict[str, Any]]) -> list[dic
     """The folds whose training was restarted with the stall remedy, from their summaries."""
     restarted = []
     for fold in folds:
-        done = read_json(fold_dir(run_dir, fold["fold"]) / DONE_FILE, "fold summary")
+        done = read_json(fold_dir(run_dir, fold["fold"]) / TrainingRun.DONE, "fold summary")
         if done.get("restarted_after_pass") is not None:
             restarted.append({"fold": fold["fold"], "after_pass": done["restarted_after_pass"]})
     return restarted

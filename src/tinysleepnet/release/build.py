@@ -17,22 +17,16 @@ from typing import Any
 from .._docs import fill_doc
 from ..config import Config
 from ..core.checkpoint import file_checksum
-from ..core.device import resolve_device
 from ..data.nights import Night, load_nights
-from ..errors import PathError
-from ..evaluation.cv import read_folds
 from ..evaluation.folds import sorted_subjects, split_nights
 from ..evaluation.report import evaluate_run
+from ..evaluation.run import CvRun
 from ..io.atomic import atomic_path
 from ..io.names import safe_name
-from ..training.calibrate import calibrate_checkpoint
-from ..training.loop import CONFIG_FILE, train
+from ..training.fit import fit
 from .card import MODEL_FILE, data_summary, headline, now_utc, versions, write_card
 
 logger = logging.getLogger("tinysleepnet")
-
-#: Settings that may differ between a cross-validation run and the release it vouches for.
-_FREE_FIELDS = ("device", "extra")
 
 
 @fill_doc
@@ -76,8 +70,9 @@ def release(
     """
     name = model_name(name, out)
     if config is None and cv_run is not None:
-        read_folds(cv_run)  # "not a cross-validation run" before its settings are looked for
-        config = Config.load(Path(cv_run) / CONFIG_FILE)
+        run = CvRun(Path(cv_run))
+        run.read_plan()  # "not a cross-validation run" before its settings are looked for
+        config = Config.load(run.config_path)
     config = config or Config()
     cross_validation = cv_scores(cv_run, config) if cv_run is not None else None
     return release_nights(
@@ -103,13 +98,14 @@ def release_nights(
 ) -> dict[str, Any]:
     """:func:`release` on nights in memory; ``card`` adds or overrides entries of the card.
 
-    ``init_weights`` and ``frozen`` are passed to
-    :func:`~tinysleepnet.training.loop.train` (fine-tuning).
+    The model is :func:`~tinysleepnet.training.fit.fit`'s calibrated ``best.pt`` of
+    ``training/``; ``init_weights`` and ``frozen`` are passed to it (fine-tuning). Under
+    torchrun, the processes other than the main one return ``{}`` once trained.
     """
     out = Path(out)
     name = model_name(name, out)  # refused before anything is trained or written
     training, valid = split_nights(nights, config.valid_frac, config.seed)
-    result = train(
+    result = fit(
         training,
         valid,
         config,
@@ -120,10 +116,12 @@ def release_nights(
     )
     # model.pt appears calibrated or not at all; the folder is a model once its card,
     # written last, describes it (store.resolve_model refuses a folder without one).
+    temperature = result.temperature
+    if temperature is None:  # a torchrun process other than the main one: it only trained
+        return {}
     model_path = out / MODEL_FILE
     with atomic_path(model_path) as tmp:
         shutil.copyfile(result.best_path, tmp)
-        temperature = calibrate_checkpoint(tmp, valid, resolve_device(config.device))
     released = {
         "name": name,
         "created": now_utc(),
@@ -163,14 +161,9 @@ def cv_scores(run_dir: str | Path, config: Config) -> dict[str, Any]:
         If the run is unfinished or was made with other settings (other than the device).
     """
     run_dir = Path(run_dir)
-    plan = read_folds(run_dir)
-    run_config = Config.load(run_dir / CONFIG_FILE)
-    if detail := config.differences(run_config, ignore=_FREE_FIELDS):
-        raise PathError(
-            run_dir,
-            f"cross-validated with other settings: {detail}; release with the "
-            "run's settings, or leave out --cv-run",
-        )
+    run = CvRun(run_dir)
+    plan = run.read_plan()
+    run.check_release(config)
     evaluation = evaluate_run(run_dir)
     calibration = evaluation["calibration"]
     n_subjects = len({s for fold in plan["folds"] for s in fold["test_subjects"]})

@@ -13,7 +13,8 @@ Layout of the output folder::
 
     OUT/
       model.pt model.json MODEL.md training/   the fine-tuned model (see :mod:`.build`)
-      folds/fold_00/ ...                        train()'s files of each fold
+      folds/fold_00/ ...                        each fold's run (evaluation.cv.run_fold):
+                                                fit()'s files, predictions/, DONE
       finetune.json FINETUNE.md                 the parent's and fine-tuned scores
       start.json                                the parent (SHA-256) and what is trained:
                                                 a rerun must start from the same
@@ -35,10 +36,10 @@ from ..core.inference import predict_proba
 from ..core.metrics import scores
 from ..data.nights import load_nights
 from ..errors import PathError, TinySleepNetError
-from ..evaluation.cv import fold_dir
+from ..evaluation.cv import run_fold
 from ..evaluation.folds import make_folds, nights_of, sorted_subjects
+from ..evaluation.run import CvRun
 from ..io.atomic import read_json, write_json, write_text_atomic
-from ..training.loop import train
 from . import MAX_FOLDS, TRAINABLE
 from .build import model_name, release_nights
 from .card import CARD_FILE, headline, read_card, scores_table
@@ -144,23 +145,25 @@ def finetune(
     _same_start(out, parent_card, trainable)
     device_ = resolve_device(config.device)
     parent_net = load_model(parent_path, device_)
+    fold_runs = CvRun(out / "folds")
     expert, before, after = [], [], []
     for fold in folds:
         test = nights_of(nights, fold.test_subjects)
-        result = train(
-            nights_of(nights, fold.train_subjects),
-            nights_of(nights, fold.valid_subjects),
+        tuned = run_fold(
+            fold_runs,
+            fold,
+            nights,
             config,
-            fold_dir(out / "folds", fold.index),
             progress=progress,
             init_weights=parent_path,
             frozen=frozen,
         )
         signals = [night.signal_uv for night in test]
-        tuned = load_model(result.best_path, device_)
         expert += [night.stages for night in test]
         before += [p.argmax(axis=1) for p in predict_proba(parent_net, signals)]
-        after += [p.argmax(axis=1) for p in predict_proba(tuned, signals)]
+        for night in test:
+            with np.load(tuned.prediction_path(night.name)) as staged:
+                after.append(staged["predicted"])
         logger.info("fine-tuning fold %d done", fold.index)
     truth = np.concatenate(expert)
     comparison: dict[str, Any] = {

@@ -6,7 +6,10 @@ real night it wavered between one and two stages with a training loss no better 
 the stages' frequencies (``benchmarks/README.md``, "Training on one real night"), and
 third-party runs of the authors' code have reported 33 % accuracy. After every pass the
 training loop asks :func:`stall_reason` whether the run looks stalled; it logs a warning that
-names the run, the pass and the remedy, and records the pass in ``log.csv``.
+names the run, the pass and the remedy, and records the pass in ``log.csv``. The policy
+(:func:`needs_restart`): with ``on_stall="rescale"``, :data:`RESTART_AFTER_PASSES` stalled
+passes in a row restart the run once with :data:`~tinysleepnet.config.STALL_REMEDY`
+(:func:`~tinysleepnet.training.fit.fit` does it).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..config import STALL_REMEDY, Config
 from ..stages import N_STAGES, STAGES
 
 #: A pass whose validation predictions put at least this share of epochs in one stage is
@@ -106,3 +110,59 @@ def stall_reason(
     if len(recent) > FLAT_LOSS_PASSES and np.ptp(recent) < FLAT_LOSS_RTOL * abs(recent.mean()):
         return f"the training loss has not moved for {FLAT_LOSS_PASSES} passes"
     return ""
+
+
+def needs_restart(
+    stalled: Sequence[float], config: Config, restarted_after_pass: int | None
+) -> bool:
+    """Whether the last passes call for the stall remedy (once per run, and only when the
+    settings lack it: restarting them unchanged would only repeat the stall).
+
+    Parameters
+    ----------
+    stalled : sequence of float
+        The ``stalled`` column of the run's log so far (1: the pass looked stalled).
+    config : Config
+        The run's settings.
+    restarted_after_pass : int or None
+        The pass after which the run was restarted already, if it was.
+    """
+    return (
+        config.on_stall == "rescale"
+        and restarted_after_pass is None
+        and not has_remedy(config)
+        and len(stalled) >= RESTART_AFTER_PASSES
+        and all(stalled[-RESTART_AFTER_PASSES:])
+    )
+
+
+def remedied(config: Config) -> Config:
+    """The settings of a run restarted after a stall: ``config`` with the remedy."""
+    return config.replace(**STALL_REMEDY)
+
+
+def has_remedy(config: Config) -> bool:
+    """Whether a run's settings already include the stall remedy (``fast``, a restart)."""
+    return all(getattr(config, name) == value for name, value in STALL_REMEDY.items())
+
+
+def remedy_text() -> str:
+    """The stall remedy's settings, ``"input_scale=0.05, segment_epochs=360"``."""
+    return ", ".join(f"{k}={v}" for k, v in STALL_REMEDY.items())
+
+
+def stall_advice(config: Config, restarted_after_pass: int | None) -> str:
+    """What the warning about a stalled pass tells the user to do."""
+    if restarted_after_pass is not None:
+        return "already restarted with the stall remedy; try --preset fast"
+    if has_remedy(config):
+        return (
+            "the run already has the stall remedy; early passes often look so: if it "
+            "persists, train longer (--epochs) or with a lower --lr"
+        )
+    if config.on_stall == "rescale":
+        return f"it restarts with {remedy_text()} after {RESTART_AFTER_PASSES} such passes"
+    flags = " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in STALL_REMEDY.items() if getattr(config, k) != v
+    )
+    return f"if it persists, rerun without --on-stall warn (or with {flags})"

@@ -1,0 +1,172 @@
+"""A cross-validation run's folder: its file names, its identity and its resume-or-refuse rule.
+
+Layout::
+
+    RUN/
+      folds.json              fold -> test/valid/train subjects; the nights, n_folds
+      config.json             settings shared by every fold
+      fold_00/                a TrainingRun (config.json log.csv last.pt best.pt ...)
+        predictions/<night>.npz
+        DONE                  the fold's test scores; written last
+      evaluation/             written by :func:`~tinysleepnet.evaluation.report.evaluate_run`
+
+A run is the same run while its plan (``folds.json``: the nights' identity, ``n_folds``,
+``valid_frac``, ``seed`` and the folds' subjects) is, and its folds are run with the same
+settings but for those whose role (:data:`~tinysleepnet.config.ROLES`) is ``call`` or
+``runtime``; a release vouched for by the run may differ from it in ``runtime`` ones only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..config import Config, fields_with_role
+from ..data.nights import read_manifest
+from ..errors import PathError
+from ..io.atomic import read_json, write_json
+from ..training.run import TrainingRun
+from .folds import Fold
+
+
+@dataclass(frozen=True)
+class CvRun:
+    """The folder of one cross-validation run (``tinysleepnet cv --out RUN``).
+
+    Parameters
+    ----------
+    folder : Path
+        The run directory; nothing is written by making the object.
+    """
+
+    folder: Path
+
+    FOLDS: ClassVar[str] = "folds.json"
+    CONFIG: ClassVar[str] = TrainingRun.CONFIG
+    EVALUATION: ClassVar[str] = "evaluation"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folder", Path(self.folder))
+
+    @property
+    def folds_path(self) -> Path:
+        return self.folder / self.FOLDS
+
+    @property
+    def config_path(self) -> Path:
+        return self.folder / self.CONFIG
+
+    @property
+    def evaluation_dir(self) -> Path:
+        return self.folder / self.EVALUATION
+
+    @property
+    def exists(self) -> bool:
+        """Whether the folder holds a run's plan (``folds.json``)."""
+        return self.folds_path.is_file()
+
+    def fold(self, index: int) -> TrainingRun:
+        """Fold ``index``'s training run (``RUN/fold_07``)."""
+        return TrainingRun(self.folder / f"fold_{index:02d}")
+
+    def read_plan(self) -> dict[str, Any]:
+        """The contents of ``folds.json`` (clear error if the folder is not a cv run)."""
+        if not self.exists:
+            raise PathError(self.folder, f"not a cross-validation run (no {self.FOLDS})")
+        return read_json(self.folds_path, "cross-validation plan")
+
+    def settings(self, config: Config | None, data: dict[str, Any]) -> Config:
+        """The run's settings with the nights' channel, rate and epoch length ``data``: those
+        stored in the run when there is one (``config`` must then agree with them but for
+        ``call`` and ``runtime`` settings), else ``config`` (default: the paper's)."""
+        if not self.config_path.is_file():
+            return (config if config is not None else Config()).replace(**data)
+        saved = Config.load(self.config_path)
+        if config is None:
+            return saved
+        config = config.replace(**data)
+        if detail := config.differences(saved, ignore=fields_with_role("call", "runtime")):
+            raise PathError(
+                self.config_path,
+                f"settings differ from this run's: {detail}; "
+                "rerun with the run's settings or choose another run directory",
+            )
+        return config
+
+    def check_plan(self, plan: dict[str, Any]) -> None:
+        """Fail if ``folds.json`` disagrees with ``plan`` on any key ``plan`` has."""
+        if not self.exists:
+            return
+        saved = self.read_plan()
+        if changed := [k for k in plan if saved.get(k) != plan[k]]:
+            shown = [
+                {
+                    "folds": "different subjects",
+                    "data": "other nights, epoch counts or channel",
+                }.get(k, f"{k}={plan[k]!r} (run has {saved.get(k)!r})")
+                for k in changed
+            ]
+            raise PathError(
+                self.folds_path,
+                f"this run was made with other data or folds: {', '.join(shown)}; "
+                "choose another run directory",
+            )
+
+    def begin(self, config: Config, plan: dict[str, Any]) -> None:
+        """Write the run's settings (unless stored already) and its plan."""
+        if not self.config_path.is_file():
+            config.save(self.config_path)
+        write_json(self.folds_path, plan)
+
+    def check_release(self, config: Config) -> None:
+        """Refuse to vouch for a release with other settings (other than ``runtime`` ones).
+
+        Raises
+        ------
+        PathError
+            Naming the run directory and the settings that differ.
+        """
+        run_config = Config.load(self.config_path)
+        if detail := config.differences(run_config, ignore=fields_with_role("runtime")):
+            raise PathError(
+                self.folder,
+                f"cross-validated with other settings: {detail}; release with the "
+                "run's settings, or leave out --cv-run",
+            )
+
+
+def make_plan(
+    data_dir: str | Path, n_folds: int, config: Config, folds: list[Fold]
+) -> dict[str, Any]:
+    """The contents of ``folds.json``: what makes the run the same run."""
+    return {
+        "data": data_identity(data_dir),
+        "n_folds": n_folds,
+        "valid_frac": config.valid_frac,
+        "seed": config.seed,
+        "folds": [fold_record(fold) for fold in folds],
+    }
+
+
+def data_identity(data_dir: str | Path) -> dict[str, Any]:
+    """What makes a prepared folder the same data: its nights, their epoch counts, channel
+    and rate. Not its path, so machines that mount the data elsewhere share a run."""
+    manifest = read_manifest(data_dir)
+    return {
+        "nights": dict(
+            zip(manifest["name"], manifest["n_epochs"].astype(int).tolist(), strict=True)
+        ),
+        "channels": sorted(set(manifest["channel"])),
+        "sfreq": sorted(set(manifest["sfreq"].astype(float).tolist())),
+    }
+
+
+def fold_record(fold: Fold) -> dict[str, Any]:
+    """A fold's subjects, as ``folds.json`` and its ``DONE`` record hold them."""
+    return {
+        "fold": fold.index,
+        "test_subjects": list(fold.test_subjects),
+        "valid_subjects": list(fold.valid_subjects),
+        "train_subjects": list(fold.train_subjects),
+    }
