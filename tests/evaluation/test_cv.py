@@ -110,7 +110,7 @@ def test_done_fold_is_skipped(two_fold_run, data_dir, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a finished fold was trained again")
 
-    monkeypatch.setattr(cv, "train", no_training)
+    monkeypatch.setattr(cv, "fit", no_training)
     cv.cross_validate(data_dir, run_dir, n_folds=2, config=TINY, progress=False)
     assert done.stat().st_mtime_ns == before
 

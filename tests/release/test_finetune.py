@@ -10,7 +10,7 @@ import torch
 from tinysleepnet.cli import main
 from tinysleepnet.core.checkpoint import file_checksum, load_model
 from tinysleepnet.errors import PathError, TinySleepNetError
-from tinysleepnet.release import finetune as finetune_module
+from tinysleepnet.evaluation import cv
 from tinysleepnet.release.build import release
 from tinysleepnet.release.finetune import CNN_MODULES, finetune
 
@@ -63,7 +63,7 @@ def test_finetune_rerun_with_another_parent_or_trainable_is_refused(
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # the first run stops while training its first fold
 
-    monkeypatch.setattr(finetune_module, "train", killed)
+    monkeypatch.setattr(cv, "fit", killed)  # the folds train through the fold runner
     with pytest.raises(KeyboardInterrupt):
         finetune(released, own_nights, out, max_passes=1, progress=False)
     monkeypatch.undo()

@@ -17,6 +17,7 @@ from tinysleepnet.release import build
 from tinysleepnet.release.build import release
 from tinysleepnet.release.card import NOT_CROSS_VALIDATED, content_hash
 from tinysleepnet.release.store import resolve_model
+from tinysleepnet.training import fit as fit_module
 from tinysleepnet.training.calibrate import checkpoint_temperature
 
 from .conftest import TINY
@@ -109,7 +110,8 @@ def test_killed_release_leaves_no_folder_predict_accepts(
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # the release stops there, as a kill would
 
-    monkeypatch.setattr(build, crash, killed)
+    # the engine calibrates the release's training run; build writes its card
+    monkeypatch.setattr(fit_module if crash == "calibrate_checkpoint" else build, crash, killed)
     with pytest.raises(KeyboardInterrupt):
         release(cohort, out, TINY, progress=False)
     assert not (out / "model.json").exists()
