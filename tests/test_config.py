@@ -6,7 +6,16 @@ import dataclasses
 
 import pytest
 
-from tinysleepnet.config import DATA_FIELDS, PRESETS, RANGES, STALL_REMEDY, Config, preset
+from tinysleepnet.config import (
+    DATA_FIELDS,
+    PRESETS,
+    RANGES,
+    ROLES,
+    STALL_REMEDY,
+    Config,
+    fields_with_role,
+    preset,
+)
 from tinysleepnet.errors import PathError, TinySleepNetError
 
 #: Every field of the paper preset, as the authors' code sets it (docs/method.md, "Network"
@@ -130,3 +139,15 @@ def test_settings_saved_before_the_tf_forms_keep_pytorch_s_forms():
     assert batch.batch_norm_eps == 1e-3  # ordinary batch norm always had TF's epsilon
     assert Config.from_dict({"lr": 1e-3}).adam == "tf"  # a few settings: today's defaults
     assert Config.from_dict(Config().to_dict()) == Config()
+
+
+def test_every_setting_declares_one_role_and_the_resume_rules_follow_from_it():
+    roles = {f.name: f.metadata["role"] for f in dataclasses.fields(Config)}
+    assert set(roles.values()) == set(ROLES)
+    assert DATA_FIELDS == fields_with_role("data") == ("sfreq", "epoch_sec", "channel")
+    assert set(fields_with_role("resumable")) == {"max_passes", "patience"}
+    assert set(fields_with_role("call")) == {"threads", "on_stall"}
+    assert set(fields_with_role("runtime")) == {"device", "extra"}
+    assert roles["precision"] == roles["seed"] == roles["lr"] == "recipe"
+    with pytest.raises(ValueError, match="unknown roles"):
+        fields_with_role("machine")

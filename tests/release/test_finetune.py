@@ -85,3 +85,22 @@ def test_finetune_refuses_a_name_that_is_not_one_folder_name(released, own_night
     with pytest.raises(PathError, match=r"model name '\.\./x' cannot be a file name"):
         finetune(released, own_nights, tmp_path / "tuned", name="../x", progress=False)
     assert not (tmp_path / "tuned").exists()
+
+
+def test_finetune_rerun_skips_its_finished_folds_and_refuses_other_folds(
+    released, own_nights, tmp_path, monkeypatch
+):
+    out = tmp_path / "tuned"
+    first = finetune(released, own_nights, out, max_passes=1, progress=False)
+    assert all((out / "folds" / f"fold_{i:02d}" / "DONE").is_file() for i in range(3))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished fold was trained again")
+
+    monkeypatch.setattr(cv, "fit", no_training)
+    again = finetune(released, own_nights, out, max_passes=1, progress=False)
+    assert again["fine_tuning"] == first["fine_tuning"]
+    done = out / "folds" / "fold_00" / "DONE"  # as if another split had made fold 0
+    done.write_text(json.dumps({**json.loads(done.read_text()), "test_subjects": ["02"]}))
+    with pytest.raises(PathError, match="fold_00/DONE: holds a fold of other subjects"):
+        finetune(released, own_nights, out, max_passes=1, progress=False)

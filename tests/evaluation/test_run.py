@@ -1,0 +1,33 @@
+"""A cross-validation run's folder: its files, and which settings its folds may differ in."""
+
+from __future__ import annotations
+
+import pytest
+
+from tinysleepnet.config import Config
+from tinysleepnet.errors import PathError
+from tinysleepnet.evaluation.run import CvRun
+
+DATA = {"sfreq": 100.0, "epoch_sec": 30.0, "channel": "EEG Fpz-Cz"}
+
+
+def test_a_cv_run_names_its_folds_and_files(tmp_path):
+    run = CvRun(tmp_path)
+    assert run.fold(7).folder == tmp_path / "fold_07"
+    assert run.folds_path.name == "folds.json" and run.evaluation_dir.name == "evaluation"
+    with pytest.raises(PathError, match="not a cross-validation run"):
+        run.read_plan()
+
+
+def test_folds_may_differ_in_call_and_runtime_settings_a_release_in_runtime_only(tmp_path):
+    run = CvRun(tmp_path)
+    stored = run.settings(Config(threads=2), DATA)
+    run.begin(stored, {"n_folds": 2})
+    other_call = Config(threads=4, on_stall="warn", device="cpu", extra={"note": 1})
+    assert run.settings(other_call, DATA) == other_call
+    assert run.settings(None, DATA) == stored
+    with pytest.raises(PathError, match=r"config\.json: settings differ.*lr=0\.001"):
+        run.settings(Config(threads=2, lr=1e-3), DATA)
+    run.check_release(Config(threads=2, device="cpu", extra={"note": 1}))
+    with pytest.raises(PathError, match="cross-validated with other settings: threads=4"):
+        run.check_release(Config(threads=4))
