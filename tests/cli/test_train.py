@@ -52,3 +52,15 @@ def test_a_full_disk_is_one_line_naming_the_checkpoint_and_the_last_one_is_kept(
     )
     assert f"{out}/" in line and ".pt: cannot be written (disk full?)" in line
     assert load_checkpoint(out / "last.pt")["progress"]["passes_done"] == 1  # pass 1's, whole
+
+
+def test_the_train_command_calibrates_its_best_checkpoint(tmp_path, capsys):
+    from tinysleepnet.core.checkpoint import load_checkpoint
+
+    nights = [toy_night(f"{i:02d}", 30, Config(epoch_sec=3.0), seed=i) for i in range(3)]
+    prepared = write_prepared(tmp_path / "prepared", nights)
+    out = tmp_path / "run"
+    flags = ["--n-filters", "4", "--lstm-units", "4", "--epochs", "1", "--device", "cpu"]
+    assert main(["train", str(prepared), "--out", str(out), "--quiet", *flags]) == 0
+    assert load_checkpoint(out / "best.pt")["temperature"] > 0
+    assert "best checkpoint:" in capsys.readouterr().out
