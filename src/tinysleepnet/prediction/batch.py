@@ -25,7 +25,8 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from ..errors import TinySleepNetError
+from ..core.device import torch_threads
+from ..errors import TinySleepNetError, check_number
 from ..release.trained import TrainedModel
 from ..text import counted
 from .backends import ModelLike, as_model
@@ -185,6 +186,8 @@ def stage_many(
     >>> outcomes = stage_many(nights, "staged", model="best.pt", jobs=2)  # doctest: +SKIP
     >>> [o.saved.statistics["tst_min"] for o in outcomes if o.ok]  # doctest: +SKIP
     """
+    check_number("jobs", jobs, low=1, whole=True)
+    check_number("threads", threads, low=0, whole=True)
     paths = [Path(path) for path in recordings]
     expert = _one_each(hypnograms, paths, "hypnogram")
     overrides = _one_each(channels, paths, "channel")
@@ -192,32 +195,36 @@ def stage_many(
         raise TinySleepNetError(collision)
     trained = as_model(model, backend)
     settings = _Settings(
-        Path(out), start, precision, review, lights_off, lights_on, auto_in_bed, online,
-        allow_truncated, keep_going=shard is not None,
-    )  # fmt: skip
+        out=Path(out),
+        start=start,
+        precision=precision,
+        review=review,
+        lights_off=lights_off,
+        lights_on=lights_on,
+        auto_in_bed=auto_in_bed,
+        online=online,
+        allow_truncated=allow_truncated,
+        keep_going=shard is not None,
+    )
     jobs = max(1, min(jobs, len(paths)))
-    before = torch.get_num_threads()
     # The threads are shared out: one core per recording beats several fighting over each.
-    torch.set_num_threads(max(1, (threads or before) // jobs))
+    shared = max(1, (threads or torch.get_num_threads()) // jobs)
     outcomes: dict[Path, RecordingOutcome] = {}
-    try:
-        # Warnings logged while the bar runs (a recording's amplitude, a truncated file) go
-        # through tqdm, so they print whole above the bar instead of under its redraws.
-        with logging_redirect_tqdm([logging.getLogger("tinysleepnet")]):
-            ended = Parallel(n_jobs=jobs, prefer="threads", return_as="generator_unordered")(
-                delayed(_stage_member)(path, hypnogram, override or channel, trained, settings)
-                for path, hypnogram, override in zip(paths, expert, overrides, strict=True)
-            )
-            for outcome in tqdm(ended, total=len(paths), unit="recording", disable=None):
-                outcomes[outcome.recording] = outcome
-                if shard is not None:  # for `tinysleepnet merge`
-                    error = None if outcome.ok else outcome.report
-                    path = outcome.recording
-                    record_outcome(settings.out, path.stem, path, shard, error)
-                if on_outcome is not None:
-                    on_outcome(outcome)
-    finally:
-        torch.set_num_threads(before)
+    # Warnings logged while the bar runs (a recording's amplitude, a truncated file) go
+    # through tqdm, so they print whole above the bar instead of under its redraws.
+    with torch_threads(shared), logging_redirect_tqdm([logging.getLogger("tinysleepnet")]):
+        ended = Parallel(n_jobs=jobs, prefer="threads", return_as="generator_unordered")(
+            delayed(_stage_member)(path, hypnogram, override or channel, trained, settings)
+            for path, hypnogram, override in zip(paths, expert, overrides, strict=True)
+        )
+        for outcome in tqdm(ended, total=len(paths), unit="recording", disable=None):
+            outcomes[outcome.recording] = outcome
+            if shard is not None:  # for `tinysleepnet merge`
+                error = None if outcome.ok else outcome.report
+                path = outcome.recording
+                record_outcome(settings.out, path.stem, path, shard, error)
+            if on_outcome is not None:
+                on_outcome(outcome)
     return [outcomes[path] for path in paths]
 
 
