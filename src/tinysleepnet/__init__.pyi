@@ -13,9 +13,11 @@ from .data.simulate import simulate_night as simulate_night
 from .evaluation.cv import cross_validate as cross_validate
 from .evaluation.report import evaluate_run as evaluate_run
 from .model import TinySleepNet as TinySleepNet
+from .prediction.batch import stage_many as stage_many
 from .prediction.online import Stager as Stager
 from .prediction.result import StagingResult as StagingResult
 from .prediction.stage import stage as stage
+from .release.trained import TrainedModel as TrainedModel
 from .training.loop import train as train
 
 __version__: str
