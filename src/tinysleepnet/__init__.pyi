@@ -19,6 +19,8 @@ from .prediction.result import StagingResult as StagingResult
 from .prediction.stage import stage as stage
 from .release.trained import TrainedModel as TrainedModel
 from .training.loop import train as train
+from .workflows.demo import run_pipeline as run_pipeline
+from .workflows.reproduce import reproduce as reproduce
 
 __version__: str
 __all__: list[str]

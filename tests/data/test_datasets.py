@@ -7,7 +7,7 @@ import pytest
 from tinysleepnet.data.datasets import DATASETS, PROTOCOLS, dataset, protocol
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.io.channels import ChannelSpec
-from tinysleepnet.reproduce import paper_config
+from tinysleepnet.workflows.reproduce import paper_config
 
 #: docs/method.md, "The paper's table": set, manual, channel, Fs, epoch (s), folds,
 #: test epochs, ACC, MF1, kappa, F1 W / N1 / N2 / N3 / REM.
