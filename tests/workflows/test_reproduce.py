@@ -12,6 +12,7 @@ from tinysleepnet.core.statistics import sleep_statistics
 from tinysleepnet.data.datasets import protocol
 from tinysleepnet.data.simulate import simulate_cohort
 from tinysleepnet.data.simulate.mass import simulate_mass_cohort
+from tinysleepnet.data.sleep_edf import SleepEdf
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation.cv import is_done
 from tinysleepnet.prediction.stage import stage
@@ -33,7 +34,7 @@ def no_download(monkeypatch):
     """Record the Sleep-EDF subjects reproduce asks PhysioNet for; download nothing."""
     asked: list[list[int]] = []
     monkeypatch.setattr(
-        reproduce_module, "download_sleep_edf", lambda subjects, dest: asked.append(subjects)
+        SleepEdf, "download", lambda self, subjects, dest, nights=None: asked.append(subjects)
     )
     return asked
 

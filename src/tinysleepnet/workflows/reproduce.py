@@ -28,14 +28,9 @@ from typing import Any, Literal
 
 from ..config import Config, preset
 from ..data.datasets import Protocol, protocol
-from ..data.mass import MASS_SOURCE
-from ..data.naming import MassName, SleepEdfName
-from ..data.resources import psg_lengths
-from ..data.sleep_edf import download_sleep_edf
 from ..errors import TinySleepNetError
 from ..evaluation.report import restart_text
 from ..io.atomic import write_json, write_text_atomic
-from ..io.channels import ChannelSpec
 from ..stages import STAGES
 from ..text import counted, markdown_table
 from ..training.loop import remedy_text
@@ -150,7 +145,7 @@ def reproduce(
         n_jobs=n_jobs,
         progress=progress,
         recordings=folder.recordings if data is None else Path(data),
-        prepare_settings={"dataset": spec.dataset, "subjects": _subject_ids(spec)},
+        prepare_settings={"dataset": spec.dataset, "subjects": spec.subject_ids},
         cv_settings={"folds": folds, "n_parallel": n_parallel},
         spec=spec,
         recordings_given=data is not None,
@@ -336,37 +331,28 @@ def _number(metric: str, value: float | None, signed: bool = False) -> str:
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
-def _subject_ids(spec: Protocol) -> list[str] | None:
-    """Subject ids of the row as prepared nights name them (Sleep-EDF: ``"00"``)."""
-    if spec.subjects is None:
-        return None
-    return [SleepEdfName("SC", subject, 1).subject_id for subject in spec.subjects]
-
-
 def _recordings(run: _RowRun, log: StepLog) -> None:
-    """[1/4] The row's recordings: missing Sleep-EDF nights downloaded, MASS's required.
-
-    With :func:`_subject_ids`, the one place that tells the datasets apart."""
-    if run.spec.public:
-        _sleep_edf_recordings(run, log)
-    elif not run.recordings_given:
-        raise TinySleepNetError(mass_requirements(run.spec))
-    else:
-        log("recordings in %s (MASS: not downloadable)", run.recordings)
-
-
-def _sleep_edf_recordings(run: _RowRun, log: StepLog) -> None:
-    """The row's Sleep-EDF nights in the recordings folder, those missing downloaded."""
+    """[1/4] The row's recordings: those missing downloaded where the row's dataset can be
+    (Sleep-EDF), else required in the data folder (MASS). The dataset's adapter
+    (:mod:`tinysleepnet.data.adapters`) is the one place that tells them apart."""
     spec, folder = run.spec, run.recordings
-    missing = _missing_sleep_edf_subjects(spec, folder)
+    data = spec.data
+    if not data.downloadable:
+        if not run.recordings_given:
+            raise TinySleepNetError(spec.requirements())
+        log("recordings in %s (%s: not downloadable)", folder, data.name)
+        return
+    missing = spec.missing_subjects(folder)
     if missing and run.download:
         log(
-            "downloading Sleep-EDF subjects %s from PhysioNet into %s",
+            "downloading %s subjects %s into %s (%s)",
+            data.name,
             ", ".join(map(str, missing)),
             folder,
+            data.where_to_get(),
         )
-        download_sleep_edf(missing, folder)
-        missing = _missing_sleep_edf_subjects(spec, folder)
+        data.download(missing, folder)
+        missing = spec.missing_subjects(folder)
     if missing:
         log(
             "%s lacks nights of %d of the row's subjects (%s); going on with those "
@@ -378,36 +364,6 @@ def _sleep_edf_recordings(run: _RowRun, log: StepLog) -> None:
         )
     else:
         log("all %s nights of the row in %s", spec.title, folder)
-
-
-def _missing_sleep_edf_subjects(spec: Protocol, folder: Path) -> list[int]:
-    """The row's Sleep-EDF subjects with a night that ``folder`` lacks (by PSG file name)."""
-    present = {path.name for path in folder.rglob("*-PSG.edf")} if folder.is_dir() else set()
-    wanted = set(spec.subjects or ())
-    nights = map(SleepEdfName.parse, psg_lengths()["psg_file"])
-    missing = {
-        night.subject
-        for night in nights
-        if night.subject in wanted and night.psg_file not in present
-    }
-    return sorted(missing)
-
-
-def mass_requirements(spec: Protocol) -> str:
-    """What a MASS row needs, and where it comes from, as one message."""
-    data = spec.data
-    if data.subset is None:
-        raise TinySleepNetError(f"{spec.name} is not a MASS row")
-    channel = ChannelSpec.parse(data.channel)
-    psg, base = MassName.file_patterns(data.subset)
-    return (
-        f"{spec.name} needs the MASS recordings (credentialed access, not downloadable "
-        f"here): pass --data DIR, a folder with, for each of the {spec.n_subjects} "
-        f"{spec.title} subjects, {psg!r} (signals, with "
-        f"{' or '.join(map(repr, channel.names))} and {channel.reference!r}) and "
-        f"{base!r} (its sleep stages); MASS is obtained from "
-        f"{MASS_SOURCE}"
-    )
 
 
 #: The steps of a row: [1/4] recordings (Sleep-EDF's downloaded), [2/4] prepare with the
