@@ -15,7 +15,10 @@ Usage::
 
 Only calls resolvable statically are followed: functions of the same module, imported
 functions and modules, ``self.method`` within a class, ``Class(...)`` to its ``__init__``
-(or its dataclass fields), and ``Class.method``.
+(or its dataclass fields), and ``Class.method``. A value handed to a method of a module-level
+object (``STEPS.run(state)``, a declared list of steps) goes to every package function that
+object's definition names, directly or through the functions it calls (their first parameter):
+steps declared as data are walked like steps called one by one.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Module:
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    constants: dict[str, ast.expr] = field(default_factory=dict)
 
 
 def _resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
@@ -67,6 +71,10 @@ def load_package(src: Path, package: str = "tinysleepnet") -> dict[str, Module]:
                 module.functions[node.name] = node
             elif isinstance(node, ast.ClassDef):
                 module.classes[node.name] = node
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                for assigned in node.targets:
+                    if isinstance(assigned, ast.Name):
+                        module.constants[assigned.id] = node.value
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 source = (
@@ -138,6 +146,8 @@ class Walker:
                 return Target(module, method, cls) if method else None
             if (sub := self._module_of(module, owner)) is not None:
                 return self._lookup(sub, func.attr)
+            if owner in self.modules[module].constants:
+                return None  # a declared object: see declared_functions
             klass = self._lookup_class(module, owner)
             if klass is not None:
                 method = _method(self.modules[klass[0]].classes[klass[1]], func.attr)
@@ -154,6 +164,22 @@ class Walker:
             source, attr = mod.imports[name]
             return self._lookup_class(source, attr or "", depth + 1)
         return None
+
+    def declared_functions(self, module: str, expr: ast.AST, depth: int = 0) -> list[Target]:
+        """The package functions an expression names, and those named by the bodies of the
+        functions it calls (``experiment(Step("recordings", _recordings))``)."""
+        found: list[Target] = []
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Call):
+                callee = self.resolve(module, None, node)
+                if callee is not None and depth < 2 and callee.cls is None:
+                    found += self.declared_functions(callee.module, callee.function, depth + 1)
+                for arg in node.args:
+                    if isinstance(arg, ast.Name):
+                        target = self._lookup(module, arg.id)
+                        if target is not None and target.cls is None:
+                            found.append(target)
+        return found
 
     # -- the walk -----------------------------------------------------------------------------
     def visit(self, module: str) -> None:
@@ -183,10 +209,27 @@ class Walker:
             elif isinstance(node, ast.Call):
                 callee = self.resolve(target.module, target.cls, node)
                 if callee is None:
+                    self.walk_declared(target, node, tainted)
                     continue
                 for name in _receiving_params(callee.function, node, tainted):
                     self.walk(callee, name)
                     self.visit(target.module)
+
+
+    def walk_declared(self, caller: Target, call: ast.Call, tainted: set[str]) -> None:
+        """``OBJECT.method(value)`` with OBJECT a module-level declaration: the value goes to
+        the first parameter of every function the declaration names."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            return
+        declaration = self.modules[caller.module].constants.get(func.value.id)
+        if declaration is None or not any(_uses(arg, tainted) for arg in call.args):
+            return
+        for step in self.declared_functions(caller.module, declaration):
+            params = [a.arg for a in step.function.args.args]
+            if params:
+                self.walk(step, params[0])
+                self.visit(caller.module)
 
 
 def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
