@@ -242,7 +242,7 @@ def _checks(impl: str, config: Config, device: torch.device) -> Callable[[], Non
 
 def _onnx_model(model: TinySleepNet) -> Any:
     from tinysleepnet.export import export_onnx
-    from tinysleepnet.prediction.onnx_backend import OnnxModel
+    from tinysleepnet.release.onnx_backend import OnnxModel
 
     path = Path(tempfile.mkdtemp()) / "model.onnx"
     export_onnx(model, path)

@@ -16,7 +16,7 @@ from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.errors import PathError
 from tinysleepnet.export import REFERENCE_KEY, TEMPERATURE_KEY, export_onnx
 from tinysleepnet.model import TinySleepNet
-from tinysleepnet.prediction.onnx_backend import OnnxModel
+from tinysleepnet.release.onnx_backend import OnnxModel
 
 pytest.importorskip("onnxruntime")
 

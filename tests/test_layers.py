@@ -1,4 +1,4 @@
-"""The package's layers import one way only (cli > pipeline > prediction > release >
+"""The package's layers import one way only (cli > workflows > prediction > release >
 evaluation > training > data > core > model > io/config > stages/errors): import-linter
 checks the contract in pyproject.toml, and notices when a layer is crossed."""
 

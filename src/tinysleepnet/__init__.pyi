@@ -13,11 +13,15 @@ from .data.simulate import simulate_night as simulate_night
 from .evaluation.cv import cross_validate as cross_validate
 from .evaluation.report import evaluate_run as evaluate_run
 from .model import TinySleepNet as TinySleepNet
+from .prediction.batch import stage_many as stage_many
 from .prediction.online import Stager as Stager
 from .prediction.result import StagingResult as StagingResult
 from .prediction.stage import stage as stage
+from .release.trained import TrainedModel as TrainedModel
 from .training.fit import fit as fit
 from .training.fit import train as train
+from .workflows.demo import run_pipeline as run_pipeline
+from .workflows.reproduce import reproduce as reproduce
 
 __version__: str
 __all__: list[str]

@@ -3,7 +3,7 @@
 The exported graph maps ``x`` (nights, epochs, samples), ``h0`` and ``c0`` (1, nights, units)
 to ``logits`` (nights, epochs, 5), ``hn`` and ``cn``; nights and epochs are dynamic axes. It
 therefore serves whole-night staging and online staging one epoch at a time alike, in any
-ONNX runtime (see :class:`~tinysleepnet.prediction.onnx_backend.OnnxModel`). The model's
+ONNX runtime (see :class:`~tinysleepnet.release.onnx_backend.OnnxModel`). The model's
 :class:`~tinysleepnet.config.Config` travels in the graph's metadata (key :data:`CONFIG_KEY`,
 JSON), so the file alone says which sampling rate and channel it expects, and so do its
 calibration temperature (key :data:`TEMPERATURE_KEY`), which staging applies, and the
@@ -52,6 +52,15 @@ class _ExplicitState(nn.Module):
         return logits, hn, cn
 
 
+def carried_calibration(model: TinySleepNet) -> tuple[float, float]:
+    """The calibration temperature and the training nights' median |x| (uV) a network
+    carries: the buffers :func:`~tinysleepnet.core.checkpoint.load_model` gives it, else
+    1.0 and NaN (a network that never went through a checkpoint)."""
+    temperature = float(getattr(model, "temperature", 1.0))
+    reference = float(getattr(model, "reference_amplitude_uv", math.nan))
+    return temperature, reference
+
+
 def export_onnx(model: TinySleepNet, path: str | Path) -> Path:
     """Write ``model`` as an ONNX graph with explicit recurrent state (atomically).
 
@@ -96,8 +105,7 @@ def export_onnx(model: TinySleepNet, path: str | Path) -> Path:
             dynamo=False,
         )
         graph_proto = onnx.load(tmp)
-        temperature = float(getattr(model, "temperature", 1.0))
-        reference = float(getattr(model, "reference_amplitude_uv", math.nan))
+        temperature, reference = carried_calibration(model)
         onnx.helper.set_model_props(
             graph_proto,
             {

@@ -204,6 +204,49 @@ def epoch_grid(
     return grid
 
 
+def annotation_stages(
+    onsets_s: Sequence[float] | np.ndarray,
+    durations_s: Sequence[float] | np.ndarray,
+    texts: Sequence[str] | np.ndarray,
+    n_epochs: int | None = None,
+    epoch_sec: float = EPOCH_SEC,
+) -> np.ndarray:
+    """One class id per epoch from a hypnogram's annotations (:func:`epoch_grid` of their
+    stages).
+
+    Annotations that score no epoch (arousals, lights off: :func:`is_stage_annotation`) are
+    ignored; ``Sleep stage ?``, Movement time and epochs no annotation covers are
+    :data:`UNSCORED`.
+
+    Parameters
+    ----------
+    onsets_s, durations_s : array of float, shape (n_annotations,)
+        Onset and duration of each annotation, in seconds from the first epoch.
+    texts : array of str, shape (n_annotations,)
+        Their texts.
+    n_epochs : int or None
+        Length of the result (see :func:`epoch_grid`); None: up to the end of the stage
+        annotation that ends last.
+    epoch_sec : float
+        Epoch length in seconds.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_epochs,)
+
+    Examples
+    --------
+    >>> annotation_stages([0.0, 30.0, 45.0], [30.0, 60.0, 0.0],
+    ...                   ["Sleep stage W", "Sleep stage 2", "Arousal"])
+    array([0, 2, 2])
+    """
+    scoring = np.array([is_stage_annotation(str(text)) for text in texts], dtype=bool)
+    stages = stages_from_annotations(np.asarray(texts, dtype=object)[scoring])
+    onsets = np.asarray(onsets_s, dtype=np.float64)[scoring]
+    durations = np.asarray(durations_s, dtype=np.float64)[scoring]
+    return epoch_grid(onsets, durations, stages, UNSCORED, n_epochs, epoch_sec)
+
+
 def epochs_covered(
     onsets_s: Sequence[float] | np.ndarray,
     durations_s: Sequence[float] | np.ndarray,

@@ -33,3 +33,24 @@ def test_bad_input_is_a_one_line_error(tmp_path, capsys):
     assert main(["simulate", str(tmp_path), "--official", "--subjects", "8"]) == 2
     assert capsys.readouterr().err.startswith("tinysleepnet: error: no official hypnogram")
     assert main(["simulate", str(tmp_path), "--subjects", "x"]) == 2
+
+
+def test_simulate_in_a_mass_layout(tmp_path, capsys):
+    argv = [
+        "simulate",
+        str(tmp_path),
+        "--layout",
+        "mass-ss4",
+        "--subjects",
+        "3",
+        "--n-epochs",
+        "30",
+    ]
+    assert main(argv) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "01-04-0003 Base.edf",
+        "01-04-0003 PSG.edf",
+    ]
+    assert "offset_sec" in capsys.readouterr().out.splitlines()[0]
+    assert main(["simulate", str(tmp_path), "--layout", "mass-ss4", "--official"]) == 2
+    assert "for the sleep-edf layout" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import pytest
 from tinysleepnet.data.datasets import DATASETS, PROTOCOLS, dataset, protocol
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.io.channels import ChannelSpec
-from tinysleepnet.reproduce import paper_config
+from tinysleepnet.workflows.reproduce import paper_config
 
 #: docs/method.md, "The paper's table": set, manual, channel, Fs, epoch (s), folds,
 #: test epochs, ACC, MF1, kappa, F1 W / N1 / N2 / N3 / REM.
@@ -81,3 +81,38 @@ def test_unknown_names_are_refused():
         protocol("mass-ss6")
     with pytest.raises(TinySleepNetError, match="unknown dataset 'shhs'"):
         dataset("shhs")
+
+
+def test_the_registry_holds_every_adapter_once():
+    assert list(DATASETS) == ["sleep-edf", *(f"mass-ss{i}" for i in range(1, 6))]
+    assert all(DATASETS[name].name == name for name in DATASETS)
+    assert [name for name, data in DATASETS.items() if data.downloadable] == ["sleep-edf"]
+    assert dataset("sleep-edf").epochs_from == "signal"
+    assert {DATASETS[f"mass-ss{i}"].epochs_from for i in range(1, 6)} == {"annotations"}
+
+
+def test_adapters_name_subjects_as_their_nights_do():
+    assert dataset("sleep-edf").subject_ids([0, 12]) == ["00", "12"]
+    assert dataset("mass-ss3").subject_ids([1, 12]) == ["0001", "0012"]
+    assert protocol("sleep-edf-20").subject_ids == [f"{s:02d}" for s in range(20)]
+    assert protocol("mass-ss1").subject_ids is None  # every subject the files hold
+
+
+def test_missing_sleep_edf_subjects_by_psg_file_name(tmp_path):
+    for name in ("SC4001E0-PSG.edf", "SC4002E0-PSG.edf", "SC4011E0-PSG.edf"):
+        (tmp_path / name).touch()
+    # subject 0 has both nights, subject 1 one of two, subject 13 no night 2 in the corpus
+    assert dataset("sleep-edf").missing_subjects(tmp_path, [0, 1, 2]) == [1, 2]
+    assert dataset("sleep-edf").missing_subjects(tmp_path / "absent", [0]) == [0]
+
+
+def test_mass_is_not_downloaded_and_says_where_it_comes_from(tmp_path):
+    with pytest.raises(TinySleepNetError, match=r"MASS is obtained from http://ceams-carsm\.ca"):
+        dataset("mass-ss2").download([1], tmp_path)
+    assert (
+        protocol("mass-ss2")
+        .requirements()
+        .startswith(
+            "mass-ss2 needs the MASS recordings (credentialed access, not downloadable here)"
+        )
+    )

@@ -166,3 +166,29 @@ def test_load_night_errors(tmp_path):
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(PathError, match=r"other\.npz: not a prepared night"):
         load_night(tmp_path / "other.npz")
+
+
+def test_prepared_data_owns_its_files_and_refuses_other_settings(tmp_path):
+    prepared = nights.PreparedData(tmp_path)
+    assert prepared.settings is None  # nothing recorded yet
+    settings = {"channel": "EEG Fpz-Cz", "sfreq": 100.0, "wake_edge_min": 30.0,
+                "trim": "authors", "epoch_sec": 30.0, "epochs_from": "signal"}  # fmt: skip
+    prepared.claim(settings)
+    assert prepared.settings_path == tmp_path / "prepare.json"
+    assert prepared.settings == settings
+    prepared.claim(settings)  # the same settings: the folder is resumed
+    with pytest.raises(PathError, match="prepared with other settings"):
+        prepared.claim({**settings, "trim": "none"})
+    assert prepared.settings == settings  # the refused settings are not recorded
+    save_night(prepared.night_path("a"), _night("a"))
+    prepared.write_manifest(pd.DataFrame({"name": ["a"], "file": ["a.npz"]}))
+    assert prepared.manifest_path == tmp_path / nights.MANIFEST
+    assert list(prepared.manifest["name"]) == ["a"]
+    assert [night.name for night in prepared.nights()] == ["a"]
+
+
+def test_settings_recorded_before_epoch_settings_read_as_sleep_edf_epochs(tmp_path):
+    (tmp_path / "prepare.json").write_text('{"channel": "EEG Fpz-Cz", "trim": "authors"}')
+    assert nights.PreparedData(tmp_path).settings == {
+        "channel": "EEG Fpz-Cz", "trim": "authors", "epoch_sec": 30.0, "epochs_from": "signal"
+    }  # fmt: skip

@@ -8,8 +8,9 @@ import textwrap
 import time
 from pathlib import Path
 
-from ..pipeline import demo_cohort, demo_config
 from ..text import counted
+from ..workflows.demo import demo_cohort, demo_config
+from ..workflows.layout import RunFolder
 from ._config import (
     FOLDS,
     JOBS,
@@ -21,7 +22,7 @@ from ._config import (
 
 
 def _description() -> str:
-    """What the demo runs, from its settings (one home: ``tinysleepnet.pipeline``)."""
+    """What the demo runs, from its settings (one home: ``tinysleepnet.workflows.demo``)."""
     small, full = demo_cohort(), demo_cohort(full=True)
     config, full_config = demo_config(), demo_config(full=True)
     return textwrap.fill(
@@ -65,14 +66,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_config_arguments(
         parser,
         defaults=demo_config(),
-        title="model and training settings (defaults: the demo's, tinysleepnet.pipeline."
-        "demo_config; with --data the paper's recipe)",
+        title="model and training settings (defaults: the demo's, tinysleepnet.workflows."
+        "demo.demo_config; with --data the paper's recipe)",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline import run_pipeline
+    from ..evaluation.cv import fold_dir
+    from ..workflows.demo import run_pipeline
 
     started = time.perf_counter()
     args.out = args.out or ("demo-full" if args.full else "demo-run")
@@ -115,12 +117,13 @@ def run(args: argparse.Namespace) -> int:
     if agreement is not None:
         print(f" kappa {agreement['kappa']:.3f} against the expert hypnogram", end="")
     print(f"\n  as: {staged['command']}")
-    print(f"outputs: {args.out}/run/evaluation/ (scores, confusion, reliability)")
+    folder = RunFolder(Path(args.out), "demo")
+    print(f"outputs: {folder.evaluation}/ (scores, confusion, reliability)")
     print(f"disk: {_size_text(Path(args.out))}")
     print(f"time: {time.perf_counter() - started:.0f} s")
     print(
         "next, with real recordings: tinysleepnet predict NIGHT.edf --model "
-        f"{args.out}/run/fold_00/best.pt --out scored/ (a model of simulated EEG: for real "
+        f"{fold_dir(folder.cv, 0) / 'best.pt'} --out scored/ (a model of simulated EEG: for real "
         "EEG train on real nights, see README 'Reproduce the paper on Sleep-EDF')"
     )
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..data.datasets import DATASETS, dataset
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -16,7 +18,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "subjects 0-19, Sleep-EDF-78 subjects 0-82. Then run: tinysleepnet prepare DEST OUT"
         ),
     )
-    parser.add_argument("dataset", choices=["sleep-edf"], help="dataset to download")
+    parser.add_argument(
+        "dataset",
+        choices=[name for name, data in DATASETS.items() if data.downloadable],
+        help="dataset to download",
+    )
     parser.add_argument(
         "--subjects",
         required=True,
@@ -34,9 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.sleep_edf import download_sleep_edf, parse_subjects
+    from ..data.sleep_edf import parse_subjects
 
     nights = [int(night) for night in args.nights.split(",")]
-    files = download_sleep_edf(parse_subjects(args.subjects), args.dest, recording=nights)
+    files = dataset(args.dataset).download(parse_subjects(args.subjects), args.dest, nights)
     print(f"{len(files)} nights in {args.dest}; next: tinysleepnet prepare {args.dest} OUT")
     return 0

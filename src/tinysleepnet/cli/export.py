@@ -13,7 +13,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Write a checkpoint's network as an ONNX graph: inputs x (nights, epochs, samples), "
             "h0 and c0 (the LSTM state), outputs logits, hn and cn. Run it with "
-            "ONNX Runtime (tinysleepnet.prediction.onnx_backend.OnnxModel)."
+            "ONNX Runtime (tinysleepnet.release.onnx_backend.OnnxModel)."
         ),
     )
     parser.add_argument("out", type=Path, help="output file (.onnx)")

@@ -1,29 +1,28 @@
-"""``tinysleepnet predict``: stage recordings and write hypnograms, plots and sleep statistics."""
+"""``tinysleepnet predict``: stage recordings and write hypnograms, plots and sleep statistics.
+
+The staging itself is :func:`~tinysleepnet.prediction.batch.stage_many`; this module reads
+the arguments (wildcards, a cohort's manifest and shard) and prints each outcome.
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import glob
-import logging
 import sys
-from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..config import BACKENDS, PRECISIONS
 from ..errors import PathError, TinySleepNetError
 from ..prediction.review import ReviewRule
 from ..text import counted
-from ._config import COUNT, JOBS, use_threads
+from ._config import COUNT, JOBS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..model import TinySleepNet
     from ..prediction.cohort import Shard
-    from ..prediction.onnx_backend import OnnxModel
-    from ..prediction.result import StagingResult
 
 #: How a recording that could not be staged is reported.
 _SKIPPED = "tinysleepnet: skipped "
@@ -170,16 +169,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # torch, MNE and the staging modules load here, not at start-up, so --help is quick.
-    import torch
-    from joblib import Parallel, delayed
     from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
 
+    from ..core.device import resolve_threads
     from ..io.channels import ChannelSpec
-    from ..prediction.backends import as_model
-    from ..prediction.cohort import record_outcome
-    from ..prediction.outputs import colliding_recordings
-    from ..release.store import resolve_model
+    from ..prediction.batch import RecordingOutcome, stage_many
 
     if args.reference:
         if not args.channel:
@@ -188,56 +182,47 @@ def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise PathError(args.out, "--out names a file; give a folder")
     cohort, shard = _cohort_shard(args)
+    hypnograms: list[Path | None] | None = None
+    channels: list[str | None] | None = None
     if cohort is None:
         recordings = recordings_only(expand_paths(args.recordings))
+        if args.hypnogram:
+            hypnograms = list(expand_paths(args.hypnogram))
     else:
         recordings = [Path(p) for p in cohort["recording"]]
-    hypnograms: list[Path | None] = [None] * len(recordings)
-    if args.hypnogram:
-        hypnograms = list(expand_paths(args.hypnogram))
-        if len(hypnograms) != len(recordings):
-            raise TinySleepNetError(
-                f"{counted(len(hypnograms), 'hypnogram')} for "
-                f"{counted(len(recordings), 'recording')}; "
-                "give one per recording, in the same order"
-            )
-    channels: list[str | None] = [args.channel] * len(recordings)
-    if cohort is not None:
         hypnograms = [None if h is None else Path(h) for h in cohort["hypnogram"]]
-        channels = [channel or args.channel for channel in cohort["channel"]]
-    if collision := colliding_recordings(recordings):
-        raise TinySleepNetError(collision)
-    args.model = resolve_model(args.model)  # a folder, an installed name or none: the file
-    network = as_model(args.model, args.backend)
+        channels = list(cohort["channel"])
 
-    jobs = max(1, min(args.jobs, len(recordings)))
-    torch_threads = torch.get_num_threads()
-    # The threads are shared out: one core per recording beats several fighting over each.
-    torch.set_num_threads(max(1, use_threads(args.threads) // jobs))
-    try:
-        # Warnings logged while the bar runs (a recording's amplitude, a truncated file) go
-        # through tqdm, so they print whole above the bar instead of under its redraws.
-        with logging_redirect_tqdm([logging.getLogger("tinysleepnet")]):
-            outcomes = Parallel(n_jobs=jobs, prefer="threads", return_as="generator_unordered")(
-                delayed(_predict_member)(rec, hyp, channel, network, args)
-                for rec, hyp, channel in zip(recordings, hypnograms, channels, strict=True)
-            )
-            failed = 0
-            for path, ok, message in tqdm(
-                outcomes,
-                total=len(recordings),
-                unit="recording",
-                disable=None,  # a terminal only
-            ):
-                failed += not ok
-                if shard is not None:  # for `tinysleepnet merge`
-                    error = None if ok else message.removeprefix(_SKIPPED)
-                    record_outcome(args.out, path.stem, path, shard, error)
-                if not ok and len(recordings) == 1:  # nothing else to go on with
-                    message = f"tinysleepnet: error: {message.removeprefix(_SKIPPED)}"
-                tqdm.write(message, file=sys.stdout if ok else sys.stderr)
-    finally:
-        torch.set_num_threads(torch_threads)
+    def report(outcome: RecordingOutcome) -> None:
+        message = outcome.report
+        if not outcome.ok and len(recordings) == 1:  # nothing else to go on with
+            message = f"tinysleepnet: error: {message}"
+        elif isinstance(outcome.error, TinySleepNetError | OSError):
+            message = f"{_SKIPPED}{message}"
+        tqdm.write(message, file=sys.stdout if outcome.ok else sys.stderr)
+
+    outcomes = stage_many(
+        recordings,
+        args.out,
+        args.model,
+        hypnograms=hypnograms,
+        channel=args.channel,
+        channels=channels,
+        start=args.start,
+        backend=args.backend,
+        precision=args.precision,
+        review=args.review,
+        lights_off=args.lights_off,
+        lights_on=args.lights_on,
+        auto_in_bed=args.auto_in_bed,
+        online=args.online,
+        allow_truncated=args.allow_truncated,
+        jobs=args.jobs,
+        threads=resolve_threads(args.threads or 0),
+        shard=shard,
+        on_outcome=report,
+    )
+    failed = sum(not outcome.ok for outcome in outcomes)
     if failed and len(recordings) > 1:
         print(
             f"tinysleepnet: {failed} of {counted(len(recordings), 'recording')} failed",
@@ -303,98 +288,6 @@ def _cohort_shard(args: argparse.Namespace) -> tuple[pd.DataFrame | None, Shard 
 
     shard = parse_shard(args.shard or "1/1")
     return shard_of(read_cohort(args.manifest), shard), shard
-
-
-def _predict_member(
-    path: Path,
-    hypnogram: Path | None,
-    channel: str | None,
-    network: TinySleepNet | OnnxModel,
-    args: argparse.Namespace,
-) -> tuple[Path, bool, str]:
-    """:func:`_predict_one`, with the recording it reports on: ``(path, ok, report)``."""
-    try:
-        return path, *_predict_one(path, hypnogram, channel, network, args)
-    except Exception as err:
-        if args.manifest is None:
-            raise
-        # A shard of a cohort goes on past a file that breaks a reader unexpectedly.
-        return path, False, f"{path}: {type(err).__name__}: {err}"
-
-
-def _predict_one(
-    path: Path,
-    hypnogram: Path | None,
-    channel: str | None,
-    network: TinySleepNet | OnnxModel,
-    args: argparse.Namespace,
-) -> tuple[bool, str]:
-    """Stage one recording and write its outputs; ``(ok, one-line report)``."""
-    import numpy as np
-
-    from ..prediction.expert import expert_labels
-    from ..prediction.online import replay
-    from ..prediction.outputs import existing_outputs
-    from ..prediction.sources import read_recording
-    from ..prediction.stage import stage
-
-    try:
-        earlier = existing_outputs(args.out, path.stem)
-        recording = read_recording(path, channel, network, allow_truncated=args.allow_truncated)
-        result = stage(
-            recording,
-            model=network,
-            start=args.start,
-            precision=args.precision,
-            model_file=args.model,
-            review=args.review,
-            lights_off=args.lights_off,
-            lights_on=args.lights_on,
-            auto_in_bed=args.auto_in_bed,
-        )
-        report = f"{path}: {counted(result.n_epochs, 'epoch')}"
-        if result.window is not None:
-            report += f", {result.window.describe(result.epoch_sec, result.start)}"
-        if args.online:
-            online = replay(recording, network, start=args.start)
-            difference = float(np.nanmax(np.abs(online.proba - result.proba)))
-            report += f", online max |difference| {difference:.1e}"
-            online.review_rule, online.provenance = result.review_rule, result.provenance
-            online.window, online.name = result.window, result.name
-            result = online
-        expert_stages, notes = (
-            expert_labels(hypnogram, result, recording.start) if hypnogram else (None, [])
-        )
-        saved = result.save(args.out, path.stem, expert_stages)
-    except TinySleepNetError as err:
-        return False, f"{_SKIPPED}{err}"
-    except OSError as err:  # a read-only or full disk, a folder where a file should go
-        return False, f"{_SKIPPED}{path}: {err.filename or path}: {err.strerror or err}"
-    report += _quality_report(result, saved.statistics)
-    if saved.agreement is not None:
-        report += f", kappa {saved.agreement['kappa']:.3f}"
-    report += "".join(f"; {note}" for note in notes)
-    removed = [p.name for p in earlier if not p.exists()]
-    if earlier:
-        report += f"; replaced {len(earlier)} earlier outputs"
-        report += f" (removed {', '.join(removed)})" if removed else ""
-    return True, f"{report} -> {saved.paths['csv'].parent}"
-
-
-def _quality_report(result: StagingResult, stats: dict[str, Any]) -> str:
-    """TST and SE, and how much of the night was unscorable and why."""
-    import numpy as np
-
-    se = "-" if stats["se_pct"] is None else f"{stats['se_pct']:.1f}%"
-    report = f", TST {stats['tst_min']:.1f} min, SE {se}"
-    if stats["excluded_epochs"]:
-        reasons = Counter(np.asarray(result.quality)[~result.scorable].tolist())
-        report += (
-            f", {stats['excluded_min']:.1f} min unscorable ("
-            + ", ".join(f"{counted(n, 'epoch')} {reason}" for reason, n in reasons.most_common())
-            + ") excluded"
-        )
-    return report
 
 
 def _review_rule(text: str) -> ReviewRule:

@@ -96,7 +96,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..reproduce import reproduce
+    from ..workflows.reproduce import reproduce
 
     comparison = reproduce(
         args.row,

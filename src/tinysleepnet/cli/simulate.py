@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 
 from ..data.datasets import DATASETS, dataset
-from ..data.naming import SleepEdfName
-from ..errors import PathError, TinySleepNetError
 from ._config import COUNT, JOBS, number
 
 EPILOG = """\
@@ -97,53 +95,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.simulate import simulate_cohort, simulate_night
-    from ..data.simulate.mass import simulate_mass_cohort
     from ..data.sleep_edf import parse_subjects
 
-    subset = dataset(args.layout).subset
-    if subset is not None:
-        if args.hypnogram or args.official:
-            raise TinySleepNetError("--hypnogram and --official are for the sleep-edf layout")
-        mass = simulate_mass_cohort(
-            args.out,
-            subset,
-            parse_subjects(args.subjects or "1,2"),
-            n_epochs=args.n_epochs,
-            seed=args.seed,
-            difficulty=args.difficulty,
-            n_jobs=args.jobs,
-        )
-        print(mass[["psg", "base", "n_epochs", "offset_sec", "eeg_channel"]].to_string(index=False))
-        return 0
-    if args.hypnogram:
-        for i, path in enumerate(args.hypnogram):
-            try:
-                name = SleepEdfName.parse(path).night_name
-            except PathError:  # not named like Sleep-EDF: number the nights
-                name = SleepEdfName("SC", i, 1).night_name
-            night = simulate_night(
-                args.out,
-                name,
-                hypnogram=path,
-                n_epochs=args.n_epochs,
-                record_sec=args.record_sec,
-                seed=[args.seed, i],
-                difficulty=args.difficulty,
-            )
-            print(f"{night.psg}  {night.hypnogram}  {night.n_epochs} epochs")
-        return 0
-    cohort = simulate_cohort(
+    layout = dataset(args.layout)
+    simulated = layout.simulate(
         args.out,
-        parse_subjects(args.subjects or "0,1"),
-        from_official=args.official,
+        None if args.subjects is None else parse_subjects(args.subjects),
         n_epochs=args.n_epochs,
-        record_sec=args.record_sec,
         seed=args.seed,
         difficulty=args.difficulty,
-        quirks=not args.no_quirks,
         n_jobs=args.jobs,
+        hypnograms=args.hypnogram,
+        official=args.official,
+        record_sec=args.record_sec,
+        quirks=not args.no_quirks,
     )
-    columns = ["psg", "hypnogram", "n_epochs", "hypnogram_epochs", "record_sec", "source"]
-    print(cohort[columns].to_string(index=False))
+    columns = [column for column in layout.simulated_columns if column in simulated]
+    print(simulated[columns].to_string(index=False))
     return 0

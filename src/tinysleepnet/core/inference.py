@@ -17,7 +17,7 @@ from ..stages import N_STAGES
 
 class StagingModel(Protocol):
     """What :func:`predict_proba` needs: :class:`~tinysleepnet.model.TinySleepNet` or
-    :class:`~tinysleepnet.prediction.onnx_backend.OnnxModel`."""
+    :class:`~tinysleepnet.release.onnx_backend.OnnxModel`."""
 
     epoch_samples: int
 

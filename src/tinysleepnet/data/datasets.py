@@ -1,111 +1,48 @@
-"""The datasets and the paper's protocols: one home for every row of its table.
+"""The registry of datasets and the paper's protocols: one home for every row of its table.
 
-A :class:`Dataset` says how a corpus's files are found and cut into epochs (channel, rate,
-epoch length, wake trim): ``tinysleepnet prepare --dataset NAME``. A :class:`Protocol` is one
-row of the paper's whole table (authors' README, ``compare_performance.png``): which dataset
-and subjects, how many folds, how many test epochs the pooled scores were counted on, and the
-published scores: ``tinysleepnet reproduce NAME``.
+A :class:`~tinysleepnet.data.adapters.Dataset` says how a corpus's files are found and cut
+into epochs (channel, rate, epoch length, wake trim), how it is obtained and simulated:
+``tinysleepnet prepare --dataset NAME``. Each corpus's adapter lives in its own module
+(:mod:`.sleep_edf`, :mod:`.mass`; :mod:`.pairs` for a CSV of pairs) and is registered here,
+in :data:`DATASETS`.
+
+A :class:`Protocol` is one row of the paper's whole table (authors' README,
+``compare_performance.png``): which dataset and subjects, how many folds, how many test
+epochs the pooled scores were counted on, and the published scores:
+``tinysleepnet reproduce NAME``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import TinySleepNetError
 from ..stages import STAGES
-from .naming import MassName, SleepEdfName
+from .adapters import TRIM_RULES, Dataset
+from .mass import MASS_SUBSETS
+from .pairs import PairsCsv
+from .sleep_edf import SLEEP_EDF
 
-if TYPE_CHECKING:
-    import pandas as pd
+__all__ = ["DATASETS", "PROTOCOLS", "TRIM_RULES", "Dataset", "Protocol", "dataset", "protocol"]
 
-#: Wake-trim rules: where the ``?`` and Movement epochs are dropped relative to the window;
-#: ``"none"`` keeps every scored epoch.
-TRIM_RULES = ("authors", "deepsleepnet", "none")
-
-#: The F4 EEG (named with its reference, which differs between subjects) minus the left
-#: horizontal EOG: the paper's "F4-EOG(L)".
-F4_EOG_LEFT = "EEG F4-CLE|EEG F4-LER minus EOG Left Horiz"
-#: The paper's "C4-EOG(L)" (MASS-SS4).
-C4_EOG_LEFT = "EEG C4-CLE|EEG C4-LER minus EOG Left Horiz"
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """How one dataset's recordings are paired, read and cut into scored epochs.
-
-    Attributes
-    ----------
-    name : str
-        ``"sleep-edf"``, ``"mass-ss1"`` ... ``"mass-ss5"``.
-    channel : str
-        Channel spec (see :class:`~tinysleepnet.io.channels.ChannelSpec`).
-    sfreq : float
-        Sampling rate the signal is kept at, in Hz.
-    epoch_sec : float
-        Epoch length in seconds.
-    trim : str
-        Wake-trim rule (see :func:`~tinysleepnet.data.prepare.trim_wake`); ``"none"``
-        keeps every scored epoch.
-    epochs_from : {"signal", "annotations"}
-        ``"signal"``: epochs at multiples of ``epoch_sec`` from the first sample, labelled by
-        the hypnogram's runs (Sleep-EDF). ``"annotations"``: one epoch per scored
-        annotation, cut at its own onset (MASS, see :mod:`tinysleepnet.data.mass`).
-    subset : int or None
-        MASS subset (1..5).
-    """
-
-    name: str
-    channel: str
-    sfreq: float
-    epoch_sec: float
-    trim: str
-    epochs_from: str
-    subset: int | None = None
-
-    def find_pairs(self, folder: str | Path) -> pd.DataFrame:
-        """Recording/hypnogram pairs under ``folder`` (columns name, subject, night, psg,
-        hypnogram), found by this dataset's file names."""
-        # Imported here: the command line lists the datasets without loading MNE.
-        from .mass import find_mass_pairs
-        from .sleep_edf import find_sleep_edf_pairs
-
-        if self.subset is None:
-            return find_sleep_edf_pairs(folder)
-        return find_mass_pairs(folder, self.subset)
-
-    @property
-    def file_pattern(self) -> str:
-        """What the files of one night are called, for messages."""
-        if self.subset is None:
-            return " with ".join(SleepEdfName.FILE_PATTERNS)
-        return " with ".join(MassName.file_patterns(self.subset))
-
-
-def _mass(subset: int, channel: str, epoch_sec: float) -> Dataset:
-    # No wake trim on MASS: its recordings run from lights off to lights on, and no public
-    # preparation by the authors trims them (their code prepares Sleep-EDF only).
-    return Dataset(f"mass-ss{subset}", channel, 256.0, epoch_sec, "none", "annotations", subset)
-
-
+#: Every dataset the package knows, by name: the registry of adapters (one line each).
 DATASETS: dict[str, Dataset] = {
     d.name: d
     for d in (
-        Dataset("sleep-edf", "EEG Fpz-Cz", 100.0, 30.0, "authors", "signal"),
-        _mass(1, F4_EOG_LEFT, 30.0),
-        _mass(2, F4_EOG_LEFT, 30.0),
-        _mass(3, F4_EOG_LEFT, 30.0),
-        _mass(4, C4_EOG_LEFT, 20.0),
-        _mass(5, F4_EOG_LEFT, 20.0),
+        SLEEP_EDF,
+        *MASS_SUBSETS,
     )
 }
 
 
-def dataset(name: str) -> Dataset:
-    """The dataset called ``name`` (see :data:`DATASETS`)."""
+def dataset(name: str, pairs_csv: str | Path | None = None) -> Dataset:
+    """The dataset called ``name`` (see :data:`DATASETS`); with ``pairs_csv``, the nights
+    that CSV lists, cut as ``name``'s are (:class:`~tinysleepnet.data.pairs.PairsCsv`)."""
     if name not in DATASETS:
         raise TinySleepNetError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+    if pairs_csv is not None:
+        return PairsCsv.of(pairs_csv, DATASETS[name])
     return DATASETS[name]
 
 
@@ -163,7 +100,23 @@ class Protocol:
     @property
     def public(self) -> bool:
         """Whether the recordings can be downloaded without credentials (Sleep-EDF)."""
-        return self.dataset == "sleep-edf"
+        return self.data.downloadable
+
+    @property
+    def subject_ids(self) -> list[str] | None:
+        """The row's subjects as prepared nights name them (Sleep-EDF: ``"00"``); None for
+        every subject the files hold."""
+        return None if self.subjects is None else self.data.subject_ids(self.subjects)
+
+    def missing_subjects(self, folder: str | Path) -> list[int]:
+        """The row's subjects with a night ``folder`` lacks (see
+        :meth:`~tinysleepnet.data.adapters.Dataset.missing_subjects`)."""
+        return self.data.missing_subjects(folder, self.subjects or ())
+
+    def requirements(self) -> str:
+        """What the row needs when its recordings cannot be downloaded (MASS), and where
+        they come from, as one message."""
+        return self.data.requirements(self.name, self.n_subjects, self.title)
 
     def published(self) -> dict[str, float]:
         """The published scores keyed ``acc``, ``mf1``, ``kappa``, ``f1_W`` ... ``f1_REM``

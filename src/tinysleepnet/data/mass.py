@@ -15,22 +15,139 @@ length from the PSG's first sample (a first epoch at 7.3 s gives epochs at 7.3 s
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
-import mne
 import numpy as np
-import pandas as pd
 
-from ..errors import PathError
-from ..io.hypnogram import read_hypnogram, scoring_annotations
-from ..io.recordings import Recording, edf_start
+from ..errors import PathError, TinySleepNetError
 from ..stages import stage_from_annotation
+from .adapters import Dataset
 from .naming import PAIR_COLUMNS, MassName, pair_row
+
+if TYPE_CHECKING:
+    import mne
+    import pandas as pd
+
+    from ..io.recordings import Recording
 
 logger = logging.getLogger("tinysleepnet")
 
 #: Where MASS comes from, for messages about missing files.
 MASS_SOURCE = "http://ceams-carsm.ca/mass/ (credentialed access; CEAMS, Montreal)"
+
+#: The F4 EEG (named with its reference, which differs between subjects) minus the left
+#: horizontal EOG: the paper's "F4-EOG(L)".
+F4_EOG_LEFT = "EEG F4-CLE|EEG F4-LER minus EOG Left Horiz"
+#: The paper's "C4-EOG(L)" (MASS-SS4).
+C4_EOG_LEFT = "EEG C4-CLE|EEG C4-LER minus EOG Left Horiz"
+
+
+@dataclass(frozen=True)
+class Mass(Dataset):
+    """One MASS subset (:data:`MASS_SUBSETS`): credentialed, so never downloaded.
+
+    Attributes
+    ----------
+    subset : int
+        1..5 (SS1..SS5): only files whose second name field is this subset are its nights.
+    """
+
+    subset: int
+
+    #: One epoch per scored annotation, cut at its own onset (:func:`read_annotated_epochs`).
+    epochs_from: ClassVar[str] = "annotations"
+    default_subjects: ClassVar[tuple[int, ...]] = (1, 2)
+    simulated_columns: ClassVar[tuple[str, ...]] = (
+        "psg", "base", "n_epochs", "offset_sec", "eeg_channel",
+    )  # fmt: skip
+
+    @property
+    def file_pattern(self) -> str:
+        """``"01-03-NNNN PSG.edf with 01-03-NNNN Base.edf"`` for SS3."""
+        return " with ".join(MassName.file_patterns(self.subset))
+
+    def find_pairs(self, folder: str | Path) -> pd.DataFrame:
+        """See :func:`find_mass_pairs`."""
+        return find_mass_pairs(folder, self.subset)
+
+    def scored_epochs(
+        self, recording: Recording, hypnogram: str | Path, epoch_sec: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The epochs the Base file scores, cut at their onsets (:func:`read_annotated_epochs`)."""
+        return read_annotated_epochs(recording, hypnogram, epoch_sec)
+
+    def subject_ids(self, subjects: Iterable[int]) -> list[str]:
+        """Subject numbers as nights name them (``12`` -> ``"0012"``)."""
+        return [MassName(self.subset, subject).subject_id for subject in subjects]
+
+    def where_to_get(self) -> str:
+        """Credentialed access from CEAMS (:data:`MASS_SOURCE`)."""
+        return f"MASS is obtained from {MASS_SOURCE}"
+
+    def requirements(self, row: str, n_subjects: int, title: str) -> str:
+        """What a row of the paper's table on this subset needs, and where it comes from,
+        as one message (``row`` its name, ``title`` as the paper names it)."""
+        from ..io.channels import ChannelSpec
+
+        channel = ChannelSpec.parse(self.channel)
+        psg, base = MassName.file_patterns(self.subset)
+        return (
+            f"{row} needs the MASS recordings (credentialed access, not downloadable "
+            f"here): pass --data DIR, a folder with, for each of the {n_subjects} "
+            f"{title} subjects, {psg!r} (signals, with "
+            f"{' or '.join(map(repr, channel.names))} and {channel.reference!r}) and "
+            f"{base!r} (its sleep stages); {self.where_to_get()}"
+        )
+
+    def simulate(
+        self,
+        out: str | Path,
+        subjects: Sequence[int] | None = None,
+        *,
+        n_epochs: int | None = None,
+        seed: int = 0,
+        difficulty: float = 1.0,
+        n_jobs: int = 1,
+        hypnograms: Sequence[str | Path] | None = None,
+        official: bool = False,
+        record_sec: float = 30.0,
+        quirks: bool = True,
+    ) -> pd.DataFrame:
+        """Nights in MASS's layout (:func:`~tinysleepnet.data.simulate.mass.simulate_mass_cohort`);
+        ``record_sec`` and ``quirks`` do not apply, following hypnogram files is refused."""
+        from .simulate.mass import simulate_mass_cohort
+
+        if hypnograms or official:
+            raise TinySleepNetError("--hypnogram and --official are for the sleep-edf layout")
+        return simulate_mass_cohort(
+            out,
+            self.subset,
+            self.default_subjects if subjects is None else subjects,
+            n_epochs=n_epochs,
+            seed=seed,
+            difficulty=difficulty,
+            n_jobs=n_jobs,
+        )
+
+
+def _mass(subset: int, channel: str, epoch_sec: float) -> Mass:
+    # No wake trim on MASS: its recordings run from lights off to lights on, and no public
+    # preparation by the authors trims them (their code prepares Sleep-EDF only).
+    return Mass(f"mass-ss{subset}", channel, 256.0, epoch_sec, "none", subset)
+
+
+#: The five MASS subsets' adapters: SS1..SS3 and SS5 on F4-EOG(L), SS4 on C4-EOG(L), 256 Hz;
+#: SS4 and SS5 scored in 20-s epochs.
+MASS_SUBSETS = (
+    _mass(1, F4_EOG_LEFT, 30.0),
+    _mass(2, F4_EOG_LEFT, 30.0),
+    _mass(3, F4_EOG_LEFT, 30.0),
+    _mass(4, C4_EOG_LEFT, 20.0),
+    _mass(5, F4_EOG_LEFT, 20.0),
+)
 
 
 def find_mass_pairs(folder: str | Path, subset: int) -> pd.DataFrame:
@@ -54,6 +171,8 @@ def find_mass_pairs(folder: str | Path, subset: int) -> pd.DataFrame:
     PathError
         If a PSG has no Base file beside it (naming both).
     """
+    import pandas as pd
+
     rows = []
     for psg in sorted(Path(folder).rglob("* PSG.edf")):
         try:
@@ -147,6 +266,11 @@ def read_annotated_epochs(
     stages : ndarray of int64, shape (n_epochs,)
         Class ids 0..4, :data:`~tinysleepnet.stages.UNSCORED` for ``?``.
     """
+    import mne
+
+    from ..io.hypnogram import read_hypnogram
+    from ..io.recordings import edf_start
+
     annotations = read_hypnogram(base)
     base_start = edf_start(base)
     shift_sec = 0.0
@@ -169,6 +293,8 @@ def _epoch_onsets(
     """Onset (s) and stage of every epoch the stage annotations cover within the signal's
     first ``signal_sec`` seconds, in file order (an annotation claiming to last far past
     the signal gives only the epochs that can lie in it, not an array of its length)."""
+    from ..io.hypnogram import scoring_annotations
+
     scoring = scoring_annotations(annotations)
     onsets, stages = [], []
     for onset, duration, text in zip(

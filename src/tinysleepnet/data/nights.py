@@ -1,5 +1,9 @@
 """Prepared nights on disk: a ``.npz`` and a ``.npy`` per night, and a ``manifest.csv``.
 
+A folder :func:`~tinysleepnet.data.prepare.prepare` writes is a :class:`PreparedData`: its
+nights, the manifest listing them and the settings they were prepared with
+(``prepare.json``), which a rerun must match to resume the folder.
+
 ``<name>.npz`` holds a night's stages and identity, ``<name>.npy`` its signal, which is read
 through a read-only memory map: the operating system reads a night's pages when a minibatch
 needs them, and :func:`~tinysleepnet.io.mapped.release_pages` drops them from the
@@ -11,19 +15,28 @@ first time they are read.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import PathError, TinySleepNetError
-from ..io.atomic import atomic_path
+from ..io.atomic import atomic_path, read_json, write_text_atomic
+from ..stages import EPOCH_SEC
 
 #: Name of the table that lists the nights of a prepared folder.
 MANIFEST = "manifest.csv"
+
+#: Settings of a prepared folder, kept so that a rerun never mixes nights prepared otherwise.
+SETTINGS = "prepare.json"
+
+#: What folders recorded before these settings existed were prepared with (Sleep-EDF epochs).
+_EARLIER = {"epoch_sec": EPOCH_SEC, "epochs_from": "signal"}
 
 #: Open files kept free besides the memory maps (the interpreter, torch, logs, sockets).
 _SPARE_FILES = 256
@@ -146,9 +159,104 @@ def load_nights(prepared_dir: str | Path) -> list[Night]:
     list of Night
         In the manifest's order.
     """
-    files = read_manifest(prepared_dir)["file"]
-    _allow_open_files(len(files))
-    return [load_night(Path(prepared_dir) / file) for file in files]
+    return PreparedData(prepared_dir).nights()
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """A prepared folder: one ``<name>.npz`` (and ``<name>.npy``) per night, the manifest
+    listing them (:data:`MANIFEST`) and the settings they were prepared with
+    (:data:`SETTINGS`).
+
+    Attributes
+    ----------
+    path : Path
+        The folder.
+
+    Examples
+    --------
+    >>> data = PreparedData("prepared")  # doctest: +SKIP
+    >>> data.settings["channel"], len(data.nights())  # doctest: +SKIP
+    ('EEG Fpz-Cz', 16)
+    """
+
+    path: Path
+
+    def __init__(self, path: str | Path) -> None:
+        object.__setattr__(self, "path", Path(path))
+
+    @property
+    def manifest_path(self) -> Path:
+        """``manifest.csv``: written last, once every night is."""
+        return self.path / MANIFEST
+
+    @property
+    def settings_path(self) -> Path:
+        """``prepare.json``: the settings of :meth:`claim`."""
+        return self.path / SETTINGS
+
+    def night_path(self, name: str) -> Path:
+        """The ``.npz`` of the night called ``name`` (its signal is :func:`signal_path`)."""
+        return self.path / f"{name}.npz"
+
+    @property
+    def manifest(self) -> pd.DataFrame:
+        """The manifest (see :func:`read_manifest`, whose errors it raises)."""
+        return read_manifest(self.path)
+
+    @property
+    def settings(self) -> dict[str, Any] | None:
+        """The settings the nights were prepared with (channel, sfreq, wake_edge_min,
+        trim, epoch_sec, epochs_from), None for a folder that records none; a folder
+        recorded before ``epoch_sec`` and ``epochs_from`` were settings has their earlier
+        values (30-s epochs from the signal)."""
+        if not self.settings_path.is_file():
+            return None
+        return {**_EARLIER, **read_json(self.settings_path, "settings file")}
+
+    def nights(self) -> list[Night]:
+        """Every night, in the manifest's order, signals memory-mapped (:func:`load_night`)."""
+        files = self.manifest["file"]
+        _allow_open_files(len(files))
+        return [load_night(self.path / file) for file in files]
+
+    def claim(self, settings: dict[str, Any]) -> None:
+        """Record ``settings`` as the folder's; refuse a folder prepared with other ones.
+
+        The resume-or-refuse rule: a rerun with the same settings resumes the folder (its
+        nights already written are kept), one with other settings would mix nights
+        prepared two ways, so it is refused.
+
+        Raises
+        ------
+        PathError
+            If the folder records other settings (naming them and the way out).
+        """
+        recorded = self.settings
+        if recorded is not None and recorded != settings:
+            raise PathError(
+                self.path,
+                f"prepared with other settings "
+                f"({self.settings_path.read_text(encoding='utf-8').strip()}); "
+                "choose a new output folder",
+            )
+        write_text_atomic(self.settings_path, json.dumps(settings))
+
+    def write_manifest(self, manifest: pd.DataFrame) -> None:
+        """Write the manifest, atomically.
+
+        Raises
+        ------
+        PathError
+            If it cannot be written (a full disk, a read-only folder).
+        """
+        try:
+            with atomic_path(self.manifest_path) as tmp:
+                manifest.to_csv(tmp, index=False)
+        except OSError as err:
+            raise PathError(
+                self.manifest_path, f"cannot be written ({err.strerror or err})"
+            ) from err
 
 
 def read_manifest(prepared_dir: str | Path) -> pd.DataFrame:

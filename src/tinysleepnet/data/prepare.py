@@ -3,14 +3,14 @@
 This follows the preprocessing behind the published TinySleepNet numbers (see the recipe):
 the signal is kept in microvolts as the file gives it, labels come from the hypnogram's
 onset/duration runs cut to the signal, long wake periods before and after sleep are trimmed,
-and epochs scored ``?`` or ``Movement time`` are dropped. Each dataset
-(:data:`~tinysleepnet.data.datasets.DATASETS`) sets its channel, rate, epoch length and wake
-trim; MASS epochs are cut at the Base file's own onsets (:mod:`tinysleepnet.data.mass`).
+and epochs scored ``?`` or ``Movement time`` are dropped. Each dataset's adapter
+(:data:`~tinysleepnet.data.datasets.DATASETS`) finds its nights, cuts them into scored epochs
+and sets the defaults of channel, rate, epoch length and wake trim; the folder written is a
+:class:`~tinysleepnet.data.nights.PreparedData`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Collection
@@ -26,21 +26,13 @@ from tqdm.auto import tqdm
 from .._docs import fill_doc
 from ..config import Config
 from ..errors import PathError, TinySleepNetError, check_number
-from ..io.atomic import atomic_path, read_json, write_text_atomic
 from ..io.channels import ChannelSpec, read_channel
 from ..io.filtering import HIGHPASS_SHARE, SignalFilter
-from ..io.hypnogram import read_epoch_labels
-from ..io.names import safe_name
 from ..io.quality import NONFINITE, OK, check_microvolts, epoch_quality, live_epochs
-from ..io.tables import read_text_table
 from ..stages import EPOCH_SEC, N_STAGES, STAGES, UNSCORED, WAKE
-from .datasets import TRIM_RULES
+from .adapters import TRIM_RULES, Dataset
 from .datasets import dataset as dataset_named
-from .mass import read_annotated_epochs
-from .nights import MANIFEST, Night, load_night, save_night
-
-#: Settings of a prepared folder, kept so that a rerun never mixes nights prepared otherwise.
-SETTINGS = "prepare.json"
+from .nights import Night, PreparedData, load_night, save_night
 
 #: Largest share of a night's scored epochs that may fail the signal checks
 #: (:func:`~tinysleepnet.io.quality.epoch_quality`) before the night is refused.
@@ -49,9 +41,6 @@ MOST_UNSCORABLE = 0.5
 #: A night whose part below the training band (a DC offset, slow drift: median |x|, uV)
 #: exceeds this share of its EEG's median |x| in the band is named in a warning.
 SLOW_SHARE = 1.0
-
-#: What folders recorded before these settings existed were prepared with (Sleep-EDF epochs).
-_EARLIER = {"epoch_sec": EPOCH_SEC, "epochs_from": "signal"}
 
 logger = logging.getLogger("tinysleepnet")
 
@@ -107,7 +96,7 @@ def prepare_night(
     wake_edge_min: float = 30.0,
     trim: str = "authors",
     epoch_sec: float = EPOCH_SEC,
-    epochs_from: str = "signal",
+    dataset: str | Dataset = "sleep-edf",
     allow_truncated: bool = False,
 ) -> Night:
     """Cut one PSG into scored epochs of one EEG channel.
@@ -130,11 +119,13 @@ def prepare_night(
         Wake-trim rule, see :func:`trim_wake`.
     epoch_sec : float
         Epoch length in seconds.
-    epochs_from : {"signal", "annotations"}
-        ``"signal"``: epochs at multiples of ``epoch_sec`` from the first sample, labelled by
-        the hypnogram's runs (Sleep-EDF), shifted by whole epochs when the hypnogram starts
-        after or before the recording (its own start time). ``"annotations"``: one epoch per scored
-        annotation, cut at its own onset (MASS's Base files).
+    dataset : str or Dataset
+        The dataset (a key of :data:`~tinysleepnet.data.datasets.DATASETS`, or its adapter)
+        whose way of cutting epochs the night takes
+        (:meth:`~tinysleepnet.data.adapters.Dataset.scored_epochs`): Sleep-EDF's epochs at
+        multiples of ``epoch_sec`` from the first sample, labelled by the hypnogram's runs
+        (shifted by whole epochs when the hypnogram starts after or before the recording),
+        or MASS's one epoch per scored annotation, cut at its own onset.
     %(allow_truncated)s
 
     Returns
@@ -168,11 +159,8 @@ def prepare_night(
         raise PathError(
             psg, f"{recording.sfreq:g} Hz does not give a whole number of samples per epoch"
         )
-    if epochs_from == "annotations":
-        epochs, labels = read_annotated_epochs(recording, hypnogram, epoch_sec)
-    else:
-        epochs = recording.epochs(int(samples_per_epoch))
-        labels = read_epoch_labels(hypnogram, len(epochs), epoch_sec, recording.start)
+    layout = dataset_named(dataset) if isinstance(dataset, str) else dataset
+    epochs, labels = layout.scored_epochs(recording, hypnogram, epoch_sec)
     kept = trim_wake(labels, round(wake_edge_min * 60 / epoch_sec), trim)
     kept = _checked_quality(epochs, kept, name, psg, recording.sfreq)
     if kept.size == 0:
@@ -257,7 +245,7 @@ def prepare(
         ``n_epochs``, one count per stage, ``channel``, ``sfreq``, ``psg`` and ``hypnogram``.
     """
     src, out = Path(src), Path(out)
-    layout = dataset_named(dataset)
+    layout = dataset_named(dataset, pairs_csv)
     trim = trim or layout.trim
     _check_rule(trim)  # before any file is read
     if sfreq is not None:
@@ -265,7 +253,7 @@ def prepare(
     if epoch_sec is not None:
         check_number("epoch_sec", epoch_sec, low=0, low_open=True)
     check_number("wake_edge_min", wake_edge_min, low=0)
-    pairs = read_pairs_csv(pairs_csv, src) if pairs_csv is not None else layout.find_pairs(src)
+    pairs = layout.find_pairs(src)
     if subjects is not None:
         pairs = pairs[pairs["subject"].isin(set(subjects))]
     if pairs.empty:
@@ -281,12 +269,13 @@ def prepare(
         "epoch_sec": epoch_sec or layout.epoch_sec,
         "epochs_from": layout.epochs_from,
     }
-    _claim_folder(out, settings)
+    prepared = PreparedData(out)
+    prepared.claim(settings)
     # Threads rather than processes: reading and resampling run in NumPy/SciPy code that
     # releases the GIL, and threads skip starting workers that each import MNE (faster here).
     # MNE's log level is process-wide: set once here, not raced over by every thread's reads.
     jobs = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(
-        delayed(_prepare_or_skip)(pair, out, settings, allow_truncated)
+        delayed(_prepare_or_skip)(pair, prepared, layout, settings, allow_truncated)
         for pair in pairs.to_dict("records")
     )
     with mne.utils.use_log_level("error"):
@@ -300,46 +289,8 @@ def prepare(
             )
         )
     manifest = pd.DataFrame(rows)
-    try:
-        with atomic_path(out / MANIFEST) as tmp:
-            manifest.to_csv(tmp, index=False)
-    except OSError as err:
-        raise PathError(out / MANIFEST, f"cannot be written ({err.strerror or err})") from err
+    prepared.write_manifest(manifest)
     return manifest
-
-
-def read_pairs_csv(pairs_csv: str | Path, src: str | Path) -> pd.DataFrame:
-    """Read a CSV pairing recordings with hypnograms (columns psg, hypnogram, subject, night;
-    optionally name, else the PSG file's stem).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``name``, ``subject``, ``night``, ``psg``, ``hypnogram``, paths resolved
-        against ``src``.
-
-    Raises
-    ------
-    PathError
-        If the CSV is missing or unreadable, lacks a column or has an empty cell in one,
-        repeats a night name or has one that is not a file name (``../x``, ``/abs``:
-        :func:`~tinysleepnet.io.names.safe_name`), or has a night that is not a whole number.
-    """
-    pairs = read_text_table(pairs_csv, required=("psg", "hypnogram", "subject", "night"))
-    for column in ("psg", "hypnogram"):
-        pairs[column] = [Path(src) / path for path in pairs[column]]
-    names = pairs["name"] if "name" in pairs.columns else [""] * len(pairs)
-    pairs["name"] = [
-        safe_name(name or psg.stem, pairs_csv, "night name")  # <name>.npz is written in OUT
-        for name, psg in zip(names, pairs["psg"], strict=True)
-    ]
-    if pairs["name"].duplicated().any():
-        duplicated = sorted(set(pairs["name"][pairs["name"].duplicated()]))
-        raise PathError(pairs_csv, f"night names must be unique; repeated: {duplicated}")
-    if not pairs["night"].str.fullmatch(r"\d+").all():
-        raise PathError(pairs_csv, "column night must hold whole numbers")
-    pairs["night"] = pairs["night"].astype(int)
-    return pairs[["name", "subject", "night", "psg", "hypnogram"]]
 
 
 def class_counts_table(manifest: pd.DataFrame) -> str:
@@ -433,27 +384,15 @@ def _counts(reasons: Counter[str]) -> str:
     return ", ".join(f"{reason} {n}" for reason, n in reasons.most_common())
 
 
-def _claim_folder(out: Path, settings: dict[str, Any]) -> None:
-    """Record the settings of ``out``; refuse a folder prepared with other settings.
-
-    A folder recorded before a setting existed was prepared with its :data:`_EARLIER`
-    value, so it is still taken for that value.
-    """
-    path = out / SETTINGS
-    if path.is_file() and {**_EARLIER, **read_json(path, "settings file")} != settings:
-        raise PathError(
-            out,
-            f"prepared with other settings ({path.read_text(encoding='utf-8').strip()}); "
-            "choose a new output folder",
-        )
-    write_text_atomic(path, json.dumps(settings))
-
-
 def _prepare_or_skip(
-    pair: dict[str, Any], out: Path, settings: dict[str, Any], allow_truncated: bool = False
+    pair: dict[str, Any],
+    prepared: PreparedData,
+    layout: Dataset,
+    settings: dict[str, Any],
+    allow_truncated: bool = False,
 ) -> dict[str, Any]:
     """Prepare one night unless a valid file of it exists; return its manifest row."""
-    file = out / f"{pair['name']}.npz"
+    file = prepared.night_path(pair["name"])
     try:
         night = load_night(file)
     except PathError:  # not written yet, or unreadable: (re)write it
@@ -463,8 +402,13 @@ def _prepare_or_skip(
             name=pair["name"],
             subject=pair["subject"],
             night=pair["night"],
+            channel=settings["channel"],
+            sfreq=settings["sfreq"],
+            wake_edge_min=settings["wake_edge_min"],
+            trim=settings["trim"],
+            epoch_sec=settings["epoch_sec"],
+            dataset=layout,
             allow_truncated=allow_truncated,
-            **settings,
         )
         try:
             save_night(file, night)

@@ -24,6 +24,7 @@ from ..core.metrics import scores
 from ..errors import PathError
 from ..io.atomic import read_json, write_figure, write_json, write_text_atomic
 from ..stages import STAGES
+from ..text import markdown_table
 from ..training.calibrate import checkpoint_temperature
 from ..training.run import TrainingRun
 from ..training.stall import ONE_STAGE_SHARE, remedy_text, top_stage
@@ -134,7 +135,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
         "",
         "## Overall",
         "",
-        *_table(
+        *markdown_table(
             ["ACC", "MF1", "kappa", f"F1 {' / '.join(STAGES)}"],
             [
                 [
@@ -148,7 +149,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
         "",
         "## Per stage",
         "",
-        *_table(
+        *markdown_table(
             ["stage", "precision", "recall", "F1", "epochs"],
             [
                 [s]
@@ -162,7 +163,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
         "",
         "Rows: expert stage; columns: predicted stage; epochs (percent of the row).",
         "",
-        *_table(
+        *markdown_table(
             ["expert \\ predicted", *STAGES],
             [
                 [stage, *(f"{n} ({100 * f:.1f}%)" for n, f in zip(row, fractions, strict=True))]
@@ -175,7 +176,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
         *_calibration_lines(result.get("calibration")),
         "## Folds",
         "",
-        *_table(
+        *markdown_table(
             ["fold", "test subjects", "nights", "epochs", "ACC", "MF1", "kappa"],
             [
                 [
@@ -289,7 +290,7 @@ def _calibration_lines(calibration: dict[str, Any] | None) -> list[str]:
         "from the accuracy), before and after each fold's temperature (fitted on its "
         "validation nights).",
         "",
-        *_table(
+        *markdown_table(
             ["ECE before", "ECE after", "temperatures"],
             [
                 [
@@ -391,12 +392,3 @@ def _title(result: dict[str, Any]) -> str:
 
 def _percent(value: float) -> str:
     return f"{100 * value:.1f}"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Lines of a Markdown table."""
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(row) + " |" for row in rows),
-    ]

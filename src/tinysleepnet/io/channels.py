@@ -26,15 +26,15 @@ import mne
 from .._docs import fill_doc
 from ..errors import PathError, TinySleepNetError
 from .recordings import (
-    _INCLUDE_SUFFIXES,
+    INCLUDE_SUFFIXES,
     Recording,
-    _channels_present,
-    _read_raw,
-    _upsampling_refused,
+    channels_present,
     check_complete,
     native_rates,
     read_eeg,
+    read_raw,
     recording_from_raw,
+    upsampling_refused,
 )
 
 logger = logging.getLogger("tinysleepnet")
@@ -130,9 +130,9 @@ def read_channel(
     # One opening for every candidate name: MNE keeps only the channels listed that exist.
     include = [*spec.names, *([spec.reference] if spec.reference else [])]
     raw = (
-        _read_raw(path, include=include)
-        if path.suffix.lower() in _INCLUDE_SUFFIXES
-        else _read_raw(path)
+        read_raw(path, include=include)
+        if path.suffix.lower() in INCLUDE_SUFFIXES
+        else read_raw(path)
     )
     return recording_from_spec(raw, spec, sfreq, path)
 
@@ -179,7 +179,7 @@ def _check_native_rates(path: Path, channels: list[str], sfreq: float | None) ->
     wanted = sfreq if sfreq is not None else max(own.values())
     for name, rate in own.items():
         if rate < wanted:
-            raise _upsampling_refused(path, name, rate, wanted)
+            raise upsampling_refused(path, name, rate, wanted)
 
 
 def _missing(raw: mne.io.BaseRaw, path: Path, what: str) -> NoReturn:
@@ -187,5 +187,5 @@ def _missing(raw: mne.io.BaseRaw, path: Path, what: str) -> NoReturn:
 
     ``raw`` may hold only the channels asked for; the file is then opened with all of them.
     """
-    every = _read_raw(path) if path.is_file() else raw
-    raise PathError(path, f"channel {what} not found; {_channels_present(every)}")
+    every = read_raw(path) if path.is_file() else raw
+    raise PathError(path, f"channel {what} not found; {channels_present(every)}")

@@ -17,11 +17,10 @@ from ..errors import PathError
 from ..stages import (
     EPOCH_SEC,
     UNSCORED,
-    epoch_grid,
+    annotation_stages,
     epochs_covered,
     is_stage_annotation,
     stage_from_annotation,
-    stages_from_annotations,
 )
 from .recordings import edf_start
 from .tables import read_text_table
@@ -187,8 +186,9 @@ def epoch_labels(
             f"hypnogram covers {scored_epochs} epochs of {epoch_sec:g} s, "
             f"shorter than the signal's {n_epochs}"
         )
-    stages = stages_from_annotations(scoring.description)
-    return epoch_grid(scoring.onset, scoring.duration, stages, UNSCORED, n_epochs, epoch_sec)
+    return annotation_stages(
+        scoring.onset, scoring.duration, scoring.description, n_epochs, epoch_sec
+    )
 
 
 def read_epoch_labels(

@@ -24,7 +24,7 @@ from ..errors import PathError
 
 #: Formats whose MNE reader accepts ``include=``. MNE brings every signal of an EDF to the
 #: highest rate in the file; reading only the chosen one keeps that channel's own rate.
-_INCLUDE_SUFFIXES = frozenset({".edf", ".bdf", ".gdf", ".rec"})
+INCLUDE_SUFFIXES = frozenset({".edf", ".bdf", ".gdf", ".rec"})
 
 logger = logging.getLogger("tinysleepnet")
 
@@ -160,12 +160,12 @@ def recording_from_raw(
         path = raw.filenames[0] if raw.filenames and raw.filenames[0] else "<Raw>"
     path = Path(path)
     if channel not in raw.ch_names:
-        raise PathError(path, f"channel {channel!r} not found; {_channels_present(raw)}")
+        raise PathError(path, f"channel {channel!r} not found; {channels_present(raw)}")
     file_sfreq = float(raw.info["sfreq"])
     if raw.n_times == 0:  # shorter than one epoch: refused by Recording.epochs
         raise PathError(path, "empty recording: no samples")
     if sfreq is not None and file_sfreq < sfreq:
-        raise _upsampling_refused(path, channel, file_sfreq, sfreq)
+        raise upsampling_refused(path, channel, file_sfreq, sfreq)
     signal = raw.get_data(picks=[channel], units="uV", verbose="error")[0]
     if sfreq is not None and sfreq != file_sfreq:
         signal = _resample(signal, sfreq, file_sfreq)
@@ -184,7 +184,7 @@ def recording_from_raw(
     )
 
 
-def _upsampling_refused(path: Path, channel: str, rate: float, required: float) -> PathError:
+def upsampling_refused(path: Path, channel: str, rate: float, required: float) -> PathError:
     """The error for a channel sampled below the rate asked for."""
     return PathError(
         path,
@@ -365,11 +365,11 @@ def _open_channel(path: Path, channel: str) -> mne.io.BaseRaw:
     Opening an EDF+ file scans its annotations, so the file is opened once more, with every
     channel, only when ``channel`` is missing: the error message lists what is there.
     """
-    if path.suffix.lower() in _INCLUDE_SUFFIXES:
-        raw = _read_raw(path, include=[channel])
+    if path.suffix.lower() in INCLUDE_SUFFIXES:
+        raw = read_raw(path, include=[channel])
         if channel in raw.ch_names:
             return raw
-    return _read_raw(path)
+    return read_raw(path)
 
 
 def check_recording_path(path: Path) -> None:
@@ -404,8 +404,11 @@ def _recording_suffixes() -> set[str]:
     return set(_get_supported()) - {".txt"}
 
 
-def _read_raw(path: Path, **kwargs: object) -> mne.io.BaseRaw:
-    """:func:`mne.io.read_raw` with its many failure modes turned into one PathError."""
+def read_raw(path: Path, **kwargs: object) -> mne.io.BaseRaw:
+    """Open a recording without loading its data (:func:`mne.io.read_raw`), its many
+    failure modes turned into one PathError naming ``path``.
+
+    ``kwargs`` go to MNE's reader (``include=[...]`` for :data:`INCLUDE_SUFFIXES`)."""
     check_recording_path(path)
     _check_edf_kind(path)
     try:
@@ -434,7 +437,7 @@ def _check_edf_kind(path: Path) -> None:
         )
 
 
-def _channels_present(raw: mne.io.BaseRaw) -> str:
+def channels_present(raw: mne.io.BaseRaw) -> str:
     """The channels named like EEG (EDF+ labels read ``"EEG Fpz-Cz"``), or all if none is."""
     eeg = [name for name in raw.ch_names if "EEG" in name.upper()]
     kind = "EEG channels" if eeg else "channels"

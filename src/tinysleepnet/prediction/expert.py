@@ -15,6 +15,7 @@ from pathlib import Path
 import mne
 import numpy as np
 
+from ..core.hypnogram import Hypnogram
 from ..errors import PathError
 from ..io.hypnogram import (
     ALIGN_TOLERANCE_SEC,
@@ -32,14 +33,31 @@ from .review import REVIEW_ANNOTATION
 def expert_labels(
     hypnogram: str | Path, result: StagingResult, recording_start: dt.datetime | None
 ) -> tuple[np.ndarray, list[str]]:
-    """One expert stage per staged epoch, aligned on the recording's start time.
+    """The stages of :func:`expert_hypnogram`, one per staged epoch, and its notes.
 
-    What ``predict --hypnogram`` compares with; in Python, pass the labels to
-    :meth:`StagingResult.save` to write the agreement:
+    Returns
+    -------
+    labels : ndarray of int64, shape (n_epochs,)
+        Class ids, ``UNSCORED`` where the expert gave none.
+    notes : list of str
+        See :func:`expert_hypnogram`.
+    """
+    expert, notes = expert_hypnogram(hypnogram, result, recording_start)
+    return expert.stages.copy(), notes
+
+
+def expert_hypnogram(
+    hypnogram: str | Path, result: StagingResult, recording_start: dt.datetime | None
+) -> tuple[Hypnogram, list[str]]:
+    """An expert's hypnogram on the staged epochs, aligned on the recording's start time.
+
+    What ``predict --hypnogram`` compares with; in Python, compare it with
+    :attr:`StagingResult.hypnogram`, or pass it to :meth:`StagingResult.save` to write the
+    agreement:
 
     >>> result = stage("night.edf")  # doctest: +SKIP
-    >>> labels, notes = expert_labels("expert.edf", result, result.start)  # doctest: +SKIP
-    >>> result.save("out", "night", labels).agreement["kappa"]  # doctest: +SKIP
+    >>> expert, notes = expert_hypnogram("expert.edf", result, result.start)  # doctest: +SKIP
+    >>> result.save("out", "night", expert).agreement["kappa"]  # doctest: +SKIP
 
     Parameters
     ----------
@@ -54,8 +72,9 @@ def expert_labels(
 
     Returns
     -------
-    labels : ndarray of int64, shape (n_epochs,)
-        Class ids, ``UNSCORED`` where the expert gave none.
+    expert : Hypnogram
+        One stage per staged epoch (``UNSCORED`` where the expert gave none), with the
+        staging's epoch length and start.
     notes : list of str
         The shift applied, labels the tool does not know with their counts (they are left
         out of the agreement), and how far off the staging's epochs the scoring lies when
@@ -95,7 +114,7 @@ def expert_labels(
         raise PathError(hypnogram, str(err)) from err
     if np.all(labels == UNSCORED):
         raise PathError(hypnogram, "scores no epoch of the recording")
-    return labels, notes
+    return Hypnogram(labels, result.epoch_sec, result.start), notes
 
 
 def _off_grid_sec(annotations: mne.Annotations, epoch_sec: float) -> float:

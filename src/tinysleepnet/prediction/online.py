@@ -29,10 +29,10 @@ class Stager:
 
     Parameters
     ----------
-    model : TinySleepNet, OnnxModel, path, name or None
-        What :func:`~tinysleepnet.prediction.stage.stage` takes: a loaded network, a
-        checkpoint file, an exported ONNX graph, a released model's folder, an installed
-        model's name, or None: the default installed model.
+    model : TrainedModel, TinySleepNet, OnnxModel, path, name or None
+        What :func:`~tinysleepnet.prediction.stage.stage` takes: a trained model, a loaded
+        network, a checkpoint file, an exported ONNX graph, a released model's folder, an
+        installed model's name, or None: the default installed model.
     start : datetime or None
         Clock time of the first sample, kept for :meth:`result`.
     chunk_epochs : int
@@ -43,6 +43,11 @@ class Stager:
     quality : QualitySettings or None
         Thresholds of the signal checks each epoch passes first; None takes the defaults,
         as :func:`~tinysleepnet.prediction.stage.stage` does.
+
+    Attributes
+    ----------
+    model : TrainedModel
+        The model staging the stream, loaded once.
 
     Examples
     --------
@@ -56,7 +61,7 @@ class Stager:
 
     def __init__(
         self,
-        model: ModelLike,
+        model: ModelLike | None,
         start: dt.datetime | None = None,
         chunk_epochs: int = 256,
         backend: str = "torch",
@@ -65,7 +70,6 @@ class Stager:
         self.model = as_model(model, backend)
         self.quality = quality
         self._filter = SignalFilter(self.model.config.sfreq, self.model.config.highpass_hz)
-        self._temperature = float(getattr(self.model, "temperature", 1.0))
         self.start = start
         self.chunk_epochs = chunk_epochs
         self.reset()
@@ -132,7 +136,7 @@ class Stager:
             proba = np.full((len(block), N_STAGES), np.nan, dtype=np.float32)
             if (scorable := quality == OK).any():
                 proba[scorable] = self._stage_epochs(block[scorable])
-            self._proba.extend(apply_temperature(proba, self._temperature))
+            self._proba.extend(apply_temperature(proba, self.model.temperature))
             self._quality.extend(quality.tolist())
         return [
             (i, int(p.argmax()) if q == OK else UNSCORED, p)
@@ -151,15 +155,15 @@ class Stager:
     @torch.inference_mode()
     def _stage_epochs(self, epochs: np.ndarray) -> np.ndarray:
         """Probabilities of consecutive epochs, carrying the LSTM state on."""
-        device = model_device(self.model)
-        x = torch.as_tensor(epochs[None], device=device)
-        proba, self._state = proba_step(self.model, x, self._state)
+        network = self.model.network
+        x = torch.as_tensor(epochs[None], device=model_device(network))
+        proba, self._state = proba_step(network, x, self._state)
         return proba[0].cpu().numpy()
 
 
 def replay(
     recording: Recording,
-    model: ModelLike,
+    model: ModelLike | None,
     block_sec: float = 1.0,
     start: dt.datetime | None = None,
     quality: QualitySettings | None = None,
@@ -170,7 +174,7 @@ def replay(
     ----------
     recording : Recording
         At the model's rate (see :func:`~tinysleepnet.prediction.sources.read_recording`).
-    model : TinySleepNet, OnnxModel, path, name or None
+    model : TrainedModel, TinySleepNet, OnnxModel, path, name or None
         As for :class:`Stager`.
     block_sec : float
         Duration of each block pushed, in seconds.

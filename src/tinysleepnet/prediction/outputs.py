@@ -15,10 +15,11 @@ import mne
 import numpy as np
 import pandas as pd
 
+from ..core.hypnogram import Hypnogram
 from ..io.atomic import atomic_path, stale_partials
 from ..io.edf_writer import write_annotations_edf
 from ..io.quality import OK
-from ..stages import STAGE_TO_ANNOTATION, STAGES, UNSCORED, run_annotations, stage_names
+from ..stages import STAGES, run_annotations, stage_names
 from .bids import events_paths
 from .review import review_annotations
 
@@ -140,11 +141,7 @@ def stage_annotations(
     ``quality``, each run of epochs unscorable for one reason gets an annotation
     ``"Unscorable signal: <reason>"`` (e.g. ``"Unscorable signal: flat"``), in time order.
     """
-    runs = [
-        (onset, duration, STAGE_TO_ANNOTATION[stage])
-        for onset, duration, stage in run_annotations(stages, epoch_sec)
-        if stage != UNSCORED
-    ]
+    runs = Hypnogram(stages, epoch_sec).to_annotations()
     if quality is not None:
         reasons, codes = np.unique(quality, return_inverse=True)
         runs += [

@@ -13,16 +13,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..core.hypnogram import Hypnogram
 from ..core.in_bed import InBedWindow
-from ..core.metrics import scores
-from ..core.statistics import sleep_statistics, statistics_table
+from ..core.statistics import statistics_table
 from ..io.atomic import exclusive, write_figure, write_json, write_text_atomic
 from ..io.quality import OK
 from ..release.card import CARD_FILE, read_card
 from ..stages import EPOCH_SEC, UNSCORED, stage_names
 from . import outputs
 from .bids import events_frame, events_sidecar, write_events
-from .plots import plot_hypnogram
 from .review import (
     ReviewRule,
     review_agreement,
@@ -133,17 +132,26 @@ class StagingResult:
         """Name of each epoch's stage (``"W"``, ``"N1"``, ... ``"REM"``)."""
         return stage_names(self.stages)
 
+    @property
+    def hypnogram(self) -> Hypnogram:
+        """The predicted hypnogram over the whole recording: :attr:`stages`, the epochs
+        whose signal failed the quality checks marked unscorable."""
+        return Hypnogram(self.stages, self.epoch_sec, self.start, unscorable=~self.scorable)
+
+    def in_bed_hypnogram(self) -> Hypnogram:
+        """:attr:`hypnogram` cropped to the epochs in bed (:attr:`window`; all of them
+        when no window is set), its start at lights off."""
+        return self.hypnogram if self.window is None else self.hypnogram.crop(self.window)
+
     def statistics(self, **kwargs: Any) -> dict[str, Any]:
-        """Sleep statistics of the predicted hypnogram; see :func:`.sleep_statistics`.
+        """Sleep statistics of the predicted hypnogram; see :meth:`.Hypnogram.statistics`.
 
         Over the epochs in bed (:attr:`window`, described under ``in_bed``; the whole
         recording when none is set). Unscorable epochs are excluded (``excluded_min`` says
         how long they last), and the :attr:`provenance` is included when known.
         """
         bed = self.in_bed
-        stats = sleep_statistics(
-            self.stages[bed], self.epoch_sec, excluded=~self.scorable[bed], **kwargs
-        )
+        stats = self.in_bed_hypnogram().statistics(**kwargs)
         if self.window is not None:
             stats["in_bed"] = self.window.to_dict(self.epoch_sec, self.start)
         if self.provenance:
@@ -152,18 +160,16 @@ class StagingResult:
             stats.update(review_statistics(self.stages[bed], self.review[bed], self.epoch_sec))
         return stats
 
-    def plot(self, expert_stages: np.ndarray | None = None) -> Figure:
-        """Hypnogram above hypnodensity over the epochs in bed; see :func:`.plot_hypnogram`.
+    def plot(self, expert_stages: np.ndarray | Hypnogram | None = None) -> Figure:
+        """Hypnogram above hypnodensity over the epochs in bed; see :meth:`.Hypnogram.plot`.
 
         The title names the recording (:attr:`name`) and the model (its released name, or
-        its file); ``expert_stages`` adds the expert's hypnogram with the disagreements.
+        its file); ``expert_stages`` (class ids per epoch, or a :class:`.Hypnogram`) adds
+        the expert's hypnogram with the disagreements.
         """
         bed = self.in_bed
-        start = self.start  # of the first epoch plotted: lights off, with a window
-        if start is not None and self.window is not None:
-            start = self.window.clock_times(self.epoch_sec, start)[0]
         review = None if self.review is None else self.review[bed]
-        expert = None if expert_stages is None else np.asarray(expert_stages)[bed]
+        expert = None if expert_stages is None else self._expert(expert_stages).crop(bed)
         model = model_card_summary(self.provenance.get("model")).get("name")
         if model is None and self.provenance.get("model") is not None:
             model = Path(self.provenance["model"]).name
@@ -172,15 +178,8 @@ class StagingResult:
         )
         if self.window is not None:
             title = f"{title} ({self.window.describe(self.epoch_sec, self.start)})".lstrip()
-        return plot_hypnogram(
-            self.stages[bed],
-            self.proba[bed],
-            self.epoch_sec,
-            start,
-            np.asarray(self.quality)[bed],
-            review=review,
-            expert=expert,
-            title=title or None,
+        return self.in_bed_hypnogram().plot(
+            self.proba[bed], reference=expert, review=review, title=title or None
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -208,7 +207,7 @@ class StagingResult:
             path, self.stages, self.epoch_sec, self.start, self.quality, review=self.review
         )
 
-    def agreement(self, expert_stages: np.ndarray) -> dict[str, Any]:
+    def agreement(self, expert_stages: np.ndarray | Hypnogram) -> dict[str, Any]:
         """Scores against an expert hypnogram, on the epochs both scored.
 
         The epochs compared are those in bed (:attr:`window`) that the expert staged and
@@ -219,16 +218,17 @@ class StagingResult:
 
         Parameters
         ----------
-        expert_stages : ndarray of int, shape (n_epochs,)
+        expert_stages : ndarray of int, shape (n_epochs,), or Hypnogram
             Expert class ids, :data:`~tinysleepnet.stages.UNSCORED` for epochs left out
-            (e.g. from :func:`~tinysleepnet.io.hypnogram.epoch_labels`).
+            (e.g. from :func:`~tinysleepnet.io.hypnogram.epoch_labels`), or the expert's
+            :class:`.Hypnogram` (:func:`.expert.expert_hypnogram`).
 
         Returns
         -------
         dict
-            :func:`~tinysleepnet.core.metrics.scores` plus ``n_unscored``,
-            ``n_unscorable``, ``in_bed`` (with a window) and, with a :attr:`review_rule`,
-            ``review`` (:func:`.review.review_agreement`: accuracy on
+            :meth:`.Hypnogram.agreement` (:func:`~tinysleepnet.core.metrics.scores` plus
+            ``n_unscored``, ``n_unscorable``), ``in_bed`` (with a window) and, with a
+            :attr:`review_rule`, ``review`` (:func:`.review.review_agreement`: accuracy on
             the unflagged epochs and once the flagged ones are corrected).
 
         Raises
@@ -236,34 +236,41 @@ class StagingResult:
         ValueError
             If ``expert_stages`` has another length or scores no epoch.
         """
-        expert_stages = np.asarray(expert_stages)
-        if expert_stages.shape != self.stages.shape:
-            raise ValueError(
-                f"expert hypnogram has {expert_stages.size} epochs, staging has {self.n_epochs}"
-            )
-        bed = self.in_bed
-        expert, predicted = expert_stages[bed], self.stages[bed]
-        scored = expert != UNSCORED
-        compared = scored & self.scorable[bed]
+        staged, expert = self.in_bed_hypnogram(), self._expert(expert_stages).crop(self.in_bed)
+        compared = staged.compared(expert)
         if not compared.any():
             raise ValueError(
                 "the expert hypnogram scores no epoch of the staged signal"
                 + (" in bed" if self.window is not None else "")
             )
-        agreement = {
-            **scores(expert[compared], predicted[compared]),
-            "n_unscored": int(np.sum(~scored)),
-            "n_unscorable": int(np.sum(scored & ~self.scorable[bed])),
-        }
+        agreement = staged.agreement(expert)
         if self.window is not None:
             agreement["in_bed"] = self.window.to_dict(self.epoch_sec, self.start)
         if self.review is not None:
-            review = self.review[bed][compared]
-            agreement["review"] = review_agreement(expert[compared], predicted[compared], review)
+            review = self.review[self.in_bed][compared]
+            agreement["review"] = review_agreement(
+                expert.stages[compared], staged.stages[compared], review
+            )
         return agreement
 
+    def _expert(self, expert_stages: np.ndarray | Hypnogram) -> Hypnogram:
+        """The expert's hypnogram on this staging's epochs.
+
+        Raises
+        ------
+        ValueError
+            If it has another number of epochs.
+        """
+        if not isinstance(expert_stages, Hypnogram):
+            expert_stages = Hypnogram(expert_stages, self.epoch_sec, self.start)
+        if expert_stages.n_epochs != self.n_epochs:
+            raise ValueError(
+                f"expert hypnogram has {expert_stages.n_epochs} epochs, staging has {self.n_epochs}"
+            )
+        return expert_stages
+
     def save(
-        self, out_dir: str | Path, name: str, expert_stages: np.ndarray | None = None
+        self, out_dir: str | Path, name: str, expert_stages: np.ndarray | Hypnogram | None = None
     ) -> SavedStaging:
         """Write every output of the ``predict`` command into ``out_dir``.
 
@@ -289,7 +296,7 @@ class StagingResult:
             return self._save(out_dir, name, expert_stages)
 
     def _save(
-        self, out_dir: str | Path, name: str, expert_stages: np.ndarray | None
+        self, out_dir: str | Path, name: str, expert_stages: np.ndarray | Hypnogram | None
     ) -> SavedStaging:
         paths = outputs.output_paths(out_dir, name)
         if expert_stages is None:

@@ -12,8 +12,7 @@ from .._docs import fill_doc
 from ..errors import PathError
 from ..io.channels import ChannelSpec, read_channel, recording_from_spec
 from ..io.recordings import Recording, recording_from_raw
-from ..model import TinySleepNet
-from .onnx_backend import OnnxModel
+from ..release.trained import Network, TrainedModel
 
 #: What staging accepts as the recording.
 Source: TypeAlias = str | Path | Recording | mne.io.BaseRaw | tuple[np.ndarray, float]
@@ -23,7 +22,7 @@ Source: TypeAlias = str | Path | Recording | mne.io.BaseRaw | tuple[np.ndarray, 
 def read_recording(
     source: Source,
     channel: str | None,
-    model: TinySleepNet | OnnxModel,
+    model: TrainedModel | Network,
     *,
     allow_truncated: bool = False,
 ) -> Recording:
@@ -36,7 +35,7 @@ def read_recording(
         a ``Raw`` or a 1-D signal in microvolts with its sampling rate in Hz.
     channel : str or None
         Channel to use; None takes the model's (``config.channel``). Ignored for arrays.
-    model : TinySleepNet
+    model : TrainedModel, TinySleepNet or OnnxModel
         Gives the sampling rate and the default channel.
     %(allow_truncated)s
     """

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
@@ -42,11 +41,9 @@ from ..io.quality import (
     median_amplitude_uv,
 )
 from ..io.recordings import Recording
-from ..model import TinySleepNet
-from ..release.store import resolve_model
+from ..release.trained import TrainedModel
 from ..stages import N_STAGES
 from .backends import ModelLike, as_model
-from .onnx_backend import OnnxModel
 from .result import StagingResult
 from .review import ReviewRule
 from .sources import Source, read_recording
@@ -79,9 +76,11 @@ def stage(
         The recording: a file in any format MNE reads (EDF, EDF+, BDF, FIF, ...), a ``Raw``,
         or a 1-D signal in microvolts with its sampling rate in Hz. Signals sampled above the
         model's rate are resampled; below it they are refused.
-    model : TinySleepNet, OnnxModel, path, name or None
-        A loaded network, a checkpoint file, an exported ONNX graph, a released model's
-        folder, an installed model's name, or None: the default installed model.
+    model : TrainedModel, TinySleepNet, OnnxModel, path, name or None
+        A trained model (:class:`~tinysleepnet.release.trained.TrainedModel`, loaded once
+        for many recordings), a loaded network, a checkpoint file, an exported ONNX graph,
+        a released model's folder, an installed model's name, or None: the default
+        installed model.
     %(channel_or_model)s
     start : datetime or None
         Clock time of the recording's start; None takes the file's (if any).
@@ -94,7 +93,8 @@ def stage(
         Thresholds of the signal checks; None takes the defaults.
     model_file : str or Path or None
         The file ``model`` was loaded from, recorded with its checksum in the provenance;
-        None takes ``model`` itself when it is a path.
+        None takes the file the trained model was loaded from (none for a network built
+        in memory).
     %(allow_truncated)s
     review : str, float or None
         Flag epochs for a human scorer: ``"10%"`` (the least confident 10 %) or a
@@ -135,23 +135,21 @@ def stage(
     >>> result = stage("SC4001E0-PSG.edf", model="best.pt")  # doctest: +SKIP
     >>> result.statistics()["tst_min"]  # doctest: +SKIP
     """
-    if not isinstance(model, TinySleepNet | OnnxModel):
-        model = resolve_model(model)  # a folder, an installed name or None: the file
-    network = as_model(model, backend)
-    if model_file is None and isinstance(model, str | Path):
-        model_file = model
-    recording = read_recording(source, channel, network, allow_truncated=allow_truncated)
-    warnings = _channel_warnings(recording.channel, network.config.channel)
-    raw = recording.epochs(network.epoch_samples)
+    trained = as_model(model, backend)  # loaded once, whatever names it
+    recording = read_recording(source, channel, trained, allow_truncated=allow_truncated)
+    warnings = _channel_warnings(recording.channel, trained.config.channel)
+    raw = recording.epochs(trained.epoch_samples)
     # the band of the training nights: offsets, drift and mains removed before any check
-    band = SignalFilter(recording.sfreq, network.config.highpass_hz)
+    band = SignalFilter(recording.sfreq, trained.config.highpass_hz)
     epochs = band(raw.ravel()).reshape(raw.shape)
     live = live_epochs(raw)
     check_microvolts(
         epochs if live.all() else epochs[live], recording.path, raw if live.all() else raw[live]
     )
     epoch_ok = epoch_quality(epochs, quality, raw=raw, sfreq=recording.sfreq)
-    warnings += _amplitude_warnings(network, epochs, epoch_ok, recording.path, quality)
+    warnings += _amplitude_warnings(
+        trained.reference_amplitude_uv, epochs, epoch_ok, recording.path, quality
+    )
     scorable = epoch_ok == OK
     if not scorable.any():
         reasons = ", ".join(f"{n} {r}" for r, n in Counter(epoch_ok.tolist()).most_common())
@@ -159,15 +157,15 @@ def stage(
     proba = np.full((len(epochs), N_STAGES), np.nan, dtype=np.float32)
     # Only scorable epochs reach the network: the LSTM state goes from one to the next.
     staged = epochs if scorable.all() else epochs[scorable]  # no copy of a clean night
-    (proba[scorable],) = predict_proba(network, [staged], precision=precision)
-    proba = apply_temperature(proba, float(getattr(network, "temperature", 1.0)))
+    (proba[scorable],) = predict_proba(trained.network, [staged], precision=precision)
+    proba = apply_temperature(proba, trained.temperature)
     result = StagingResult(
         proba,
         start or recording.start,
-        network.config.epoch_sec,
+        trained.config.epoch_sec,
         quality=epoch_ok,
         warnings=warnings,
-        provenance=provenance(recording, model_file),
+        provenance=provenance(recording, trained, model_file),
         review_rule=None if review is None else ReviewRule.parse(review),
         name=None if (file := _file_of(recording)) is None else file.stem,
     )
@@ -227,13 +225,18 @@ def _channel_warnings(channel: str, model_channel: str) -> list[str]:
     return [message]
 
 
-def provenance(recording: Recording, model_file: str | Path | None) -> dict[str, Any]:
-    """What produced a staging: tool and version, model file and its SHA-256, input file,
-    channel and time of run (UTC, ISO 8601)."""
+def provenance(
+    recording: Recording, model: TrainedModel, model_file: str | Path | None = None
+) -> dict[str, Any]:
+    """What produced a staging: tool and version, model file and its SHA-256 (``model_file``
+    when given, else the file ``model`` was loaded from), input file, channel and time of
+    run (UTC, ISO 8601)."""
+    produced_by = model.provenance()
+    if model_file is not None:
+        produced_by = {"model": str(model_file), "model_sha256": file_checksum(model_file)}
     return {
         "tool": f"tinysleepnet {__version__}",
-        "model": str(model_file) if model_file is not None else None,
-        "model_sha256": file_checksum(model_file) if model_file is not None else None,
+        **produced_by,
         "input": str(recording.path),
         "channel": recording.channel,
         "staged_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -241,21 +244,21 @@ def provenance(recording: Recording, model_file: str | Path | None) -> dict[str,
 
 
 def _amplitude_warnings(
-    network: TinySleepNet | OnnxModel,
+    reference: float,
     epochs: np.ndarray,
     epoch_ok: np.ndarray,
     path: Path,
     quality: QualitySettings | None,
 ) -> list[str]:
-    """Warnings about the recording's amplitude against the model's training nights
-    (none when the checkpoint does not store theirs); logged as well.
+    """Warnings about the recording's amplitude against ``reference``, the model's training
+    nights' median |x| in uV (none when it is NaN: the model does not know it); logged as
+    well.
 
     The median is taken over every epoch that holds a signal (not non-finite, not flat),
     not only the scorable ones: with a gain error of 50 every epoch fails the amplitude
     check, and the gain is the problem to report.
     """
-    reference = float(getattr(network, "reference_amplitude_uv", math.nan))
-    if math.isnan(reference):
+    if np.isnan(reference):
         return []
     # clipped or loud epochs still carry the signal's scale; NaN and flat ones do not
     median = median_amplitude_uv(epochs, ~np.isin(epoch_ok, (NONFINITE, FLAT)))

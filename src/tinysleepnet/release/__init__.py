@@ -3,6 +3,10 @@
 - :mod:`.card`: the model card (``model.json`` and ``MODEL.md``) written beside the weights.
 - :mod:`.build`: ``tinysleepnet release``, one final model on all subjects of prepared nights.
 - :mod:`.store`: installed models in the user's data folder, and the default model.
+- :mod:`.trained`: :class:`~.trained.TrainedModel`, a model loaded once for staging (network,
+  temperature, reference amplitude, card, provenance).
+- :mod:`.onnx_backend`: :class:`~.onnx_backend.OnnxModel`, an exported graph run by ONNX
+  Runtime.
 - :mod:`.finetune`: ``tinysleepnet finetune``, a released model trained further on one's
   own scored nights, scored against its parent on held-out subjects.
 

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import PathError
-from ..evaluation.folds import sorted_subjects
 from ..io.atomic import read_json, write_json, write_text_atomic
 from ..io.names import safe_name
 from ..stages import STAGES
@@ -51,8 +50,9 @@ def data_summary(nights: Sequence[Night], valid_subjects: Sequence[str]) -> dict
     dict
         ``n_subjects``, ``n_nights``, ``n_epochs``, ``nights`` (name -> epochs),
         ``channels``, ``sfreq`` (Hz), ``epoch_sec``, ``stage_epochs`` (stage -> epochs),
-        ``valid_subjects`` (held out to choose the checkpoint and fit the temperature) and
-        ``content_sha256`` (:func:`content_hash`).
+        ``valid_subjects`` (held out to choose the checkpoint and fit the temperature; in
+        the order given, which the release sorts) and ``content_sha256``
+        (:func:`content_hash`).
     """
     stages = np.concatenate([night.stages for night in nights])
     return {
@@ -64,7 +64,7 @@ def data_summary(nights: Sequence[Night], valid_subjects: Sequence[str]) -> dict
         "sfreq": sorted({float(night.sfreq) for night in nights}),
         "epoch_sec": [float(s) for s in sorted({n.signal_uv.shape[1] / n.sfreq for n in nights})],
         "stage_epochs": {name: int(np.sum(stages == i)) for i, name in enumerate(STAGES)},
-        "valid_subjects": sorted_subjects(valid_subjects),
+        "valid_subjects": list(valid_subjects),
         "content_sha256": content_hash(nights),
     }
 

@@ -157,6 +157,19 @@ def resolve_model(model: str | Path | None) -> Path:
         If ``model`` is None and no model is installed (the message says how to get one),
         or names nothing that exists, or a released model that does not match its card.
     """
+    return locate_model(model)[0]
+
+
+def locate_model(model: str | Path | None) -> tuple[Path, dict[str, Any] | None]:
+    """The file a model argument names (:func:`resolve_model`) and, for a released or
+    installed model, its card, verified against the file; None for a bare checkpoint or
+    ``.onnx`` file.
+
+    Raises
+    ------
+    TinySleepNetError
+        As :func:`resolve_model`.
+    """
     if model is None:
         name = default_model_name()
         if name is None:
@@ -165,7 +178,7 @@ def resolve_model(model: str | Path | None) -> Path:
     path = Path(model)
     if path.is_file():
         released = path.name == MODEL_FILE and (path.parent / CARD_FILE).is_file()
-        return _verified(path.parent) if released else path
+        return _verified(path.parent) if released else (path, None)
     if (path / MODEL_FILE).is_file():
         return _verified(path)
     installed = models_dir() / str(model)
@@ -177,7 +190,6 @@ def resolve_model(model: str | Path | None) -> Path:
     )
 
 
-def _verified(model_dir: Path) -> Path:
-    """The ``model.pt`` of a released model folder, checked against its card."""
-    verified_card(model_dir)
-    return model_dir / MODEL_FILE
+def _verified(model_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """The ``model.pt`` of a released model folder and its card, checked against it."""
+    return model_dir / MODEL_FILE, verified_card(model_dir)

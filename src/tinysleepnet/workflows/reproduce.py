@@ -1,7 +1,9 @@
 """One row of the paper's table, end to end: recordings -> folds -> scores -> comparison.
 
 :func:`reproduce` runs a protocol of :data:`~tinysleepnet.data.datasets.PROTOCOLS` in four
-stages, each resumable, so a rerun continues where the last one stopped:
+steps (:data:`REPRODUCE`, over the run folder of
+:class:`~tinysleepnet.workflows.layout.RunFolder`), each resumable, so a rerun continues
+where the last one stopped:
 
 1. recordings: Sleep-EDF nights of the row missing from the data folder are downloaded from
    PhysioNet; MASS (credentialed) must be there already, and its absence is explained;
@@ -20,24 +22,20 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import Config, preset
-from .data.datasets import Protocol, protocol
-from .data.mass import MASS_SOURCE
-from .data.naming import MassName, SleepEdfName
-from .data.prepare import prepare
-from .data.resources import psg_lengths
-from .data.sleep_edf import download_sleep_edf
-from .errors import TinySleepNetError
-from .evaluation.cv import cross_validate, is_done
-from .evaluation.report import EVALUATION_DIR, _table, evaluate_run, restart_text
-from .io.atomic import write_json, write_text_atomic
-from .io.channels import ChannelSpec
-from .stages import STAGES
-from .text import counted
-from .training.stall import RESTART_AFTER_PASSES, remedy_text
+from ..config import Config, preset
+from ..data.datasets import Protocol, protocol
+from ..errors import TinySleepNetError
+from ..evaluation.report import restart_text
+from ..io.atomic import write_json, write_text_atomic
+from ..stages import STAGES
+from ..text import counted, markdown_table
+from ..training.stall import RESTART_AFTER_PASSES, remedy_text
+from .layout import RunFolder
+from .steps import Experiment, Step, StepLog, experiment
 
 logger = logging.getLogger("tinysleepnet")
 
@@ -62,9 +60,6 @@ STALL_DECISION = (
     "learnt, while the run restarted after 5 stalled passes fitted from its second pass "
     '(benchmarks/README.md, "Training on one real night").'
 )
-
-PREPARED_DIR = "prepared"
-RECORDINGS_DIR = "recordings"
 
 _METRICS = {
     "acc": "ACC (%)",
@@ -140,62 +135,54 @@ def reproduce(
         For an unknown row, a MASS row without ``data``, or a failed download.
     """
     spec = protocol(row)
-    out = Path(out)
+    folder = RunFolder(Path(out), "reproduce")
     logger.info("reproduce %s: %s, %d folds in the paper", spec.name, spec.title, spec.n_folds)
-    recordings = _recordings(spec, out, data, download)
-    logger.info("[2/4] preparing the nights into %s", out / PREPARED_DIR)
-    manifest = prepare(
-        recordings,
-        out / PREPARED_DIR,
-        dataset=spec.dataset,
-        subjects=_subject_ids(spec),
+    state = _RowRun(
+        folder=folder,
+        config=paper_config(spec, max_passes, device, on_stall),
+        n_folds=n_folds or spec.n_folds,
         n_jobs=n_jobs,
         progress=progress,
+        recordings=folder.recordings if data is None else Path(data),
+        prepare_settings={"dataset": spec.dataset, "subjects": spec.subject_ids},
+        cv_settings={"folds": folds, "n_parallel": n_parallel},
+        spec=spec,
+        recordings_given=data is not None,
+        download=download,
     )
-    logger.info(
-        "      %d nights of %d subjects, %d scored epochs",
-        len(manifest),
-        manifest["subject"].nunique(),
-        int(manifest["n_epochs"].sum()),
-    )
-    config = paper_config(spec, max_passes, device, on_stall)
-    n_folds = n_folds or spec.n_folds
-    logger.info(
-        "[3/4] %s, paper preset (%s at most; a stalled fold %s) in %s",
-        counted(n_folds, "fold"),
-        counted(config.max_passes, "pass"),
-        _STALL_POLICY[config.on_stall],
-        out,
-    )
-    cross_validate(
-        out / PREPARED_DIR,
-        out,
-        n_folds=n_folds,
-        config=config,
-        folds=folds,
-        progress=progress,
-        n_parallel=n_parallel,
-    )
-    if remaining := [i for i in range(n_folds) if not is_done(out, i)]:
-        logger.info(
-            "      %d of %d folds still to run (%s); rerun to continue, the comparison "
-            "is written when all are done",
-            len(remaining),
-            n_folds,
-            ", ".join(map(str, remaining)),
-        )
+    if not REPRODUCE.run(state):
         return None
-    logger.info("[4/4] evaluating")
-    comparison = compare_with_paper(spec, evaluate_run(out), n_folds=n_folds, config=config)
-    evaluation = out / EVALUATION_DIR
+    assert state.evaluation is not None and state.n_folds is not None, "every fold is done"
+    comparison = compare_with_paper(
+        spec, state.evaluation, n_folds=state.n_folds, config=state.config
+    )
     comparison["paths"] = {
-        "json": str(evaluation / f"{COMPARISON}.json"),
-        "markdown": str(evaluation / f"{COMPARISON}.md"),
+        "json": str(folder.evaluation / f"{COMPARISON}.json"),
+        "markdown": str(folder.evaluation / f"{COMPARISON}.md"),
     }
     write_json(comparison["paths"]["json"], comparison)
     write_text_atomic(comparison["paths"]["markdown"], comparison_markdown(comparison))
-    logger.info("      wrote %s", comparison["paths"]["markdown"])
+    REPRODUCE.log("evaluate").detail("wrote %s", comparison["paths"]["markdown"])
     return comparison
+
+
+@dataclass(kw_only=True)
+class _RowRun(Experiment):
+    """The state of one row's run: the row, whether its recordings were given, and whether
+    missing ones may be downloaded."""
+
+    spec: Protocol
+    recordings_given: bool
+    download: bool
+
+    def cv_header(self, n_folds: int) -> tuple[Any, ...]:
+        return (
+            "%s, paper preset (%s at most; a stalled fold %s) in %s",
+            counted(n_folds, "fold"),
+            counted(self.config.max_passes, "pass"),
+            _STALL_POLICY[self.config.on_stall],
+            self.folder.cv,
+        )
 
 
 def paper_config(
@@ -310,7 +297,7 @@ def comparison_markdown(comparison: dict[str, Any]) -> str:
     lines += [
         f"{comparison['setup']}; all test epochs of all folds pooled.",
         "",
-        *_table(
+        *markdown_table(
             ["metric", "paper", "ours", "difference"],
             [
                 [
@@ -343,68 +330,41 @@ def _number(metric: str, value: float | None, signed: bool = False) -> str:
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
-def _subject_ids(spec: Protocol) -> list[str] | None:
-    """Subject ids of the row as prepared nights name them (Sleep-EDF: ``"00"``)."""
-    if spec.subjects is None:
-        return None
-    return [SleepEdfName("SC", subject, 1).subject_id for subject in spec.subjects]
-
-
-def _recordings(spec: Protocol, out: Path, data: str | Path | None, download: bool) -> Path:
-    """[1/4] The folder of the row's recordings; missing Sleep-EDF nights downloaded."""
-    if not spec.public:
-        if data is None:
-            raise TinySleepNetError(mass_requirements(spec))
-        logger.info("[1/4] recordings in %s (MASS: not downloadable)", data)
-        return Path(data)
-    folder = Path(data) if data is not None else out / RECORDINGS_DIR
-    missing = _missing_sleep_edf_subjects(spec, folder)
-    if missing and download:
-        logger.info(
-            "[1/4] downloading Sleep-EDF subjects %s from PhysioNet into %s",
+def _recordings(run: _RowRun, log: StepLog) -> None:
+    """[1/4] The row's recordings: those missing downloaded where the row's dataset can be
+    (Sleep-EDF), else required in the data folder (MASS). The dataset's adapter
+    (:mod:`tinysleepnet.data.adapters`) is the one place that tells them apart."""
+    spec, folder = run.spec, run.recordings
+    data = spec.data
+    if not data.downloadable:
+        if not run.recordings_given:
+            raise TinySleepNetError(spec.requirements())
+        log("recordings in %s (%s: not downloadable)", folder, data.name)
+        return
+    missing = spec.missing_subjects(folder)
+    if missing and run.download:
+        log(
+            "downloading %s subjects %s into %s (%s)",
+            data.name,
             ", ".join(map(str, missing)),
             folder,
+            data.where_to_get(),
         )
-        download_sleep_edf(missing, folder)
-        missing = _missing_sleep_edf_subjects(spec, folder)
+        data.download(missing, folder)
+        missing = spec.missing_subjects(folder)
     if missing:
-        logger.warning(
-            "[1/4] %s lacks nights of %d of the row's subjects (%s); going on with those "
+        log(
+            "%s lacks nights of %d of the row's subjects (%s); going on with those "
             "present, so the test-epoch count will differ from the paper's",
             folder,
             len(missing),
             ", ".join(map(str, missing)),
+            level=logging.WARNING,
         )
     else:
-        logger.info("[1/4] all %s nights of the row in %s", spec.title, folder)
-    return folder
+        log("all %s nights of the row in %s", spec.title, folder)
 
 
-def _missing_sleep_edf_subjects(spec: Protocol, folder: Path) -> list[int]:
-    """The row's Sleep-EDF subjects with a night that ``folder`` lacks (by PSG file name)."""
-    present = {path.name for path in folder.rglob("*-PSG.edf")} if folder.is_dir() else set()
-    wanted = set(spec.subjects or ())
-    nights = map(SleepEdfName.parse, psg_lengths()["psg_file"])
-    missing = {
-        night.subject
-        for night in nights
-        if night.subject in wanted and night.psg_file not in present
-    }
-    return sorted(missing)
-
-
-def mass_requirements(spec: Protocol) -> str:
-    """What a MASS row needs, and where it comes from, as one message."""
-    data = spec.data
-    if data.subset is None:
-        raise TinySleepNetError(f"{spec.name} is not a MASS row")
-    channel = ChannelSpec.parse(data.channel)
-    psg, base = MassName.file_patterns(data.subset)
-    return (
-        f"{spec.name} needs the MASS recordings (credentialed access, not downloadable "
-        f"here): pass --data DIR, a folder with, for each of the {spec.n_subjects} "
-        f"{spec.title} subjects, {psg!r} (signals, with "
-        f"{' or '.join(map(repr, channel.names))} and {channel.reference!r}) and "
-        f"{base!r} (its sleep stages); MASS is obtained from "
-        f"{MASS_SOURCE}"
-    )
+#: The steps of a row: [1/4] recordings (Sleep-EDF's downloaded), [2/4] prepare with the
+#: row's dataset settings, [3/4] the row's folds, [4/4] evaluate (then the comparison).
+REPRODUCE = experiment(Step("recordings", _recordings))

@@ -7,7 +7,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from tinysleepnet.prediction.plots import HYPNOGRAM_ORDER, plot_hypnogram
+from tinysleepnet.core.plots import HYPNOGRAM_ORDER, plot_hypnogram
 
 STAGES_SEQUENCE = np.array([0, 1, 2, 3, 2, 4, 4, 0])
 PROBA = np.eye(5)[STAGES_SEQUENCE]

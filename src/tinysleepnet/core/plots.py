@@ -1,4 +1,4 @@
-"""Figure of a staged night: the hypnogram above the hypnodensity.
+"""Figure of a night: the hypnogram, above the hypnodensity for a staged night.
 
 Figures are built on :class:`matplotlib.figure.Figure` directly (the Agg canvas), so
 plotting works without a display and leaves pyplot's global state alone.
@@ -30,7 +30,7 @@ DISAGREE_COLOR = "#c1121f"
 
 def plot_hypnogram(
     stages: np.ndarray,
-    proba: np.ndarray,
+    proba: np.ndarray | None,
     epoch_sec: float = EPOCH_SEC,
     start: dt.datetime | None = None,
     quality: np.ndarray | None = None,
@@ -44,9 +44,10 @@ def plot_hypnogram(
     Parameters
     ----------
     stages : ndarray of int, shape (n_epochs,)
-        Class ids 0..4.
-    proba : ndarray, shape (n_epochs, 5)
-        Stage probabilities, columns in :data:`~tinysleepnet.stages.STAGES` order.
+        Class ids 0..4, :data:`~tinysleepnet.stages.UNSCORED` (a gap) where unscored.
+    proba : ndarray, shape (n_epochs, 5) or None
+        Stage probabilities, columns in :data:`~tinysleepnet.stages.STAGES` order; None
+        (an expert's hypnogram) draws the hypnogram alone.
     epoch_sec : float
         Epoch length in seconds.
     start : datetime or None
@@ -76,8 +77,14 @@ def plot_hypnogram(
         clock_start = mdates.date2num(start.replace(tzinfo=None))
         edges = clock_start + edges_sec / 86400.0  # matplotlib dates count days
 
-    figure = Figure(figsize=(10, 5), layout="constrained")
-    hypno_ax, density_ax = figure.subplots(2, 1, sharex=True, height_ratios=(1, 1))
+    if proba is None:
+        figure = Figure(figsize=(10, 2.5), layout="constrained")
+        hypno_ax = figure.subplots(1, 1)
+        panels = [hypno_ax]
+    else:
+        figure = Figure(figsize=(10, 5), layout="constrained")
+        hypno_ax, density_ax = figure.subplots(2, 1, sharex=True, height_ratios=(1, 1))
+        panels = [hypno_ax, density_ax]
 
     level = np.array(
         [np.nan if s == UNSCORED else HYPNOGRAM_ORDER.index(STAGES[s]) for s in stages]
@@ -99,16 +106,10 @@ def plot_hypnogram(
     hypno_ax.set_ylabel("Stage")
     hypno_ax.set_title("Hypnogram")
 
-    # Stacked in hypnogram order (W on top) so both panels read the same way.
-    bottom = np.zeros(len(stages))
-    for name in reversed(HYPNOGRAM_ORDER):
-        top = bottom + proba[:, STAGE_IDS[name]]
-        density_ax.stairs(
-            top, edges, baseline=bottom, fill=True, color=STAGE_COLORS[name], label=name
-        )
-        bottom = top
+    if proba is not None:
+        _draw_hypnodensity(density_ax, proba, edges)
     if quality is not None:
-        for ax in (hypno_ax, density_ax):
+        for ax in panels:
             unscorable = np.asarray(quality) != OK
             _flag_bands(ax, unscorable, edges, "unscorable", color=UNSCORABLE_COLOR, alpha=0.6)
     if review is not None:
@@ -118,22 +119,34 @@ def plot_hypnogram(
         hypno_ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     if title:
         figure.suptitle(title)
-    density_ax.set_ylim(0, 1)
-    density_ax.set_ylabel("Probability")
-    density_ax.set_title("Hypnodensity")
-    handles, labels = density_ax.get_legend_handles_labels()
-    density_ax.legend(
-        handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False
-    )
+    if proba is not None:
+        density_ax.set_ylim(0, 1)
+        density_ax.set_ylabel("Probability")
+        density_ax.set_title("Hypnodensity")
+        handles, labels = density_ax.get_legend_handles_labels()
+        density_ax.legend(
+            handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False
+        )
 
-    density_ax.set_xlim(edges[0], edges[-1])
+    time_ax = panels[-1]
+    time_ax.set_xlim(edges[0], edges[-1])
     if start is None:
-        density_ax.set_xlabel("Time since start (h)")
+        time_ax.set_xlabel("Time since start (h)")
     else:
-        density_ax.xaxis_date()
-        density_ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
-        density_ax.set_xlabel(f"Clock time (start {start:%Y-%m-%d %H:%M:%S})")
+        time_ax.xaxis_date()
+        time_ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+        time_ax.set_xlabel(f"Clock time (start {start:%Y-%m-%d %H:%M:%S})")
     return figure
+
+
+def _draw_hypnodensity(ax: Axes, proba: np.ndarray, edges: np.ndarray) -> None:
+    """The stage probabilities stacked in hypnogram order (W on top), so both panels read
+    the same way."""
+    bottom = np.zeros(len(proba))
+    for name in reversed(HYPNOGRAM_ORDER):
+        top = bottom + proba[:, STAGE_IDS[name]]
+        ax.stairs(top, edges, baseline=bottom, fill=True, color=STAGE_COLORS[name], label=name)
+        bottom = top
 
 
 def _draw_expert(ax: Axes, expert: np.ndarray, stages: np.ndarray, edges: np.ndarray) -> None:

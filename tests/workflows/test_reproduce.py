@@ -7,23 +7,24 @@ import json
 import numpy as np
 import pytest
 
-from tinysleepnet import reproduce as reproduce_module
 from tinysleepnet.cli import main
 from tinysleepnet.core.statistics import sleep_statistics
 from tinysleepnet.data.datasets import protocol
 from tinysleepnet.data.simulate import simulate_cohort
 from tinysleepnet.data.simulate.mass import simulate_mass_cohort
+from tinysleepnet.data.sleep_edf import SleepEdf
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation.cv import is_done
 from tinysleepnet.prediction.stage import stage
-from tinysleepnet.reproduce import (
+from tinysleepnet.stages import STAGES
+from tinysleepnet.workflows import reproduce as reproduce_module
+from tinysleepnet.workflows.reproduce import (
     STALL_DECISION,
     compare_with_paper,
     comparison_markdown,
     paper_config,
     reproduce,
 )
-from tinysleepnet.stages import STAGES
 
 QUICK = {"max_passes": 1, "n_folds": 2, "device": "cpu", "progress": False}
 
@@ -33,7 +34,7 @@ def no_download(monkeypatch):
     """Record the Sleep-EDF subjects reproduce asks PhysioNet for; download nothing."""
     asked: list[list[int]] = []
     monkeypatch.setattr(
-        reproduce_module, "download_sleep_edf", lambda subjects, dest: asked.append(subjects)
+        SleepEdf, "download", lambda self, subjects, dest, nights=None: asked.append(subjects)
     )
     return asked
 

@@ -1,6 +1,7 @@
 """The whole pipeline in one call: recordings -> prepared nights -> cross-validation -> scores.
 
-This is what ``tinysleepnet demo`` runs, in five stages, each announced by a log line
+This is what ``tinysleepnet demo`` runs, in five steps (:data:`DEMO`, over the run folder of
+:class:`~tinysleepnet.workflows.layout.RunFolder`), each announced by a log line
 (``[1/5] ...``) and each resumed when rerun:
 
 1. recordings: without data, a Sleep-EDF-shaped cohort is simulated whose EEG follows the
@@ -14,23 +15,20 @@ This is what ``tinysleepnet demo`` runs, in five stages, each announced by a log
 The embedded demo's size and settings have one home, :func:`demo_cohort` and
 :func:`demo_config`: a small default that runs in minutes on 2 cores, and the full size
 (``full=True``, ``tinysleepnet demo --full``). This module imports only the settings at
-start-up, so the command line's ``--help`` can show them without loading torch.
+start-up (and the workflow machinery, which imports what each step calls when it runs), so
+the command line's ``--help`` can show them without loading torch.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import Config, preset
-from .text import counted
-
-logger = logging.getLogger("tinysleepnet")
-
-#: Folders of a pipeline's working folder.
-RECORDINGS_DIR, PREPARED_DIR, RUN_DIR, STAGED_DIR = "recordings", "prepared", "run", "staged"
+from ..config import Config, preset
+from ..text import counted
+from .layout import RunFolder
+from .steps import Experiment, Marker, Step, StepLog, experiment
 
 
 @dataclass(frozen=True)
@@ -147,102 +145,114 @@ def run_pipeline(
         ``"summary"``, and the staging of stage 5 under ``"staged"`` (its files, and the
         command that stages a recording so).
     """
-    from .data.prepare import class_counts_table, prepare
-    from .evaluation.cv import cross_validate, fold_dir, read_folds
-    from .evaluation.report import evaluate_run, summary_markdown
+    from ..data.prepare import class_counts_table
+    from ..evaluation.report import summary_markdown
 
-    out = Path(out)
-    if data is None:
-        cohort = demo_cohort(full)
-        data = _simulated(out / RECORDINGS_DIR, cohort, n_jobs, progress)
+    cohort = demo_cohort(full) if data is None else None
+    if cohort is not None:
         config = config or demo_config(full)
         n_folds = n_folds or cohort.n_folds
-    else:
-        logger.info("[1/5] recordings in %s", data)
     config = config or preset("paper")
-    prepared = out / PREPARED_DIR
-    logger.info("[2/5] preparing the nights into %s", prepared)
-    manifest = prepare(
-        data,
-        prepared,
-        channel=config.channel,
-        sfreq=config.sfreq,
-        epoch_sec=config.epoch_sec,
+    folder = RunFolder(Path(out), "demo")
+    run = _DemoRun(
+        folder=folder,
+        config=config,
+        n_folds=n_folds,
         n_jobs=n_jobs,
         progress=progress,
+        recordings=folder.recordings if data is None else Path(data),
+        prepare_settings={
+            "channel": config.channel,
+            "sfreq": config.sfreq,
+            "epoch_sec": config.epoch_sec,
+        },
+        cohort=cohort,
     )
-    logger.info(
-        "      %d nights of %d subjects, %s scored epochs",
-        len(manifest),
-        manifest["subject"].nunique(),
-        f"{int(manifest['n_epochs'].sum()):,}",
-    )
-    if n_folds is None:
-        n_subjects = manifest["subject"].nunique()
-        n_folds = n_subjects if n_subjects <= 20 else 10
-    run = out / RUN_DIR
-    import torch
-
-    logger.info(
-        "[3/5] cross-validating: %s, %s each, %s, in %s",
-        counted(n_folds, "fold"),
-        counted(config.max_passes, "pass"),
-        counted(config.threads or torch.get_num_threads(), "torch thread"),
-        run,
-    )
-    cross_validate(prepared, run, n_folds=n_folds, config=config, progress=progress)
-    logger.info("[4/5] evaluating the pooled test epochs into %s", run / "evaluation")
-    result = evaluate_run(run)
-    result["counts_table"] = class_counts_table(manifest)
+    DEMO.run(run)
+    assert run.evaluation is not None and run.manifest is not None, "every fold runs here"
+    result = run.evaluation
+    result["counts_table"] = class_counts_table(run.manifest)
     result["summary"] = summary_markdown(result)
-    first = read_folds(run)["folds"][0]
-    result["staged"] = _stage_one(
-        Path(data), manifest, first["test_subjects"], fold_dir(run, 0), out / STAGED_DIR
-    )
+    result["staged"] = run.staged
     return result
 
 
-def _simulated(folder: Path, cohort: DemoCohort, n_jobs: int, progress: bool) -> Path:
-    """[1/5] The demo's simulated recordings, written unless an earlier run finished them."""
-    from .data.simulate import simulate_cohort
+@dataclass(kw_only=True)
+class _DemoRun(Experiment):
+    """The demo's state: the cohort to simulate (None for given recordings); what stage 5
+    staged."""
 
-    done = folder / ".simulated"  # written last: an interrupted simulation starts again
-    if done.is_file() and done.read_text(encoding="utf-8") == repr(cohort):
-        logger.info("[1/5] %d simulated nights already in %s", cohort.n_nights, folder)
-        return folder
-    logger.info(
-        "[1/5] simulating %d Sleep-EDF-shaped nights (EDF files, about 50 MB each) into %s",
-        cohort.n_nights,
-        folder,
+    cohort: DemoCohort | None
+    staged: dict[str, Any] | None = None
+
+    def cv_header(self, n_folds: int) -> tuple[Any, ...]:
+        import torch
+
+        return (
+            "cross-validating: %s, %s each, %s, in %s",
+            counted(n_folds, "fold"),
+            counted(self.config.max_passes, "pass"),
+            counted(self.config.threads or torch.get_num_threads(), "torch thread"),
+            self.folder.cv,
+        )
+
+
+def _recordings(run: _DemoRun, log: StepLog) -> None:
+    """[1/5] The given recordings, or the demo's simulated ones written."""
+    if run.cohort is None:
+        log("recordings in %s", run.recordings)
+        return
+    from ..data.simulate import simulate_cohort
+
+    log(
+        "simulating %d Sleep-EDF-shaped nights (EDF files, about 50 MB each) into %s",
+        run.cohort.n_nights,
+        run.recordings,
     )
     simulate_cohort(
-        folder,
-        subjects=cohort.subjects,
-        nights=cohort.nights,
+        run.recordings,
+        subjects=run.cohort.subjects,
+        nights=run.cohort.nights,
         from_official=True,
-        n_jobs=n_jobs,
-        progress=progress,
+        n_jobs=run.n_jobs,
+        progress=run.progress,
     )
-    done.write_text(repr(cohort), encoding="utf-8")
-    return folder
 
 
-def _stage_one(
-    data: Path, manifest: Any, test_subjects: list[str], fold: Path, out: Path
-) -> dict[str, Any]:
+def _simulated(run: _DemoRun) -> Marker | None:
+    """The mark of a finished simulation of the demo's cohort (none for given recordings)."""
+    if run.cohort is None:
+        return None
+    return Marker(
+        run.recordings / ".simulated",
+        repr(run.cohort),
+        f"{run.cohort.n_nights} simulated nights already in {run.recordings}",
+    )
+
+
+def _stage_one(run: _DemoRun, log: StepLog) -> None:
     """[5/5] Stage the first test night of fold 0 as ``tinysleepnet predict`` does, with
     its expert hypnogram."""
-    from .data.sleep_edf import find_sleep_edf_pairs
-    from .prediction.expert import expert_labels
-    from .prediction.stage import stage
+    from ..data.sleep_edf import find_sleep_edf_pairs
+    from ..evaluation.cv import fold_dir, read_folds
+    from ..prediction.expert import expert_labels
+    from ..prediction.stage import stage
 
-    pairs = find_sleep_edf_pairs(data).set_index("name")
+    assert run.manifest is not None, "stage 5 comes last"
+    manifest, cv, out = run.manifest, run.folder.cv, run.folder.staged
+    test_subjects = read_folds(cv)["folds"][0]["test_subjects"]
+    pairs = find_sleep_edf_pairs(run.recordings).set_index("name")
     name = manifest.loc[manifest["subject"].isin(test_subjects), "name"].iloc[0]
     psg, hypnogram = Path(pairs.loc[name, "psg"]), Path(pairs.loc[name, "hypnogram"])
-    model = fold / "best.pt"
-    logger.info("[5/5] staging %s with %s (a test subject of that fold)", psg, model)
+    model = fold_dir(cv, 0) / "best.pt"
+    log("staging %s with %s (a test subject of that fold)", psg, model)
     result = stage(psg, model)
     expert, _ = expert_labels(hypnogram, result, result.start)
     saved = result.save(out, psg.stem, expert)
     command = f"tinysleepnet predict {psg} --model {model} --out {out} --hypnogram {hypnogram}"
-    return {"paths": saved.paths, "agreement": saved.agreement, "command": command}
+    run.staged = {"paths": saved.paths, "agreement": saved.agreement, "command": command}
+
+
+#: The demo's steps: [1/5] recordings (simulated unless given), [2/5] prepare, [3/5]
+#: cross-validate, [4/5] evaluate, [5/5] stage one test recording.
+DEMO = experiment(Step("recordings", _recordings, marker=_simulated), Step("stage", _stage_one))
