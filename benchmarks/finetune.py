@@ -10,7 +10,7 @@ i.e. stages that overlap more and gains that vary more between nights, recorded 
 amplitude, as by another amplifier). A parent model is released from the first cohort
 (the ``fast`` preset with a narrower network and short nights, so the whole script takes
 about 6 CPU-minutes), then fine-tuned on the second with
-:func:`~tinysleepnet.release.finetune.finetune` in 2 subject-wise folds, once per option.
+:func:`~tinysleepnet.workflows.finetune.finetune` in 2 subject-wise folds, once per option.
 It prints, as Markdown, the parent's and each fine-tuned model's scores on the same
 held-out epochs (the table in the README's "Your own recordings"). Everything is seeded;
 reruns reuse ``--work``.
@@ -28,9 +28,9 @@ from tinysleepnet.config import preset
 from tinysleepnet.data.nights import MANIFEST, load_nights, save_night
 from tinysleepnet.data.prepare import prepare
 from tinysleepnet.data.simulate import simulate_cohort
-from tinysleepnet.release.build import release
-from tinysleepnet.release.card import scores_table
-from tinysleepnet.release.finetune import finetune
+from tinysleepnet.models.card import scores_table
+from tinysleepnet.workflows.finetune import finetune
+from tinysleepnet.workflows.release import release
 
 #: Amplitude of the lab's recordings relative to the parent's.
 GAIN = 0.5

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from tinysleepnet.core.checkpoint import load_model
 from tinysleepnet.data.nights import load_nights
+from tinysleepnet.nn.checkpoint import load_model
 
 #: Epochs between two readings of the cell state.
 STRIDE = 100

@@ -57,9 +57,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from run import _train_step
 from tinysleepnet.config import Config
-from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.data.nights import MANIFEST, Night, load_nights, save_night, signal_path
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.inference import predict_proba
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.prediction import inference
 from tinysleepnet.stages import N_STAGES
 from tinysleepnet.training import batches

@@ -3,7 +3,8 @@
 It is what a straightforward port looks like: an ``nn.Sequential`` of padding, conv, batch
 norm as a separate scale-and-shift, ReLU and pooling layers, ``nn.LSTM``, and inference that
 loops over nights and chunks of epochs in Python. Same weights and same outputs as
-:class:`tinysleepnet.model.TinySleepNet` (:func:`copy_weights`), so timings compare like for like.
+:class:`tinysleepnet.nn.model.TinySleepNet` (:func:`copy_weights`), so timings compare like
+for like.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import torch
 from torch import nn
 
 from tinysleepnet.config import Config
-from tinysleepnet.model import TinySleepNet, same_padding
+from tinysleepnet.nn.model import TinySleepNet, same_padding
 from tinysleepnet.stages import N_STAGES
 
 

@@ -51,9 +51,9 @@ import torch
 
 from time_to_accuracy import candidate
 from tinysleepnet.config import Config, preset
-from tinysleepnet.core.checkpoint import load_model
 from tinysleepnet.data.nights import MANIFEST, Night, load_nights
 from tinysleepnet.data.prepare import prepare
+from tinysleepnet.nn.checkpoint import load_model
 from tinysleepnet.training.batches import count_steps, split_nights
 from tinysleepnet.training.fit import train
 from tinysleepnet.training.loop import _pass_rng, _plan

@@ -59,11 +59,11 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).parent))
 from plain import PlainTinySleepNet, copy_weights
 from plain import predict_proba as plain_predict_proba
-from tinysleepnet import model as model_module
 from tinysleepnet.config import Config
-from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.io.quality import epoch_quality, live_epochs, median_amplitude_uv
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn import model as model_module
+from tinysleepnet.nn.inference import predict_proba
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.stages import N_STAGES
 
 #: Instruction sets named beside the CPU's model name (float32 and bfloat16 speed).
@@ -241,8 +241,8 @@ def _checks(impl: str, config: Config, device: torch.device) -> Callable[[], Non
 
 
 def _onnx_model(model: TinySleepNet) -> Any:
-    from tinysleepnet.export import export_onnx
-    from tinysleepnet.release.onnx_backend import OnnxModel
+    from tinysleepnet.nn.export import export_onnx
+    from tinysleepnet.nn.onnx_backend import OnnxModel
 
     path = Path(tempfile.mkdtemp()) / "model.onnx"
     export_onnx(model, path)

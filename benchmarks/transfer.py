@@ -28,12 +28,12 @@ import numpy as np
 import torch
 
 from tinysleepnet.config import preset
-from tinysleepnet.core.checkpoint import load_model
-from tinysleepnet.core.inference import predict_proba
-from tinysleepnet.core.metrics import scores
 from tinysleepnet.data.nights import MANIFEST, load_nights
 from tinysleepnet.data.prepare import prepare
 from tinysleepnet.data.simulate import simulate_cohort
+from tinysleepnet.nn.checkpoint import load_model
+from tinysleepnet.nn.inference import predict_proba
+from tinysleepnet.scoring.metrics import scores
 from tinysleepnet.stages import STAGES
 from tinysleepnet.training.fit import train
 

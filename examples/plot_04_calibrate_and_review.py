@@ -22,8 +22,8 @@ import _tiny
 import numpy as np
 
 from tinysleepnet import load_nights, stage
-from tinysleepnet.core.calibration import expected_calibration_error
 from tinysleepnet.prediction.expert import expert_labels
+from tinysleepnet.scoring.calibration import expected_calibration_error
 from tinysleepnet.stages import UNSCORED
 from tinysleepnet.training.calibrate import calibrate_checkpoint
 

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from tinysleepnet.core.checkpoint import load_checkpoint
 from tinysleepnet.errors import PathError, TinySleepNetError
+from tinysleepnet.nn.checkpoint import load_checkpoint
 
 
 def test_path_error_names_the_path_first_and_is_a_value_error(tmp_path):

@@ -1,5 +1,5 @@
-"""The package's layers import one way only (cli > workflows > prediction > release >
-evaluation > training > data > core > model > io/config > stages/errors): import-linter
+"""The package's layers import one way only (cli > workflows > prediction > models >
+evaluation > training > data/nn > scoring > io/config > stages/errors/text): import-linter
 checks the contract in pyproject.toml, and notices when a layer is crossed."""
 
 from __future__ import annotations

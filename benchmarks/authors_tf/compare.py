@@ -67,7 +67,7 @@ def _paper_train() -> Callable[[], None]:
     from torch import nn
 
     from tinysleepnet.config import preset
-    from tinysleepnet.model import TinySleepNet
+    from tinysleepnet.nn.model import TinySleepNet
     from tinysleepnet.training import objective
     from tinysleepnet.training.adam import make_optimizer
 
@@ -100,8 +100,8 @@ def _paper_night() -> Callable[[], None]:
     import torch
 
     from tinysleepnet.config import preset
-    from tinysleepnet.core.inference import predict_proba
-    from tinysleepnet.model import TinySleepNet
+    from tinysleepnet.nn.inference import predict_proba
+    from tinysleepnet.nn.model import TinySleepNet
 
     torch.manual_seed(0)
     model = TinySleepNet(preset("paper", device="cpu")).eval()

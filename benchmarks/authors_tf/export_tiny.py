@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from tinysleepnet.config import Config
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.model import TinySleepNet
 
 #: The recipe scaled down: 3-s epochs at 100 Hz (kernel 50, stride 6 as at 30 s), 8 filters,
 #: 16 LSTM units, two nights of three 4-epoch chunks. Dropout 0: the TF graph runs with

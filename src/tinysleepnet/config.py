@@ -144,7 +144,7 @@ class Config:
     """``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:1"``..."""
     threads: int = field(default=0, metadata=CALL)
     """Torch threads on the CPU. 0: on the command line, chosen for the machine when the
-    command starts (:func:`~tinysleepnet.core.device.default_threads`: its cores less those
+    command starts (:func:`~tinysleepnet.nn.device.default_threads`: its cores less those
     other work keeps busy); from Python, torch's current setting. Results are bit-identical
     from run to run only at one thread count."""
     precision: Literal["auto", "float32", "bfloat16"] = field(default="float32", metadata=RECIPE)
@@ -310,7 +310,7 @@ DATA_FIELDS = fields_with_role("data")
 
 # How a trained network runs when it stages; here, beside the settings, so that the command
 # line offers the choices without loading torch.
-#: Precisions of :func:`~tinysleepnet.core.inference.predict_proba`; ``"bfloat16"`` runs the
+#: Precisions of :func:`~tinysleepnet.nn.inference.predict_proba`; ``"bfloat16"`` runs the
 #: CNN in bfloat16 (fast on CPUs with AVX512-BF16 or AMX, and on GPUs) and the LSTM in float32.
 PRECISIONS = ("float32", "bfloat16")
 #: Engines that can run the network (:func:`~tinysleepnet.prediction.stage.stage`).

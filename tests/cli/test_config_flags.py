@@ -53,7 +53,7 @@ def test_threads_flag_alone_keeps_a_runs_settings_and_sets_torch(parser, monkeyp
     import torch
 
     from tinysleepnet.cli import _config, build_parser
-    from tinysleepnet.core import device
+    from tinysleepnet.nn import device
 
     args = parser.parse_args(["--threads", "1"])
     assert config_if_given(args) is None  # a rerun keeps the run's own settings

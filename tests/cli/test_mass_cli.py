@@ -8,9 +8,9 @@ import torch
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
-from tinysleepnet.core.checkpoint import save_checkpoint
 from tinysleepnet.data.simulate.mass import simulate_mass_cohort
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.checkpoint import save_checkpoint
+from tinysleepnet.nn.model import TinySleepNet
 
 F4_EOG = "EEG F4-CLE|EEG F4-LER minus EOG Left Horiz"
 

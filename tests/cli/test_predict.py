@@ -14,7 +14,7 @@ import pytest
 
 from tinysleepnet.cli import main
 from tinysleepnet.io.edf_writer import write_annotations_edf
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.prediction.stage import stage
 
 OUTPUTS = (

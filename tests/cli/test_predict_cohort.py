@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tinysleepnet.cli import main
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.prediction.stage import stage
 
 

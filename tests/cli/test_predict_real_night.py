@@ -78,8 +78,8 @@ def test_statistics_and_agreement_over_the_night_in_bed(real_model: Path, tmp_pa
 
 
 def test_the_automatic_window_of_the_expert_hypnogram_is_the_authors_trim() -> None:
-    from tinysleepnet.core.in_bed import auto_window
     from tinysleepnet.io.hypnogram import epoch_labels, read_hypnogram
+    from tinysleepnet.scoring.in_bed import auto_window
 
     expert = epoch_labels(read_hypnogram(REAL_HYPNOGRAM), N_EPOCHS)
     window = auto_window(expert, 30.0)

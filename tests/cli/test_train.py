@@ -28,7 +28,7 @@ def test_a_full_disk_is_one_line_naming_the_checkpoint_and_the_last_one_is_kept(
 ):
     import torch
 
-    from tinysleepnet.core.checkpoint import load_checkpoint
+    from tinysleepnet.nn.checkpoint import load_checkpoint
 
     nights = [toy_night(f"{i:02d}", 30, Config(epoch_sec=3.0), seed=i) for i in range(3)]
     prepared = write_prepared(tmp_path / "prepared", nights)
@@ -55,7 +55,7 @@ def test_a_full_disk_is_one_line_naming_the_checkpoint_and_the_last_one_is_kept(
 
 
 def test_the_train_command_calibrates_its_best_checkpoint(tmp_path, capsys):
-    from tinysleepnet.core.checkpoint import load_checkpoint
+    from tinysleepnet.nn.checkpoint import load_checkpoint
 
     nights = [toy_night(f"{i:02d}", 30, Config(epoch_sec=3.0), seed=i) for i in range(3)]
     prepared = write_prepared(tmp_path / "prepared", nights)

@@ -7,11 +7,11 @@ import pytest
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
-from tinysleepnet.core.checkpoint import save_checkpoint
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.checkpoint import save_checkpoint
+from tinysleepnet.nn.model import TinySleepNet
 
 from ..conftest import write_prepared
-from ..core.test_checkpoint import intact_copy
+from ..nn.test_checkpoint import intact_copy
 from ..training.conftest import toy_night
 
 SMALL = Config(epoch_sec=3.0, n_filters=4, lstm_units=4, seq_len=5, device="cpu")

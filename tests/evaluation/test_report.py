@@ -178,8 +178,8 @@ def test_a_fold_whose_best_checkpoint_has_an_unusable_temperature_is_one_line(tm
     import torch
 
     from tinysleepnet.config import Config
-    from tinysleepnet.core.checkpoint import CHECKSUM_KEY, outputs_checksum
-    from tinysleepnet.model import TinySleepNet
+    from tinysleepnet.nn.checkpoint import CHECKSUM_KEY, outputs_checksum
+    from tinysleepnet.nn.model import TinySleepNet
 
     write_fake_run(tmp_path, finished=[0, 1, 2])
     config = Config(n_filters=4, lstm_units=4)

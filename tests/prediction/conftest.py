@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from tinysleepnet.config import Config
-from tinysleepnet.core.checkpoint import save_checkpoint
 from tinysleepnet.io.edf_writer import EdfChannel, write_edf
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.checkpoint import save_checkpoint
+from tinysleepnet.nn.model import TinySleepNet
 
 #: Start written into every fixture recording.
 START = dt.datetime(2024, 3, 1, 23, 15, 0)

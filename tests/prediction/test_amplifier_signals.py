@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinysleepnet.core.checkpoint import save_checkpoint
 from tinysleepnet.data.simulate import simulate_eeg
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.checkpoint import save_checkpoint
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.prediction.stage import stage
 
 SFREQ = 100.0

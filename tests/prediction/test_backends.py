@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from tinysleepnet.cli import main
-from tinysleepnet.core.checkpoint import load_model, save_checkpoint
 from tinysleepnet.errors import PathError, TinySleepNetError
-from tinysleepnet.export import export_onnx
 from tinysleepnet.io.recordings import read_eeg
+from tinysleepnet.nn.checkpoint import load_model, save_checkpoint
+from tinysleepnet.nn.export import export_onnx
 from tinysleepnet.prediction.backends import as_model
 from tinysleepnet.prediction.online import Stager
 from tinysleepnet.prediction.stage import stage

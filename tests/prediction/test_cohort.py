@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tinysleepnet.core.statistics import sleep_statistics
 from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.io.atomic import write_json
 from tinysleepnet.prediction.cohort import (
@@ -24,6 +23,7 @@ from tinysleepnet.prediction.cohort import (
     record_outcome,
     shard_of,
 )
+from tinysleepnet.scoring.statistics import sleep_statistics
 
 
 def write_manifest(path: Path, text: str) -> Path:

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tinysleepnet.core.in_bed import ANNOTATIONS, AUTO, GIVEN, InBedWindow
 from tinysleepnet.io.edf_writer import EdfChannel, write_edf
 from tinysleepnet.io.quality import FLAT, OK
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.prediction.result import StagingResult
 from tinysleepnet.prediction.stage import stage
+from tinysleepnet.scoring.in_bed import ANNOTATIONS, AUTO, GIVEN, InBedWindow
 from tinysleepnet.stages import UNSCORED
 
 from .conftest import START

@@ -7,8 +7,8 @@ import torch
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
-from tinysleepnet.core.checkpoint import CHECKSUM_KEY, outputs_checksum, save_checkpoint
 from tinysleepnet.errors import PathError
+from tinysleepnet.nn.checkpoint import CHECKSUM_KEY, outputs_checksum, save_checkpoint
 from tinysleepnet.prediction.backends import as_model
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tinysleepnet.io.quality import QualitySettings
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.prediction.online import Stager, replay
 from tinysleepnet.prediction.result import StagingResult
 from tinysleepnet.prediction.sources import read_recording

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.prediction.outputs import (
     ANONYMOUS_START,
     colliding_recordings,

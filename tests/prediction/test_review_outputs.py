@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 
 from tinysleepnet.cli import main
-from tinysleepnet.core.calibration import apply_temperature
-from tinysleepnet.core.checkpoint import load_checkpoint, load_model, save_checkpoint
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.checkpoint import load_checkpoint, load_model, save_checkpoint
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.prediction.backends import as_model
 from tinysleepnet.prediction.online import replay
 from tinysleepnet.prediction.sources import read_recording
 from tinysleepnet.prediction.stage import stage
+from tinysleepnet.scoring.calibration import apply_temperature
 
 
 def test_review_flags_reach_every_output(recording: Path, model: TinySleepNet, tmp_path: Path):

@@ -8,11 +8,11 @@ import mne
 import numpy as np
 import pytest
 
-from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.io.filtering import SignalFilter
 from tinysleepnet.io.quality import check_microvolts
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.inference import predict_proba
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.prediction.stage import stage
 from tinysleepnet.stages import N_STAGES
 

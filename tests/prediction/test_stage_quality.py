@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tinysleepnet.core.checkpoint import save_checkpoint
-from tinysleepnet.core.inference import predict_proba
 from tinysleepnet.errors import PathError
 from tinysleepnet.io.edf_writer import EdfChannel, write_edf
 from tinysleepnet.io.filtering import SignalFilter
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.checkpoint import save_checkpoint
+from tinysleepnet.nn.inference import predict_proba
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.prediction.online import replay
 from tinysleepnet.prediction.sources import read_recording
 from tinysleepnet.prediction.stage import stage

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from tinysleepnet.config import Config
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.training import objective
 from tinysleepnet.training.adam import make_optimizer
 

@@ -16,7 +16,7 @@ import torch
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
-from tinysleepnet.core.checkpoint import load_checkpoint
+from tinysleepnet.nn.checkpoint import load_checkpoint
 from tinysleepnet.training.batches import iterate_pass, plan_pass
 
 from ..conftest import write_prepared

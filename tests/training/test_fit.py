@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tinysleepnet.core.checkpoint import load_checkpoint
+from tinysleepnet.nn.checkpoint import load_checkpoint
 from tinysleepnet.training import fit as fit_module
 from tinysleepnet.training import loop
 from tinysleepnet.training.calibrate import calibrate_checkpoint, checkpoint_temperature

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from tinysleepnet.config import Config
-from tinysleepnet.core import device as device_module
-from tinysleepnet.core.checkpoint import load_checkpoint
 from tinysleepnet.errors import TinySleepNetError
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn import device as device_module
+from tinysleepnet.nn.checkpoint import load_checkpoint
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.training import loop, run
 from tinysleepnet.training.fit import train
 

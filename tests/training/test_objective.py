@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.training import objective
 
 

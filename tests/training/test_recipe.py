@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from tinysleepnet.config import preset
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.training import loop, run
 from tinysleepnet.training.adam import TFAdam
 from tinysleepnet.training.fit import train

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from tinysleepnet.config import STALL_REMEDY, Config
-from tinysleepnet.core.checkpoint import load_checkpoint
-from tinysleepnet.model import TinySleepNet
+from tinysleepnet.nn.checkpoint import load_checkpoint
+from tinysleepnet.nn.model import TinySleepNet
 from tinysleepnet.training import loop, objective
 from tinysleepnet.training.fit import train
 from tinysleepnet.training.run import TrainingRun

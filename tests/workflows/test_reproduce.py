@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from tinysleepnet.cli import main
-from tinysleepnet.core.statistics import sleep_statistics
 from tinysleepnet.data.datasets import protocol
 from tinysleepnet.data.simulate import simulate_cohort
 from tinysleepnet.data.simulate.mass import simulate_mass_cohort
@@ -16,6 +15,7 @@ from tinysleepnet.data.sleep_edf import SleepEdf
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation.cv import is_done
 from tinysleepnet.prediction.stage import stage
+from tinysleepnet.scoring.statistics import sleep_statistics
 from tinysleepnet.stages import STAGES
 from tinysleepnet.workflows import reproduce as reproduce_module
 from tinysleepnet.workflows.reproduce import (

@@ -138,10 +138,10 @@ def config_if_given(args: argparse.Namespace) -> Config | None:
 
 def use_threads(threads: int | None) -> int:
     """Set torch's threads for this command: ``threads``, or when None or 0 the machine's
-    :func:`~tinysleepnet.core.device.default_threads`. Returns the number set."""
+    :func:`~tinysleepnet.nn.device.default_threads`. Returns the number set."""
     import torch
 
-    from ..core.device import resolve_threads
+    from ..nn.device import resolve_threads
 
     chosen = resolve_threads(threads or 0)
     torch.set_num_threads(chosen)

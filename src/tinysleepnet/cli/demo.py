@@ -73,7 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluation.cv import fold_dir
+    from ..evaluation.run import CvRun
     from ..workflows.demo import run_pipeline
 
     started = time.perf_counter()
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"time: {time.perf_counter() - started:.0f} s")
     print(
         "next, with real recordings: tinysleepnet predict NIGHT.edf --model "
-        f"{fold_dir(folder.cv, 0) / 'best.pt'} --out scored/ (a model of simulated EEG: for real "
+        f"{CvRun(folder.cv).fold(0).best_path} --out scored/ (a model of simulated EEG: for real "
         "EEG train on real nights, see README 'Reproduce the paper on Sleep-EDF')"
     )
     return 0

@@ -13,7 +13,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Write a checkpoint's network as an ONNX graph: inputs x (nights, epochs, samples), "
             "h0 and c0 (the LSTM state), outputs logits, hn and cn. Run it with "
-            "ONNX Runtime (tinysleepnet.release.onnx_backend.OnnxModel)."
+            "ONNX Runtime (tinysleepnet.nn.onnx_backend.OnnxModel)."
         ),
     )
     parser.add_argument("out", type=Path, help="output file (.onnx)")
@@ -27,9 +27,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.checkpoint import load_model
-    from ..export import export_onnx
-    from ..release.store import resolve_model
+    from ..models.store import resolve_model
+    from ..nn.checkpoint import load_model
+    from ..nn.export import export_onnx
 
     model = load_model(resolve_model(args.model))  # a released model checked against its card
     path = export_onnx(model, args.out)

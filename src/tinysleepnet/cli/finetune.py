@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..release import MAX_FOLDS, TRAINABLE
+from ..workflows import MAX_FOLDS, TRAINABLE
 from ._config import COUNT, FOLDS, number
 
 
@@ -48,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..release.finetune import comparison_markdown, finetune
+    from ..workflows.finetune import comparison_markdown, finetune
 
     card = finetune(
         args.model,

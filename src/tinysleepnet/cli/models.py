@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..release.store import HOME_ENV
+from ..models.store import HOME_ENV
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def list_models(args: argparse.Namespace) -> int:
-    from ..release.store import installed_models, models_dir
+    from ..models.store import installed_models, models_dir
 
     models = installed_models()
     if not models:
@@ -59,7 +59,7 @@ def list_models(args: argparse.Namespace) -> int:
 
 
 def install_one(args: argparse.Namespace) -> int:
-    from ..release.store import install_model
+    from ..models.store import install_model
 
     target = install_model(args.model_dir, default=args.default)
     print(f"installed {target.name} into {target}")
@@ -67,7 +67,7 @@ def install_one(args: argparse.Namespace) -> int:
 
 
 def choose_default(args: argparse.Namespace) -> int:
-    from ..release.store import set_default_model
+    from ..models.store import set_default_model
 
     set_default_model(args.name)
     print(f"default model: {args.name}")

@@ -171,8 +171,8 @@ def run(args: argparse.Namespace) -> int:
     # torch, MNE and the staging modules load here, not at start-up, so --help is quick.
     from tqdm import tqdm
 
-    from ..core.device import resolve_threads
     from ..io.channels import ChannelSpec
+    from ..nn.device import resolve_threads
     from ..prediction.batch import RecordingOutcome, stage_many
 
     if args.reference:

@@ -41,8 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..release.build import release
-    from ..release.card import CARD_MARKDOWN
+    from ..models.card import CARD_MARKDOWN
+    from ..workflows.release import release
 
     card = release(
         args.data,

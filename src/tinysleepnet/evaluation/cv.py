@@ -24,13 +24,13 @@ from joblib import Parallel, delayed
 
 from .._docs import fill_doc
 from ..config import Config
-from ..core.checkpoint import load_model
-from ..core.device import resolve_device, torch_threads
-from ..core.inference import predict_proba
-from ..core.metrics import scores
 from ..data.nights import Night, load_nights
 from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path
+from ..nn.checkpoint import load_model
+from ..nn.device import resolve_device, torch_threads
+from ..nn.inference import predict_proba
+from ..scoring.metrics import scores
 from ..training.distributed import is_main_process
 from ..training.fit import fit
 from ..training.provenance import data_settings

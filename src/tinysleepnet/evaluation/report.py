@@ -19,19 +19,19 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from ..core.calibration import calibration_summary, plot_reliability
-from ..core.metrics import scores
 from ..errors import PathError
 from ..io.atomic import read_json, write_figure, write_json, write_text_atomic
+from ..scoring.calibration import calibration_summary, plot_reliability
+from ..scoring.metrics import scores
 from ..stages import STAGES
 from ..text import markdown_table
 from ..training.calibrate import checkpoint_temperature
 from ..training.run import TrainingRun
 from ..training.stall import ONE_STAGE_SHARE, remedy_text, top_stage
 from .cv import fold_dir, is_done, read_folds
+from .run import CvRun
 
 logger = logging.getLogger("tinysleepnet")
-EVALUATION_DIR = "evaluation"
 
 
 def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
     -------
     dict
         ``pooled`` (the scores of all test epochs of all scored folds, see
-        :func:`~tinysleepnet.core.metrics.scores`), ``folds`` (one row per scored fold:
+        :func:`~tinysleepnet.scoring.metrics.scores`), ``folds`` (one row per scored fold:
         ``fold``, ``test_subjects``, ``n_nights``, ``n_epochs``, ``acc``, ``mf1``,
         ``kappa``), ``n_folds``, ``missing_folds``, ``partial`` and ``paths`` (the files
         written: ``json``, ``markdown``, ``figure``).
@@ -84,7 +84,7 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
         logger.warning("%s; scored without it", reason)
     scored = [fold for fold in plan["folds"] if fold["fold"] not in missing]
     stages = [read[fold["fold"]] for fold in scored]
-    out_dir = run_dir / EVALUATION_DIR
+    out_dir = CvRun(run_dir).evaluation_dir
     result = {
         "run_dir": str(run_dir),
         "n_folds": plan["n_folds"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeAlias
 
-from ..release.trained import Network, TrainedModel
+from ..models.trained import Network, TrainedModel
 
 #: What staging accepts as the model: a trained model, a loaded network, a checkpoint or
 #: ONNX file, a released model's folder or an installed model's name.

@@ -25,9 +25,9 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from ..core.device import torch_threads
 from ..errors import TinySleepNetError, check_number
-from ..release.trained import TrainedModel
+from ..models.trained import TrainedModel
+from ..nn.device import torch_threads
 from ..text import counted
 from .backends import ModelLike, as_model
 from .cohort import Shard, record_outcome

@@ -15,7 +15,6 @@ from pathlib import Path
 import mne
 import numpy as np
 
-from ..core.hypnogram import Hypnogram
 from ..errors import PathError
 from ..io.hypnogram import (
     ALIGN_TOLERANCE_SEC,
@@ -24,6 +23,7 @@ from ..io.hypnogram import (
     read_hypnogram,
     scoring_annotations,
 )
+from ..scoring.hypnogram import Hypnogram
 from ..stages import UNSCORED, UNSCORED_TEXTS, stage_from_annotation
 from .outputs import UNSCORABLE_TEXT
 from .result import StagingResult

@@ -12,12 +12,12 @@ import datetime as dt
 import numpy as np
 import torch
 
-from ..core.calibration import apply_temperature
-from ..core.inference import model_device, proba_step
 from ..io.filtering import SignalFilter
 from ..io.quality import OK, QualitySettings, epoch_quality
 from ..io.recordings import Recording
-from ..model import State
+from ..nn.inference import model_device, proba_step
+from ..nn.model import State
+from ..scoring.calibration import apply_temperature
 from ..stages import N_STAGES, UNSCORED
 from .backends import ModelLike, as_model
 from .result import StagingResult

@@ -15,10 +15,10 @@ import mne
 import numpy as np
 import pandas as pd
 
-from ..core.hypnogram import Hypnogram
 from ..io.atomic import atomic_path, stale_partials
 from ..io.edf_writer import write_annotations_edf
 from ..io.quality import OK
+from ..scoring.hypnogram import Hypnogram
 from ..stages import STAGES, run_annotations, stage_names
 from .bids import events_paths
 from .review import review_annotations
@@ -189,7 +189,7 @@ def write_hypnogram_edf(
 
 
 def agreement_table(scores: dict[str, Any]) -> str:
-    """A plain-text summary of :func:`~tinysleepnet.core.metrics.scores`.
+    """A plain-text summary of :func:`~tinysleepnet.scoring.metrics.scores`.
 
     The epochs compared (and, for a staging's agreement, those left out: in bed, not
     scored by the expert, unscorable signal), accuracy, macro-F1 with the stages it averages,

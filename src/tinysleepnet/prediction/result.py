@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..core.hypnogram import Hypnogram
-from ..core.in_bed import InBedWindow
-from ..core.statistics import statistics_table
 from ..io.atomic import exclusive, write_figure, write_json, write_text_atomic
 from ..io.quality import OK
-from ..release.card import CARD_FILE, read_card
+from ..models.card import CARD_FILE, read_card
+from ..scoring.hypnogram import Hypnogram
+from ..scoring.in_bed import InBedWindow
+from ..scoring.statistics import statistics_table
 from ..stages import EPOCH_SEC, UNSCORED, stage_names
 from . import outputs
 from .bids import events_frame, events_sidecar, write_events
@@ -75,7 +75,7 @@ class StagingResult:
     review_rule : ReviewRule or None
         Which epochs to flag for a human scorer (:mod:`.review`); None flags none.
     window : InBedWindow or None
-        Lights off to lights on (:mod:`~tinysleepnet.core.in_bed`): the statistics, the
+        Lights off to lights on (:mod:`~tinysleepnet.scoring.in_bed`): the statistics, the
         agreement and the plot cover only these epochs; None: the whole recording.
     name : str or None
         The recording's name, shown on the plot.
@@ -226,7 +226,7 @@ class StagingResult:
         Returns
         -------
         dict
-            :meth:`.Hypnogram.agreement` (:func:`~tinysleepnet.core.metrics.scores` plus
+            :meth:`.Hypnogram.agreement` (:func:`~tinysleepnet.scoring.metrics.scores` plus
             ``n_unscored``, ``n_unscorable``), ``in_bed`` (with a window) and, with a
             :attr:`review_rule`, ``review`` (:func:`.review.review_agreement`: accuracy on
             the unflagged epochs and once the flagged ones are corrected).

@@ -12,7 +12,7 @@ from .._docs import fill_doc
 from ..errors import PathError
 from ..io.channels import ChannelSpec, read_channel, recording_from_spec
 from ..io.recordings import Recording, recording_from_raw
-from ..release.trained import Network, TrainedModel
+from ..models.trained import Network, TrainedModel
 
 #: What staging accepts as the recording.
 Source: TypeAlias = str | Path | Recording | mne.io.BaseRaw | tuple[np.ndarray, float]

@@ -21,10 +21,6 @@ import numpy as np
 
 from .. import __version__
 from .._docs import fill_doc
-from ..core.calibration import apply_temperature
-from ..core.checkpoint import file_checksum
-from ..core.in_bed import ANNOTATIONS, InBedWindow, auto_window, parse_time, window_from_times
-from ..core.inference import predict_proba
 from ..errors import PathError
 from ..io.channels import ChannelSpec
 from ..io.filtering import SignalFilter
@@ -41,7 +37,11 @@ from ..io.quality import (
     median_amplitude_uv,
 )
 from ..io.recordings import Recording
-from ..release.trained import TrainedModel
+from ..models.trained import TrainedModel
+from ..nn.checkpoint import file_checksum
+from ..nn.inference import predict_proba
+from ..scoring.calibration import apply_temperature
+from ..scoring.in_bed import ANNOTATIONS, InBedWindow, auto_window, parse_time, window_from_times
 from ..stages import N_STAGES
 from .backends import ModelLike, as_model
 from .result import StagingResult
@@ -77,7 +77,7 @@ def stage(
         or a 1-D signal in microvolts with its sampling rate in Hz. Signals sampled above the
         model's rate are resampled; below it they are refused.
     model : TrainedModel, TinySleepNet, OnnxModel, path, name or None
-        A trained model (:class:`~tinysleepnet.release.trained.TrainedModel`, loaded once
+        A trained model (:class:`~tinysleepnet.models.trained.TrainedModel`, loaded once
         for many recordings), a loaded network, a checkpoint file, an exported ONNX graph,
         a released model's folder, an installed model's name, or None: the default
         installed model.
@@ -88,7 +88,7 @@ def stage(
         Run a checkpoint with PyTorch or ONNX Runtime (see :func:`as_model`).
     precision : {"float32", "bfloat16"}
         Arithmetic of the CNN with PyTorch (see
-        :func:`~tinysleepnet.core.inference.predict_proba`).
+        :func:`~tinysleepnet.nn.inference.predict_proba`).
     quality : QualitySettings or None
         Thresholds of the signal checks; None takes the defaults.
     model_file : str or Path or None
@@ -102,11 +102,11 @@ def stage(
     lights_off, lights_on : str, float or None
         The in-bed window the statistics, agreement and plot cover: a clock time
         (``"23:10"``), an offset from the start (``"+90min"``, or seconds as a number);
-        see :func:`~tinysleepnet.core.in_bed.parse_time`. Where neither is given, the
+        see :func:`~tinysleepnet.scoring.in_bed.parse_time`. Where neither is given, the
         recording's own "Lights off"/"Lights on" annotations are used when it has them.
     auto_in_bed : bool
         Without lights off/on given or annotated, choose the window from the staged
-        hypnogram (:func:`~tinysleepnet.core.in_bed.auto_window`: the main sleep period
+        hypnogram (:func:`~tinysleepnet.scoring.in_bed.auto_window`: the main sleep period
         with 30 min of wake on each side). Otherwise the whole recording counts as in bed.
 
     Returns
@@ -181,7 +181,7 @@ def in_bed_window(
     auto: bool = False,
 ) -> InBedWindow | None:
     """The in-bed window of a staging: given times, else the recording's own Lights
-    off/on annotations, else (with ``auto``) :func:`~tinysleepnet.core.in_bed.auto_window`,
+    off/on annotations, else (with ``auto``) :func:`~tinysleepnet.scoring.in_bed.auto_window`,
     else None (the whole recording). The choice is logged in one line."""
 
     def seconds(value: str | float | None) -> float | None:

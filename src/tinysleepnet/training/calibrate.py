@@ -1,6 +1,6 @@
 """Calibrating a trained checkpoint: its temperature fitted on its validation nights.
 
-The maths (temperature scaling, calibration error) is in :mod:`tinysleepnet.core.calibration`;
+The maths (temperature scaling, calibration error) is in :mod:`tinysleepnet.scoring.calibration`;
 this module runs a checkpoint over nights and stores the temperature in the file.
 """
 
@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core.calibration import fit_temperature
-from ..core.checkpoint import calibration, load_checkpoint, load_model, save_checkpoint
-from ..core.inference import predict_proba
 from ..data.nights import Night
+from ..nn.checkpoint import calibration, load_checkpoint, load_model, save_checkpoint
+from ..nn.inference import predict_proba
+from ..scoring.calibration import fit_temperature
 
 
 def checkpoint_temperature(path: str | Path) -> float:
@@ -24,7 +24,7 @@ def checkpoint_temperature(path: str | Path) -> float:
     Raises
     ------
     PathError
-        As :func:`~tinysleepnet.core.checkpoint.calibration`, naming the file.
+        As :func:`~tinysleepnet.nn.checkpoint.calibration`, naming the file.
     """
     return calibration(path, load_checkpoint(path).get("temperature", 1.0))[0]
 
@@ -39,7 +39,7 @@ def calibrate_checkpoint(
     """Fit the temperature of a checkpoint on validation nights and store it in the file.
 
     The file is rewritten (atomically) with the same weights, settings and state plus
-    ``temperature``; :func:`~tinysleepnet.core.checkpoint.load_model` then gives a
+    ``temperature``; :func:`~tinysleepnet.nn.checkpoint.load_model` then gives a
     network whose staging (:func:`~tinysleepnet.prediction.stage.stage`) is calibrated.
     This is the step a cross-validation fold or a release runs after training.
 

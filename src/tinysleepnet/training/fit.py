@@ -20,10 +20,10 @@ import pandas as pd
 
 from .._docs import fill_doc
 from ..config import Config
-from ..core.checkpoint import load_checkpoint
-from ..core.device import resolve_device, torch_threads
 from ..data.nights import Night
 from ..errors import TinySleepNetError
+from ..nn.checkpoint import load_checkpoint
+from ..nn.device import resolve_device, torch_threads
 from .calibrate import calibrate_checkpoint, checkpoint_temperature
 from .distributed import current_world, local_device
 from .loop import Start, run_passes
@@ -48,7 +48,7 @@ class FitResult:
     best_pass : int
         Pass (1-based) that produced ``best.pt``.
     best_score : dict
-        Validation scores of that pass (:func:`~tinysleepnet.core.metrics.scores`,
+        Validation scores of that pass (:func:`~tinysleepnet.scoring.metrics.scores`,
         plus ``loss``).
     log : pandas.DataFrame
         One row per pass, as in ``log.csv``.
@@ -110,7 +110,7 @@ def fit(
     ``config.seq_len`` epochs of ``config.batch_nights`` nights (class-weighted
     cross-entropy plus L2 on the conv kernels, gradients clipped to ``config.clip_norm``),
     then stages the validation nights. Both run the CNN at the precision of
-    :func:`~tinysleepnet.core.device.resolve_precision`. ``config.monitor`` decides which
+    :func:`~tinysleepnet.nn.device.resolve_precision`. ``config.monitor`` decides which
     passes are kept as ``best.pt`` (:func:`~.loop.keeps`); training stops after
     ``config.max_passes`` passes, or once more than ``config.patience`` passes have gone by
     since the last kept pass. A pass that looks stalled (:mod:`.stall`) is logged as a

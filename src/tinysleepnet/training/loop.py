@@ -34,12 +34,12 @@ from torch.optim.lr_scheduler import OneCycleLR
 from tqdm.auto import tqdm
 
 from ..config import Config
-from ..core.checkpoint import load_checkpoint, load_weights
-from ..core.device import resolve_device, resolve_precision
-from ..core.metrics import scores
 from ..data.nights import Night
 from ..errors import TinySleepNetError
-from ..model import TinySleepNet
+from ..nn.checkpoint import load_checkpoint, load_weights
+from ..nn.device import resolve_device, resolve_precision
+from ..nn.model import TinySleepNet
+from ..scoring.metrics import scores
 from .adam import make_optimizer
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
 from .distributed import World, current_world, local_device

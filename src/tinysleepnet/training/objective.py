@@ -14,10 +14,10 @@ import torch
 import torch.nn.functional as F
 
 from ..config import Config
-from ..core.inference import predict_proba
-from ..core.metrics import scores
 from ..data.nights import Night
-from ..model import TinySleepNet
+from ..nn.inference import predict_proba
+from ..nn.model import TinySleepNet
+from ..scoring.metrics import scores
 from .stall import top_stage
 
 

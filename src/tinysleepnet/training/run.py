@@ -36,10 +36,10 @@ import torch
 from torch.optim.lr_scheduler import OneCycleLR
 
 from ..config import Config, fields_with_role
-from ..core.checkpoint import checkpoint_config, load_checkpoint, load_weights, save_checkpoint
 from ..errors import PathError
 from ..io.atomic import atomic_path, read_json, remove_stale_partials, write_json
-from ..model import TinySleepNet
+from ..nn.checkpoint import checkpoint_config, load_checkpoint, load_weights, save_checkpoint
+from ..nn.model import TinySleepNet
 
 logger = logging.getLogger("tinysleepnet")
 
@@ -335,7 +335,7 @@ class PassSaver:
 
 
 def write_checkpoint(path: Path, model: TinySleepNet, config: Config, **state: Any) -> None:
-    """:func:`~tinysleepnet.core.checkpoint.save_checkpoint`, a failed write (a full disk:
+    """:func:`~tinysleepnet.nn.checkpoint.save_checkpoint`, a failed write (a full disk:
     torch raises a RuntimeError) refused in one line naming the file. The write is atomic,
     so the file from the last pass written stays as it was."""
     try:

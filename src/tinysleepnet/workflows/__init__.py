@@ -8,7 +8,27 @@
   or on real Sleep-EDF files (:func:`~.demo.run_pipeline`).
 - :mod:`.reproduce`: ``tinysleepnet reproduce``, one row of the paper's table compared with
   the published scores (:func:`~.reproduce.reproduce`).
+- :mod:`.release`: ``tinysleepnet release``, one final model on all subjects of prepared
+  nights, with its model card (:mod:`tinysleepnet.models.card`).
+- :mod:`.finetune`: ``tinysleepnet finetune``, a released model trained further on one's own
+  scored nights, scored against its parent on held-out subjects.
 
-Nothing is imported here, so the command line reads the demo's settings without loading
-torch.
+A released model's folder::
+
+    MODEL_DIR/
+      model.pt      weights, settings and calibration temperature (a checkpoint)
+      model.json    the model card, for programs
+      MODEL.md      the model card, for people
+      training/     fit()'s files (log.csv, best.pt, last.pt); not installed
+
+Nothing is imported here, so the command line reads the demo's settings and fine-tuning's
+choices without loading torch.
 """
+
+# The choices of fine-tuning live here rather than in .finetune, so that the command line
+# offers them without loading torch.
+#: What fine-tuning may train: ``"all"`` the weights, or ``"head"``: the LSTM and the
+#: classifier, with the CNN (:data:`~tinysleepnet.workflows.finetune.CNN_MODULES`) frozen.
+TRAINABLE = ("all", "head")
+#: Default most folds of fine-tuning; fewer subjects give one fold per subject.
+MAX_FOLDS = 5

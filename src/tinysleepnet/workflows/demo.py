@@ -234,7 +234,8 @@ def _stage_one(run: _DemoRun, log: StepLog) -> None:
     """[5/5] Stage the first test night of fold 0 as ``tinysleepnet predict`` does, with
     its expert hypnogram."""
     from ..data.sleep_edf import find_sleep_edf_pairs
-    from ..evaluation.cv import fold_dir, read_folds
+    from ..evaluation.cv import read_folds
+    from ..evaluation.run import CvRun
     from ..prediction.expert import expert_labels
     from ..prediction.stage import stage
 
@@ -244,7 +245,7 @@ def _stage_one(run: _DemoRun, log: StepLog) -> None:
     pairs = find_sleep_edf_pairs(run.recordings).set_index("name")
     name = manifest.loc[manifest["subject"].isin(test_subjects), "name"].iloc[0]
     psg, hypnogram = Path(pairs.loc[name, "psg"]), Path(pairs.loc[name, "hypnogram"])
-    model = fold_dir(cv, 0) / "best.pt"
+    model = CvRun(cv).fold(0).best_path
     log("staging %s with %s (a test subject of that fold)", psg, model)
     result = stage(psg, model)
     expert, _ = expert_labels(hypnogram, result, result.start)

@@ -59,9 +59,9 @@ class RunFolder:
     def evaluation(self) -> Path:
         """The pooled scores of the cross-validation run (its ``evaluation/``)."""
         # Imported here: the command line reads the demo's settings without NumPy's report.
-        from ..evaluation.report import EVALUATION_DIR
+        from ..evaluation.run import CvRun
 
-        return self.cv / EVALUATION_DIR
+        return CvRun(self.cv).evaluation_dir
 
     @property
     def staged(self) -> Path:

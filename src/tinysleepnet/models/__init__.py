@@ -1,0 +1,1 @@
+"""Trained models as users get them: the TrainedModel, model cards, installed models."""

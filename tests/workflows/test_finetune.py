@@ -1,0 +1,106 @@
+"""Tests of fine-tuning a released model on another cohort."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from tinysleepnet.cli import main
+from tinysleepnet.errors import PathError, TinySleepNetError
+from tinysleepnet.evaluation import cv
+from tinysleepnet.nn.checkpoint import file_checksum, load_model
+from tinysleepnet.workflows.finetune import CNN_MODULES, finetune
+from tinysleepnet.workflows.release import release
+
+from ..models.conftest import TINY, write_cohort
+
+
+@pytest.fixture(scope="module")
+def own_nights(tmp_path_factory):
+    """The user's own scored nights: three subjects recorded with a third of the gain."""
+    return write_cohort(tmp_path_factory.mktemp("own"), subjects=3, gain=0.3, seed=7)
+
+
+def test_finetune_scores_parent_and_child_and_releases_the_child(released, own_nights, tmp_path):
+    out = tmp_path / "tuned"
+    argv = ["finetune", str(released), str(own_nights), "--out", str(out), "--quiet"]
+    assert main([*argv, "--train", "head", "--epochs", "1"]) == 0
+    card = json.loads((out / "model.json").read_text())
+    parent_card = json.loads((released / "model.json").read_text())
+    assert card["parent"]["name"] == "toy"
+    assert card["parent"]["sha256"] == file_checksum(released / "model.pt")
+    assert card["parent"]["data_sha256"] == parent_card["data"]["content_sha256"]
+    tuning = card["fine_tuning"]
+    assert tuning["n_folds"] == 3 and tuning["trainable"] == "head"
+    assert tuning["lr"] == pytest.approx(parent_card["config"]["lr"] / 10)
+    assert tuning["parent"]["n_epochs"] == tuning["fine_tuned"]["n_epochs"] == 3 * 40
+    assert card["cross_validation"]["mf1"] == tuning["fine_tuned"]["mf1"]
+    assert card["data"]["nights"] == {f"SC4{s:02d}1E0": 40 for s in range(3)}
+    text = (out / "MODEL.md").read_text()
+    assert "Fine-tuned from **toy**" in text and "| parent |" in text and "| fine-tuned |" in text
+    assert "| parent |" in (out / "FINETUNE.md").read_text()
+    # Only the LSTM and classifier moved.
+    parent, child = load_model(released / "model.pt"), load_model(out / "model.pt")
+    for name, weight in child.state_dict().items():
+        same = torch.equal(weight, parent.state_dict()[name])
+        assert same == name.startswith(CNN_MODULES), name
+
+
+def test_finetune_refuses_unknown_parts(released, own_nights, tmp_path):
+    with pytest.raises(TinySleepNetError, match="trainable must be one of"):
+        finetune(released, own_nights, tmp_path, trainable="cnn")  # type: ignore[arg-type]
+
+
+def test_finetune_rerun_with_another_parent_or_trainable_is_refused(
+    released, cohort, own_nights, tmp_path, monkeypatch, capsys
+):
+    other = tmp_path / "other"
+    release(cohort, other, TINY.replace(seed=1), progress=False)  # same settings, other weights
+    out = tmp_path / "tuned"
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the first run stops while training its first fold
+
+    monkeypatch.setattr(cv, "fit", killed)  # the folds train through the fold runner
+    with pytest.raises(KeyboardInterrupt):
+        finetune(released, own_nights, out, max_passes=1, progress=False)
+    monkeypatch.undo()
+    before = sorted(out.rglob("*"))
+    argv = ["finetune", str(other), str(own_nights), "--out", str(out), "--quiet"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(
+        f"tinysleepnet: error: {out / 'start.json'}: holds a fine-tuning with parent 'toy' "
+        f"(SHA-256 {file_checksum(released / 'model.pt')[:12]}...), not 'other' "
+    )
+    assert "\n" not in error
+    with pytest.raises(PathError, match="holds a fine-tuning with trainable 'all', not 'head'"):
+        finetune(released, own_nights, out, trainable="head", progress=False)
+    assert sorted(out.rglob("*")) == before
+
+
+def test_finetune_refuses_a_name_that_is_not_one_folder_name(released, own_nights, tmp_path):
+    with pytest.raises(PathError, match=r"model name '\.\./x' cannot be a file name"):
+        finetune(released, own_nights, tmp_path / "tuned", name="../x", progress=False)
+    assert not (tmp_path / "tuned").exists()
+
+
+def test_finetune_rerun_skips_its_finished_folds_and_refuses_other_folds(
+    released, own_nights, tmp_path, monkeypatch
+):
+    out = tmp_path / "tuned"
+    first = finetune(released, own_nights, out, max_passes=1, progress=False)
+    assert all((out / "folds" / f"fold_{i:02d}" / "DONE").is_file() for i in range(3))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished fold was trained again")
+
+    monkeypatch.setattr(cv, "fit", no_training)
+    again = finetune(released, own_nights, out, max_passes=1, progress=False)
+    assert again["fine_tuning"] == first["fine_tuning"]
+    done = out / "folds" / "fold_00" / "DONE"  # as if another split had made fold 0
+    done.write_text(json.dumps({**json.loads(done.read_text()), "test_subjects": ["02"]}))
+    with pytest.raises(PathError, match="fold_00/DONE: holds a fold of other subjects"):
+        finetune(released, own_nights, out, max_passes=1, progress=False)
