@@ -6,6 +6,7 @@ Usage::
     python benchmarks/real_night.py ~/sleep-edf-sc4001 --out rn  # a raw or prepared folder
     python benchmarks/real_night.py --out rn --runs paper fast --passes 60
     python benchmarks/real_night.py --out rn --runs paper --passes 400 --steps 10000  # the stall
+    python benchmarks/real_night.py --out rn --whole-night --runs fast --set lr=3e-4  # a variant
 
 The night is the Sleep-EDF night SC4001E0 (by default the repository's cropped copy,
 ``tests/fixtures/sleep-edf-real/``, which prepares to the same 841 epochs as the whole
@@ -30,9 +31,11 @@ trained epochs' stage frequencies (:func:`~tinysleepnet.training.stall.guess_los
 network has learnt nothing from the EEG), and "fitting from pass N" is the pass after the
 last of them.
 
-``--runs`` chooses runs by name (see :data:`RUNS`); a rerun with the same ``--out`` reuses
-every finished run. ``--steps`` bounds a run by optimizer steps instead of passes (for the
-question how long the paper recipe stays at one stage).
+``--runs`` chooses runs by name (see :data:`RUNS`); ``--set FIELD=VALUE`` (repeatable)
+changes a setting of every chosen run, whose name (and folder) then ends in the changes;
+a rerun with the same ``--out`` reuses every finished run. ``--steps`` bounds a run by
+optimizer steps instead of passes (for the question how long the paper recipe stays at one
+stage).
 """
 
 from __future__ import annotations
@@ -100,6 +103,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="working folder (default: a temporary one)")
     parser.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=list(RUNS))
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="change a setting of every chosen run (repeatable)",
+    )
+    parser.add_argument(
         "--passes", type=int, default=30, help="passes of each run (fast: its preset's 12)"
     )
     parser.add_argument(
@@ -166,7 +176,8 @@ def run(name: str, args: argparse.Namespace, nights: tuple[Night, Night], out: P
     preset_name, settings = RUNS[name]
     # fast's one-cycle schedule spans its preset's passes: it keeps them
     passes = preset(preset_name).max_passes if preset_name == "fast" else args.passes
-    _, config = candidate(preset_name, settings, passes)
+    _, config = candidate(preset_name, [*settings, *args.set], passes)
+    name = ",".join([name, *args.set])
     if args.steps:
         cumulative = np.cumsum(steps_per_pass(config, nights[0], 100_000))
         passes = int(np.searchsorted(cumulative, args.steps) + 1)

@@ -1,0 +1,54 @@
+"""The ``fast`` preset on the real night (SC4001E0, the repository's copy).
+
+Trained on this one night alone with 2 nights a minibatch, the preset dies: its three 3-h
+segments make 28 optimizer steps a pass, and by the one-cycle peak the conv kernels of
+blocks 2-4 have summed to below zero over inputs that are all >= 0 (ReLU outputs), so 80-90 %
+of the features entering the LSTM are zero for every epoch. With the three segments in one
+minibatch (``batch_nights=4``: 14 steps a pass) it learns the night (benchmarks/README.md,
+"Why `fast` collapses on the whole night").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tinysleepnet.config import preset
+from tinysleepnet.core.checkpoint import load_model
+from tinysleepnet.data.nights import load_nights
+from tinysleepnet.training.batches import PassPlan, count_steps, split_nights
+from tinysleepnet.training.loop import train
+from tinysleepnet.training.stall import ONE_STAGE_SHARE
+
+FAST = preset("fast")
+
+
+def test_one_real_night_gives_fast_28_steps_a_pass_or_14_in_one_minibatch(real_prepared: Path):
+    (night,) = load_nights(real_prepared)
+    segments = split_nights([night], FAST.segment_epochs)
+    assert [len(s.stages) for s in segments] == [280, 281, 280]
+    plan = PassPlan(order=np.arange(3), skip=np.ones(3, dtype=int), shift=np.zeros(3, dtype=int))
+    lengths = plan.lengths([len(s.stages) for s in segments])  # 279, 280, 279: 14 chunks each
+    assert count_steps(lengths, FAST.batch_nights, FAST.seq_len) == 28  # groups of 2 and 1
+    assert count_steps(lengths, 4, FAST.seq_len) == 14  # one group of 3
+
+
+@pytest.mark.slow
+def test_fast_learns_the_whole_real_night_with_its_segments_in_one_minibatch(
+    real_prepared: Path, tmp_path: Path
+):
+    (night,) = load_nights(real_prepared)
+    # float32 on every CPU, so the figures do not depend on bfloat16 instructions
+    config = FAST.replace(batch_nights=4, precision="float32", on_stall="warn")
+    result = train([night], [night], config, tmp_path, progress=False)
+    last = result.log.iloc[-1]
+    assert last["valid_top_share"] < ONE_STAGE_SHARE
+    assert last["train_acc"] >= 0.5  # measured 0.61; with batch_nights=2: 0.33
+    model = load_model(result.last_path)
+    with torch.no_grad():
+        features = model.epoch_features(torch.from_numpy(np.array(night.signal_uv)))
+    dead = float((features.amax(dim=0) <= 0).float().mean())
+    assert dead < 0.5  # measured 0.33; with batch_nights=2: 0.84
