@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tinysleepnet.core.checkpoint import load_model
 from tinysleepnet.data.nights import load_nights
-from tinysleepnet.model import TinySleepNet, _max_pool_same
+from tinysleepnet.nn.checkpoint import load_model
+from tinysleepnet.nn.model import TinySleepNet, _max_pool_same
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ import pytest
 import torch
 
 from tinysleepnet.config import preset
-from tinysleepnet.core.checkpoint import load_model
 from tinysleepnet.data.nights import load_nights
+from tinysleepnet.nn.checkpoint import load_model
 from tinysleepnet.training.batches import PassPlan, count_steps, split_nights
-from tinysleepnet.training.loop import train
+from tinysleepnet.training.fit import train
 from tinysleepnet.training.stall import ONE_STAGE_SHARE
 
 FAST = preset("fast")

@@ -153,7 +153,7 @@ def test_stall_advice_names_only_settings_not_already_in_use(
         text = advice(remedied.replace(on_stall=on_stall), f"run-{on_stall}")
         assert text.split("; ", 1)[1] == (
             "the run already has the stall remedy; early passes often look so: if it "
-            "persists, train longer (--epochs) or with a lower --lr"
+            "persists, train longer (--epochs) or with more nights a minibatch (--batch-nights 4)"
         )
 
 

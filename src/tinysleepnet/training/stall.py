@@ -158,7 +158,7 @@ def stall_advice(config: Config, restarted_after_pass: int | None) -> str:
     if has_remedy(config):
         return (
             "the run already has the stall remedy; early passes often look so: if it "
-            "persists, train longer (--epochs) or with a lower --lr"
+            "persists, train longer (--epochs) or with more nights a minibatch (--batch-nights 4)"
         )
     if config.on_stall == "rescale":
         return f"it restarts with {remedy_text()} after {RESTART_AFTER_PASSES} such passes"
