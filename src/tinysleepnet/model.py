@@ -245,8 +245,8 @@ def _compiled_steps() -> Callable[..., None]:
     """:func:`_peephole_steps` under TorchScript, or as it is where TorchScript is missing.
 
     Compiled, a step of one night costs about 12 instead of 18 us of CPU time: the same
-    operations without the interpreter between them (``benchmarks/README.md``). Compiling
-    takes about 0.05 s, once per process. TorchScript warns that it is deprecated; where a
+    operations without the Python interpreter between them (``benchmarks/README.md``).
+    Compiling takes about 0.03 s, once per process. TorchScript warns that it is deprecated; where a
     torch no longer has it, or the source is not available (a frozen application), the loop
     runs as Python, giving the same numbers.
     """
