@@ -9,7 +9,7 @@ The recurrent part of staging a 1000-epoch night as ``predict_proba`` runs it (o
 chunks of 256 epochs, state carried, ``torch.inference_mode``), on random CNN features of
 the network's width (2048) and 128 units: the whole cell (``PeepholeLSTM`` against
 ``nn.LSTM``), then the peephole cell's parts: the input projection of all epochs with
-``F.linear`` (MKL) and with oneDNN (:func:`tinysleepnet.model._input_projection`), and the
+``F.linear`` (MKL) and with oneDNN (:func:`tinysleepnet.model._linear`), and the
 time loop in Python and compiled by TorchScript (``_peephole_steps``,
 ``_compiled_steps()``), with the time TorchScript takes to compile it. Every row's median
 wall-clock and CPU time (``time.process_time``) over the rounds, all rows interleaved.
@@ -72,9 +72,7 @@ def _parts(peephole: PeepholeLSTM, x: torch.Tensor) -> dict[str, Callable[[], No
 
     return {
         "input projection, F.linear (MKL)": lambda: [F.linear(c, weight, bias) for c in chunks],
-        "input projection, oneDNN": lambda: [
-            model._input_projection(c, weight, bias) for c in chunks
-        ],
+        "input projection, oneDNN": lambda: [model._linear(c, weight, bias) for c in chunks],
         "time loop, Python": loop(model._peephole_steps),
         "time loop, TorchScript": loop(model._compiled_steps()),
     }

@@ -125,10 +125,13 @@ def test_the_compiled_loop_computes_what_the_python_loop_does(nights, epochs):
     assert not torch.equal(eager[2][1:], _loop_buffers(nights, epochs)[2][1:])  # it ran
 
 
-def test_the_input_projection_is_the_linear_layer_at_the_network_s_width():
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_the_cell_s_products_are_the_linear_layer_s_at_the_network_s_width(with_bias):
     torch.manual_seed(2)
-    x = torch.randn(2, 50, 2048)
-    weight, bias = torch.randn(512, 2048) / 2048**0.5, torch.randn(512)
-    expected = F.linear(x, weight, bias)
-    got = model._input_projection(x, weight, bias)
-    torch.testing.assert_close(got, expected, rtol=0, atol=1e-6 * float(expected.abs().max()))
+    x = torch.randn(50, 2, 2048).transpose(0, 1)  # not contiguous, as in the backward pass
+    weight, bias = torch.randn(512, 2048) / 2048**0.5, torch.randn(512) if with_bias else None
+    exact = F.linear(x.double(), weight.double(), None if bias is None else bias.double())
+    got = model._linear(x, weight, bias)
+    assert got.dtype == torch.float32
+    # float32 sums of 2048 products: rounding errors of a few 1e-6 of the largest value
+    torch.testing.assert_close(got.double(), exact, rtol=0, atol=1e-5 * float(exact.abs().max()))
