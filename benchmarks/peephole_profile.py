@@ -11,9 +11,11 @@ the network's width (2048) and 128 units: the whole cell (``PeepholeLSTM`` again
 ``nn.LSTM``), then the peephole cell's parts: the input projection of all epochs with
 ``F.linear`` (MKL) and with oneDNN (:func:`tinysleepnet.model._linear`), and the
 time loop in Python and compiled by TorchScript (``_peephole_steps``,
-``_compiled_steps()``), with the time TorchScript takes to compile it. Every row's median
-wall-clock and CPU time (``time.process_time``) over the rounds, all rows interleaved.
-The ``cell`` rows use only the public classes, so they run on older versions too.
+``_compiled_steps()``), with the time TorchScript takes to compile it; and the whole
+network, as ``run.py``'s ``night`` and ``train`` rows measure it (``fast`` against
+``fast-peephole``), here alternating in one process. Every row's median wall-clock and CPU
+time (``time.process_time``) over the rounds, all rows interleaved. The ``cell`` and
+``network`` rows use only the public API, so they run on older versions too.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import NIGHT_EPOCHS, cpu_name
+from run import NIGHT_EPOCHS, _night, _train, bench_config, cpu_name
 from tinysleepnet import model
 from tinysleepnet.config import Config
 from tinysleepnet.model import PeepholeLSTM, TinySleepNet
@@ -38,10 +40,11 @@ from tinysleepnet.model import PeepholeLSTM, TinySleepNet
 CHUNK = 256
 
 
-def _night(cell: torch.nn.Module, x: torch.Tensor) -> Callable[[], None]:
+def _cell_night(cell: torch.nn.Module, x: torch.Tensor) -> Callable[[], None]:
     """The cell over one night, chunk by chunk with the state carried."""
     units = Config().lstm_units
 
+    @torch.inference_mode()
     def run() -> None:
         state = (torch.zeros(1, 1, units), torch.zeros(1, 1, units))
         for start in range(0, x.shape[1], CHUNK):
@@ -64,15 +67,21 @@ def _parts(peephole: PeepholeLSTM, x: torch.Tensor) -> dict[str, Callable[[], No
     peep = peephole.peep.detach()
 
     def loop(steps: Callable[..., None]) -> Callable[[], None]:
+        @torch.inference_mode()
         def run() -> None:
             for acts, cells, hidden in loop_inputs:
                 steps(acts.clone(), cells, hidden, weight_t, peep)
 
         return run
 
+    @torch.inference_mode()
+    def projection(product: Callable[..., torch.Tensor]) -> None:
+        for chunk in chunks:
+            product(chunk, weight, bias)
+
     return {
-        "input projection, F.linear (MKL)": lambda: [F.linear(c, weight, bias) for c in chunks],
-        "input projection, oneDNN": lambda: [model._linear(c, weight, bias) for c in chunks],
+        "input projection, F.linear (MKL)": lambda: projection(F.linear),
+        "input projection, oneDNN": lambda: projection(model._linear),
         "time loop, Python": loop(model._peephole_steps),
         "time loop, TorchScript": loop(model._compiled_steps()),
     }
@@ -92,28 +101,40 @@ def main() -> None:
     x = torch.randn(1, NIGHT_EPOCHS, features)
     peephole = PeepholeLSTM(features, config.lstm_units).eval()
     fused = torch.nn.LSTM(features, config.lstm_units, batch_first=True).eval()
-    rows = {"cell, nn.LSTM (fused)": _night(fused, x), "cell, PeepholeLSTM": _night(peephole, x)}
+    rows = {
+        "cell, nn.LSTM (fused)": _cell_night(fused, x),
+        "cell, PeepholeLSTM": _cell_night(peephole, x),
+    }
     if hasattr(model, "_compiled_steps"):
         start, cpu_start = time.perf_counter(), time.process_time()
         model._compiled_steps()
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         print(f"TorchScript compiles the time loop in {wall:.3f} s ({cpu:.3f} s CPU)")
         rows |= _parts(peephole, x)
+    cpu = torch.device("cpu")
+    for impl, name in (("fast", "fused"), ("fast-peephole", "paper's cell")):
+        rows[f"network, staging a night, {name}"] = _night(impl, bench_config(impl), cpu)
+    for impl, name in (("fast", "fused"), ("fast-peephole", "paper's cell")):
+        rows[f"network, training step, {name}"] = _train(impl, bench_config(impl), cpu, 1)
     times: dict[str, list[float]] = {name: [] for name in rows}
     cpu_times: dict[str, list[float]] = {name: [] for name in rows}
-    with torch.inference_mode():
-        for work in rows.values():  # warm-up
+    for work in rows.values():  # warm-up
+        work()
+    for _ in range(args.rounds):
+        for name, work in rows.items():
+            start, cpu_start = time.perf_counter(), time.process_time()
             work()
-        for _ in range(args.rounds):
-            for name, work in rows.items():
-                start, cpu_start = time.perf_counter(), time.process_time()
-                work()
-                times[name].append(time.perf_counter() - start)
-                cpu_times[name].append(time.process_time() - cpu_start)
-    print(f"\n{NIGHT_EPOCHS}-epoch night, one night, chunks of {CHUNK}: ms (wall / CPU)")
+            times[name].append(time.perf_counter() - start)
+            cpu_times[name].append(time.process_time() - cpu_start)
+    print(f"\nms (wall / CPU); a {NIGHT_EPOCHS}-epoch night in chunks of {CHUNK}; a training step")
     for name in rows:
         wall_ms, cpu_ms = 1e3 * median(times[name]), 1e3 * median(cpu_times[name])
-        print(f"{name:36s} {wall_ms:7.1f} / {cpu_ms:7.1f}")
+        print(f"{name:40s} {wall_ms:7.1f} / {cpu_ms:7.1f}")
+    for measure in ("staging a night", "training step"):
+        fused, cell = (f"network, {measure}, {name}" for name in ("fused", "paper's cell"))
+        wall = median(times[cell]) / median(times[fused]) - 1
+        cpu_ratio = median(cpu_times[cell]) / median(cpu_times[fused]) - 1
+        print(f"paper's cell vs fused, {measure}: {wall:+.1%} wall, {cpu_ratio:+.1%} CPU")
 
 
 if __name__ == "__main__":
