@@ -2,14 +2,16 @@
 
 The reference below is TF's ``LSTMCell(use_peepholes=True)`` written out one step at a time
 with autograd doing the backward pass; :class:`PeepholeLSTM` runs its own loops (buffers
-written in place, a hand-written backward pass, one thread).
+written in place, compiled by TorchScript, a hand-written backward pass, one thread).
 """
 
 from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
+from tinysleepnet.nn import model
 from tinysleepnet.nn.model import PeepholeLSTM, State
 
 
@@ -96,3 +98,40 @@ def test_the_thread_count_is_restored():
     finally:
         torch.set_num_threads(threads)
     assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def _loop_buffers(nights: int, epochs: int, units: int = 16) -> list[torch.Tensor]:
+    """Inputs of :func:`~tinysleepnet.nn.model._peephole_steps`: gate inputs, state, weights."""
+    torch.manual_seed(1)
+    acts = torch.randn(epochs, nights, 4, units)
+    cells, hidden = torch.randn(epochs + 1, nights, units), torch.randn(epochs + 1, nights, units)
+    weight_t, peep = torch.randn(units, 4 * units) / units**0.5, torch.randn(3, units)
+    return [acts, cells, hidden, weight_t, peep]
+
+
+@pytest.mark.parametrize(("nights", "epochs"), [(1, 300), (4, 20)])
+def test_the_compiled_loop_computes_what_the_python_loop_does(nights, epochs):
+    compiled = model._compiled_steps()
+    if compiled is model._peephole_steps:
+        pytest.skip("this torch has no TorchScript: the Python loop runs (tested above)")
+    eager = _loop_buffers(nights, epochs)
+    scripted = [t.clone() for t in eager]
+    with torch.inference_mode():
+        model._peephole_steps(*eager)
+        compiled(*scripted)
+    for name, a, b in zip(["acts", "cells", "hidden"], scripted, eager, strict=False):
+        scale = max(float(b.abs().max()), 1.0)
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6 * scale, msg=name)
+    assert not torch.equal(eager[2][1:], _loop_buffers(nights, epochs)[2][1:])  # it ran
+
+
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_the_cell_s_products_are_the_linear_layer_s_at_the_network_s_width(with_bias):
+    torch.manual_seed(2)
+    x = torch.randn(50, 2, 2048).transpose(0, 1)  # not contiguous, as in the backward pass
+    weight, bias = torch.randn(512, 2048) / 2048**0.5, torch.randn(512) if with_bias else None
+    exact = F.linear(x.double(), weight.double(), None if bias is None else bias.double())
+    got = model._linear(x, weight, bias)
+    assert got.dtype == torch.float32
+    # float32 sums of 2048 products: rounding errors of a few 1e-6 of the largest value
+    torch.testing.assert_close(got.double(), exact, rtol=0, atol=1e-5 * float(exact.abs().max()))

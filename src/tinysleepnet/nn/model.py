@@ -10,8 +10,10 @@ one epoch at a time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import torch
@@ -123,12 +125,12 @@ class PeepholeLSTM(nn.Module):
     """Single-layer LSTM with peephole connections (TF ``LSTMCell(use_peepholes=True)``).
 
     Same call convention as ``nn.LSTM(batch_first=True)``. No library has a fused peephole
-    kernel, so the time loop runs in Python, kept short: the input projection of all epochs
-    is one matrix product before it, each step is a handful of operations writing into
-    buffers allocated once, and the backward pass (:class:`_PeepholeRecurrence`) computes the
-    hidden weights' and peepholes' gradients as one product after its own loop. Both loops
-    run on one thread (:func:`_one_thread`). ``benchmarks/run.py`` compares it with the
-    fused ``nn.LSTM``.
+    kernel, so :class:`_PeepholeRecurrence` runs the time loop itself, kept short: the input
+    projection of all epochs is one matrix product before it (oneDNN's, as in ``nn.LSTM``:
+    :func:`_linear`), the loop (:func:`_peephole_steps`) runs under TorchScript on
+    one thread (:func:`_one_thread`) writing into buffers allocated once, and the backward
+    pass computes the weights' and peepholes' gradients as single products after its own
+    loop. ``benchmarks/run.py`` compares it with the fused ``nn.LSTM``.
     """
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
@@ -143,9 +145,14 @@ class PeepholeLSTM(nn.Module):
     def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         if torch.onnx.is_in_onnx_export():
             return self._onnx(x, state)
-        gates_x = self.input_proj(x)
         out, h, c = _PeepholeRecurrence.apply(
-            gates_x, state[0][0], state[1][0], self.hidden_proj.weight, self.peep
+            x,
+            state[0][0],
+            state[1][0],
+            self.input_proj.weight,
+            self.input_proj.bias,
+            self.hidden_proj.weight,
+            self.peep,
         )
         return out, (h[None], c[None])
 
@@ -186,79 +193,138 @@ def _one_thread(device: torch.device) -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-class _PeepholeRecurrence(torch.autograd.Function):
-    """The time loop of :class:`PeepholeLSTM`, with its backward pass written out.
+@functools.cache
+def _onednn_linear() -> bool:
+    """Whether this torch has oneDNN's fused linear operator (torch 2.0 and later on x86)."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        return hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    except (AttributeError, RuntimeError):
+        return False
 
-    ``forward(gates_x, h0, c0, weight, peep) -> (outputs, h, c)``: ``gates_x`` (nights,
-    epochs, 4 * units) is the input projection of every epoch with the bias, gates in TF's
-    order input, forget, cell, output; ``h0``, ``c0`` (nights, units) the state before the
-    first epoch; ``weight`` (4 * units, units) the hidden projection; ``peep`` (3, units) the
-    peephole weights of the input, forget and output gates. ``outputs`` (nights, epochs,
-    units) holds every epoch's ``h``.
+
+def _linear(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``x @ weight.T + bias``: with oneDNN's product for float32 on the CPU, as ``nn.LSTM``.
+
+    ``F.linear`` calls MKL there, which runs its AVX2 code on AMD processors; oneDNN uses
+    AVX-512 where the CPU has it: the input projection of a 1000-epoch night took 12 instead
+    of 25 ms of CPU time on the AMD EPYC of ``benchmarks/README.md`` (and 15 % less with
+    AVX2 kernels only), a training step's two gradient products 9 instead of 20 ms. Training
+    and staging both use it, so they compute the same. A torch without that (private)
+    operator, or without oneDNN, gets ``F.linear``.
+    """
+    if x.device.type == "cpu" and x.dtype == torch.float32 and _onednn_linear():
+        product = torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+        return cast(torch.Tensor, product)
+    return F.linear(x, weight, bias)
+
+
+def _peephole_steps(
+    acts: torch.Tensor,
+    cells: torch.Tensor,
+    hidden: torch.Tensor,
+    weight_t: torch.Tensor,
+    peep: torch.Tensor,
+) -> None:
+    """The time loop of :class:`_PeepholeRecurrence`, in place; TorchScript compiles it.
+
+    ``acts`` (epochs, nights, 4, units) holds each epoch's input projection, gates in TF's
+    order input, forget, cell, output, and is overwritten with the gates after their
+    nonlinearities; ``cells`` and ``hidden`` (epochs + 1, nights, units) hold the state
+    before the first epoch at index 0 and receive each epoch's ``c`` and ``h``; ``weight_t``
+    (units, 4 * units) is the hidden projection, transposed; ``peep`` (3, units) the
+    peephole weights of the input, forget and output gates. Time-major buffers make each
+    step's slices contiguous; every step's views are made in bulk before the loop.
+    """
+    peep_if, peep_o = peep[:2], peep[2]
+    z_steps, if_steps = acts.flatten(2).unbind(0), acts[:, :, :2].unbind(0)
+    gates = acts.unbind(2)
+    i_steps, f_steps, g_steps, o_steps = (gates[k].unbind(0) for k in range(4))
+    cell_steps, hidden_steps = cells.unbind(0), hidden.unbind(0)
+    c_prev_steps = cells[:-1].unsqueeze(2).unbind(0)  # (nights, 1, units): one for i and f
+    for t in range(len(z_steps)):
+        c, g, o = cell_steps[t + 1], g_steps[t], o_steps[t]
+        z_steps[t].addmm_(hidden_steps[t], weight_t)
+        if_steps[t].addcmul_(peep_if, c_prev_steps[t]).sigmoid_()
+        g.tanh_()
+        torch.mul(f_steps[t], cell_steps[t], out=c).addcmul_(i_steps[t], g)
+        o.addcmul_(peep_o, c).sigmoid_()
+        torch.tanh(c, out=hidden_steps[t + 1]).mul_(o)
+
+
+@functools.cache
+def _compiled_steps() -> Callable[..., None]:
+    """:func:`_peephole_steps` under TorchScript, or as it is where TorchScript is missing.
+
+    Compiled, a step of one night costs about 12 instead of 18 us of CPU time: the same
+    operations without the Python interpreter between them (``benchmarks/README.md``).
+    Compiling takes about 0.03 s, once per process. TorchScript warns that it is deprecated; where a
+    torch no longer has it, or the source is not available (a frozen application), the loop
+    runs as Python, giving the same numbers.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return cast(Callable[..., None], torch.jit.script(_peephole_steps))
+    except (AttributeError, OSError, RuntimeError):
+        return _peephole_steps
+
+
+class _PeepholeRecurrence(torch.autograd.Function):
+    """:class:`PeepholeLSTM`'s computation, with its backward pass written out.
+
+    ``forward(x, h0, c0, input_weight, input_bias, weight, peep) -> (outputs, h, c)``: ``x``
+    (nights, epochs, inputs) the epochs' features; ``h0``, ``c0`` (nights, units) the state
+    before the first epoch; ``input_weight`` (4 * units, inputs) and ``input_bias`` the input
+    projection and ``weight`` (4 * units, units) the hidden projection, gates in TF's order
+    input, forget, cell, output; ``peep`` (3, units) the peephole weights of the input,
+    forget and output gates. ``outputs`` (nights, epochs, units) holds every epoch's ``h``.
 
     The forward pass keeps each step's gate activations and cell states. The backward pass
     runs back through the steps with only what is recurrent in it (the state's gradients
     and one product by ``weight`` per step); the per-step factors are computed for all
-    epochs at once before that loop, and the weight's and peepholes' gradients as single
-    products after it, instead of per step as autograd would.
+    epochs at once before that loop, and the weights', bias's and peepholes' gradients as
+    single products after it, instead of per step as autograd would.
     """
 
     @staticmethod
     def forward(
         ctx: Any,
-        gates_x: torch.Tensor,
+        x: torch.Tensor,
         h0: torch.Tensor,
         c0: torch.Tensor,
+        input_weight: torch.Tensor,
+        input_bias: torch.Tensor,
         weight: torch.Tensor,
         peep: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        gates_x = _linear(x, input_weight, input_bias)
         n, steps, four_units = gates_x.shape
         units = four_units // 4
-        acts = gates_x.new_empty(n, steps, 4, units)  # gates after their nonlinearities
-        cells = gates_x.new_empty(n, steps + 1, units)  # c before the first epoch, then each c
-        hidden = gates_x.new_empty(n, steps + 1, units)
-        tanh_cells = gates_x.new_empty(n, steps, units)
-        cells[:, 0], hidden[:, 0] = c0, h0
-        z = gates_x.new_empty(n, 4, units)  # one step's gate inputs
-        z_flat, (z_i, z_f, z_g, z_o) = z.view(n, four_units), z.unbind(1)
-        # (contiguous: MKL's product of one night's state is ~20 % faster with it)
-        weight_t, (peep_i, peep_f, peep_o) = weight.t().contiguous(), peep.unbind(0)
-        # Every per-step view made in bulk beforehand: one made in Python costs about as
-        # much as a step's arithmetic on one night.
-        per_step = zip(
-            gates_x.unbind(1),
-            hidden[:, :-1].unbind(1),
-            hidden[:, 1:].unbind(1),
-            cells[:, :-1].unbind(1),
-            cells[:, 1:].unbind(1),
-            acts[:, :, :2].unbind(1),
-            *(gate.unbind(1) for gate in acts.unbind(2)),
-            tanh_cells.unbind(1),
-            strict=True,
-        )
-        with _one_thread(gates_x.device):
-            for gates_t, h_prev, h, c_prev, c, i_f, i_t, f_t, g_t, o_t, tanh_c in per_step:
-                torch.addmm(gates_t, h_prev, weight_t, out=z_flat)
-                torch.addcmul(z_i, peep_i, c_prev, out=i_t)
-                torch.addcmul(z_f, peep_f, c_prev, out=f_t)
-                i_f.sigmoid_()
-                torch.tanh(z_g, out=g_t)
-                torch.mul(f_t, c_prev, out=c).addcmul_(i_t, g_t)
-                torch.addcmul(z_o, peep_o, c, out=o_t).sigmoid_()
-                torch.mul(o_t, torch.tanh(c, out=tanh_c), out=h)
+        # Time-major (for one night no copy); overwritten with the gates' activations.
+        acts = gates_x.transpose(0, 1).contiguous().view(steps, n, 4, units)
+        cells = gates_x.new_empty(steps + 1, n, units)  # c before the first epoch, then each c
+        hidden = gates_x.new_empty(steps + 1, n, units)
+        cells[0], hidden[0] = c0, h0
+        with _one_thread(x.device):
+            _compiled_steps()(acts, cells, hidden, weight.t().contiguous(), peep)
         if any(ctx.needs_input_grad):
-            ctx.save_for_backward(acts, cells, hidden, tanh_cells, weight, peep)
-        return hidden[:, 1:], hidden[:, -1], cells[:, -1]
+            ctx.save_for_backward(x, input_weight, acts, cells, hidden, weight, peep)
+        return hidden[1:].transpose(0, 1), hidden[-1], cells[-1]
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(
         ctx: Any, d_out: torch.Tensor, d_h: torch.Tensor, d_c: torch.Tensor
     ) -> tuple[torch.Tensor | None, ...]:
-        acts, cells, hidden, tanh_cells, weight, peep = ctx.saved_tensors
-        n, steps, _, units = acts.shape
+        x, input_weight, acts, cells, hidden, weight, peep = ctx.saved_tensors
+        steps, n, _, units = acts.shape  # time-major, as the forward pass left them
         i, f, g, o = acts.unbind(2)
-        c_prev, c = cells[:, :-1], cells[:, 1:]
+        c_prev, c = cells[:-1], cells[1:]
+        tanh_cells = torch.tanh(c)
         # The gradients of the gate inputs are dh * k_o (output gate) and dc * k_ifg (the
         # others); dc collects dh * k_h from h = o tanh(c) and the output peephole, and
         # passes dc * carry to the cell before (through f and the input/forget peepholes).
@@ -269,17 +335,17 @@ class _PeepholeRecurrence(torch.autograd.Function):
         d_z = torch.empty_like(acts)
         dc = d_c.clone()
         # Per step, back from the last: what the step after it passes back (none for the last).
-        d_z_next = [*d_z.view(n, steps, 4 * units).unbind(1)[1:], None]
-        carry_next = [*carry.unbind(1)[1:], None]
+        d_z_next = [*d_z.view(steps, n, 4 * units).unbind(0)[1:], None]
+        carry_next = [*carry.unbind(0)[1:], None]
         per_step = zip(
-            d_out.unbind(1),
+            d_out.transpose(0, 1).unbind(0),
             d_z_next,
             carry_next,
-            k_h.unbind(1),
-            k_ifg.unbind(1),
-            k_o.unbind(1),
-            d_z[:, :, :3].unbind(1),
-            d_z[:, :, 3].unbind(1),
+            k_h.unbind(0),
+            k_ifg.unbind(0),
+            k_o.unbind(0),
+            d_z[:, :, :3].unbind(0),
+            d_z[:, :, 3].unbind(0),
             strict=True,
         )
         with _one_thread(acts.device):
@@ -295,14 +361,23 @@ class _PeepholeRecurrence(torch.autograd.Function):
                 torch.mul(dc[:, None], k_ifg_t, out=d_ifg)
                 torch.mul(dh, k_o_t, out=d_o)
         d_z_i, d_z_f, _, d_z_o = d_z.unbind(2)
-        d_gates = d_z.view(n, steps, 4 * units)
-        d_weight = d_gates.reshape(-1, 4 * units).t() @ hidden[:, :-1].reshape(-1, units)
+        d_gates = d_z.view(steps * n, 4 * units)  # rows epoch-major, as hidden's
+        d_weight = d_gates.t() @ hidden[:-1].reshape(-1, units)
         d_peep = torch.stack(
             [(d_z_i * c_prev).sum((0, 1)), (d_z_f * c_prev).sum((0, 1)), (d_z_o * c).sum((0, 1))]
         )
-        d_h0 = d_z[:, 0].reshape(n, 4 * units) @ weight if ctx.needs_input_grad[1] else None
-        d_c0 = dc * carry[:, 0] if ctx.needs_input_grad[2] else None
-        return d_gates, d_h0, d_c0, d_weight, d_peep
+        needs = ctx.needs_input_grad
+        d_x = None
+        if needs[0]:  # (nights, epochs, inputs)
+            d_gates_x = d_z.view(steps, n, 4 * units).transpose(0, 1)
+            d_x = _linear(d_gates_x, input_weight.t().contiguous())
+        d_h0 = d_z[0].reshape(n, 4 * units) @ weight if needs[1] else None
+        d_c0 = dc * carry[0] if needs[2] else None
+        d_input_weight = None
+        if needs[3]:  # x's epochs in the rows' order of d_gates: epoch-major
+            d_input_weight = _linear(d_gates.t(), x.permute(2, 1, 0).reshape(x.shape[-1], -1))
+        d_input_bias = d_gates.sum(0) if needs[4] else None
+        return d_x, d_h0, d_c0, d_input_weight, d_input_bias, d_weight, d_peep
 
 
 class _OnnxLSTM(torch.autograd.Function):
