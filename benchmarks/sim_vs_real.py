@@ -348,8 +348,9 @@ def fit(
         table = {c: np.vstack([t - high_pass, t[0] - high_pass]) for c, t in target.items()}
     else:  # refine the simulator's current spectra
         table = {c: np.array(sim_spectra.LOG10_PSD[c], dtype=float) for c in CHANNELS}
-    hypnograms = [p for p in official_hypnograms() if p.name[3:5] in ("01", "02")]
-    sequences = [stages_from_annotations(read_scoring(p))[600:2100] for p in hypnograms]
+    # 8 nights of 750 epochs (subjects 1-4), so that no few simulated subjects' gains are fitted
+    hypnograms = [p for p in official_hypnograms() if p.name[3:5] in ("01", "02", "03", "04")]
+    sequences = [stages_from_annotations(read_scoring(p))[600:1350] for p in hypnograms]
     for iteration in range(iterations + 1):
         sim_spectra.LOG10_PSD.update(table)
         epochs: dict[str, list[np.ndarray]] = {c: [] for c in CHANNELS}
