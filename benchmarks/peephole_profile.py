@@ -9,7 +9,8 @@ The recurrent part of staging a 1000-epoch night as ``predict_proba`` runs it (o
 chunks of 256 epochs, state carried, ``torch.inference_mode``), on random CNN features of
 the network's width (2048) and 128 units: the whole cell (``PeepholeLSTM`` against
 ``nn.LSTM``), then the peephole cell's parts: the input projection of all epochs with
-``F.linear`` (MKL) and with oneDNN (:func:`tinysleepnet.nn.model._linear`), and the
+``F.linear`` (MKL, what the package uses) and with oneDNN's product (faster here, but its
+sums change with the thread count, so the package does not use it), and the
 time loop in Python and compiled by TorchScript (``_peephole_steps``,
 ``_compiled_steps()``), with the time TorchScript takes to compile it; and the whole
 network, as ``run.py``'s ``night`` and ``train`` rows measure it (``fast`` against
@@ -81,10 +82,17 @@ def _parts(peephole: PeepholeLSTM, x: torch.Tensor) -> dict[str, Callable[[], No
 
     return {
         "input projection, F.linear (MKL)": lambda: projection(F.linear),
-        "input projection, oneDNN": lambda: projection(model._linear),
+        "input projection, oneDNN": lambda: projection(_onednn_linear),
         "time loop, Python": loop(model._peephole_steps),
         "time loop, TorchScript": loop(model._compiled_steps()),
     }
+
+
+def _onednn_linear(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
+) -> torch.Tensor:
+    """oneDNN's float32 product (torch's private ``mkldnn._linear_pointwise``)."""
+    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
 
 
 def main() -> None:

@@ -126,11 +126,13 @@ class PeepholeLSTM(nn.Module):
 
     Same call convention as ``nn.LSTM(batch_first=True)``. No library has a fused peephole
     kernel, so :class:`_PeepholeRecurrence` runs the time loop itself, kept short: the input
-    projection of all epochs is one matrix product before it (oneDNN's, as in ``nn.LSTM``:
-    :func:`_linear`), the loop (:func:`_peephole_steps`) runs under TorchScript on
-    one thread (:func:`_one_thread`) writing into buffers allocated once, and the backward
-    pass computes the weights' and peepholes' gradients as single products after its own
-    loop. ``benchmarks/run.py`` compares it with the fused ``nn.LSTM``.
+    projection of all epochs is one matrix product before it (``F.linear``; oneDNN's faster
+    product is not used because its sums change with the thread count, and folds run in
+    parallel must equal folds run one after the other), the loop (:func:`_peephole_steps`)
+    runs under TorchScript on one thread (:func:`_one_thread`) writing into buffers
+    allocated once, and the backward pass computes the weights' and peepholes' gradients
+    as single products after its own loop. ``benchmarks/run.py`` compares it with the fused
+    ``nn.LSTM``.
     """
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
@@ -191,35 +193,6 @@ def _one_thread(device: torch.device) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
-
-
-@functools.cache
-def _onednn_linear() -> bool:
-    """Whether this torch has oneDNN's fused linear operator (torch 2.0 and later on x86)."""
-    if not torch.backends.mkldnn.is_available():
-        return False
-    try:
-        return hasattr(torch.ops.mkldnn, "_linear_pointwise")
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def _linear(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
-) -> torch.Tensor:
-    """``x @ weight.T + bias``: with oneDNN's product for float32 on the CPU, as ``nn.LSTM``.
-
-    ``F.linear`` calls MKL there, which runs its AVX2 code on AMD processors; oneDNN uses
-    AVX-512 where the CPU has it: the input projection of a 1000-epoch night took 12 instead
-    of 25 ms of CPU time on the AMD EPYC of ``benchmarks/README.md`` (and 15 % less with
-    AVX2 kernels only), a training step's two gradient products 9 instead of 20 ms. Training
-    and staging both use it, so they compute the same. A torch without that (private)
-    operator, or without oneDNN, gets ``F.linear``.
-    """
-    if x.device.type == "cpu" and x.dtype == torch.float32 and _onednn_linear():
-        product = torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
-        return cast(torch.Tensor, product)
-    return F.linear(x, weight, bias)
 
 
 def _peephole_steps(
@@ -301,7 +274,7 @@ class _PeepholeRecurrence(torch.autograd.Function):
         weight: torch.Tensor,
         peep: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        gates_x = _linear(x, input_weight, input_bias)
+        gates_x = F.linear(x, input_weight, input_bias)
         n, steps, four_units = gates_x.shape
         units = four_units // 4
         # Time-major (for one night no copy); overwritten with the gates' activations.
@@ -370,12 +343,12 @@ class _PeepholeRecurrence(torch.autograd.Function):
         d_x = None
         if needs[0]:  # (nights, epochs, inputs)
             d_gates_x = d_z.view(steps, n, 4 * units).transpose(0, 1)
-            d_x = _linear(d_gates_x, input_weight.t().contiguous())
+            d_x = F.linear(d_gates_x, input_weight.t().contiguous())
         d_h0 = d_z[0].reshape(n, 4 * units) @ weight if needs[1] else None
         d_c0 = dc * carry[0] if needs[2] else None
         d_input_weight = None
         if needs[3]:  # x's epochs in the rows' order of d_gates: epoch-major
-            d_input_weight = _linear(d_gates.t(), x.permute(2, 1, 0).reshape(x.shape[-1], -1))
+            d_input_weight = F.linear(d_gates.t(), x.permute(2, 1, 0).reshape(x.shape[-1], -1))
         d_input_bias = d_gates.sum(0) if needs[4] else None
         return d_x, d_h0, d_c0, d_input_weight, d_input_bias, d_weight, d_peep
 
