@@ -22,6 +22,9 @@ def test_sigint_with_parallel_jobs_exits_130_without_aborting(make_recording, ch
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell's background job ignores SIGINT and its children inherit that: give the
+        # command Python's own handling back, as it has when run in a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert child.stdout is not None
     child.stdout.readline()  # one recording staged: the others are in the workers' hands
