@@ -6,8 +6,9 @@ An adapter (:class:`Dataset`) knows, for one corpus: how its files are named and
 :mod:`tinysleepnet.stages`), its default channel, rate, epoch length and wake trim, how to
 get it (:meth:`~Dataset.download` or :meth:`~Dataset.where_to_get`), how its subjects are
 named (:meth:`~Dataset.subject_ids`) and how the simulator lays a cohort out in its files
-(:meth:`~Dataset.simulate`). Each corpus has its own module (:mod:`.sleep_edf`,
-:mod:`.mass`, :mod:`.pairs` for any corpus listed in a CSV) and one line in the registry,
+(:meth:`~Dataset.simulate`). Each corpus has its own module
+(:mod:`tinysleepnet.data.sleep_edf`, :mod:`tinysleepnet.data.mass`,
+:mod:`tinysleepnet.data.pairs` for any corpus listed in a CSV) and one line in the registry,
 :data:`~tinysleepnet.data.datasets.DATASETS`: adding a corpus touches nothing else.
 
 Adapters import MNE and pandas only in the methods that use them, so the registry (and the

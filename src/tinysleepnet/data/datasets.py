@@ -3,8 +3,9 @@
 A :class:`~tinysleepnet.data.adapters.Dataset` says how a corpus's files are found and cut
 into epochs (channel, rate, epoch length, wake trim), how it is obtained and simulated:
 ``tinysleepnet prepare --dataset NAME``. Each corpus's adapter lives in its own module
-(:mod:`.sleep_edf`, :mod:`.mass`; :mod:`.pairs` for a CSV of pairs) and is registered here,
-in :data:`DATASETS`.
+(:mod:`tinysleepnet.data.sleep_edf`, :mod:`tinysleepnet.data.mass`;
+:mod:`tinysleepnet.data.pairs` for a CSV of pairs) and is registered here, in
+:data:`DATASETS`.
 
 A :class:`Protocol` is one row of the paper's whole table (authors' README,
 ``compare_performance.png``): which dataset and subjects, how many folds, how many test
