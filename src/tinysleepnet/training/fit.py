@@ -22,9 +22,9 @@ from .._docs import fill_doc
 from ..config import Config
 from ..data.nights import Night
 from ..errors import TinySleepNetError
-from ..nn.checkpoint import load_checkpoint
+from ..nn.checkpoint import calibration, load_checkpoint
 from ..nn.device import resolve_device, torch_threads
-from .calibrate import calibrate_checkpoint, checkpoint_temperature
+from .calibrate import calibrate_checkpoint
 from .distributed import current_world, local_device
 from .loop import Start, run_passes
 from .provenance import data_settings, reference_amplitude
@@ -226,7 +226,8 @@ def _calibrated(
 ) -> float:
     """The temperature of the run's ``best.pt``, fitted on the validation nights unless the
     file holds one already (training rewrites it without; a rerun leaves it calibrated)."""
-    if "temperature" in load_checkpoint(run.best_path):
-        return checkpoint_temperature(run.best_path)
+    stored = load_checkpoint(run.best_path).get("temperature")
+    if stored is not None:
+        return calibration(run.best_path, stored)[0]
     device = resolve_device(config.device)
     return calibrate_checkpoint(run.best_path, valid_nights, device, progress=progress)
