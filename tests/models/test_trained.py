@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from tinysleepnet.errors import PathError, TinySleepNetError
-from tinysleepnet.models import card as card_module
-from tinysleepnet.models.card import read_card
+from tinysleepnet.models.folder import ModelFolder
 from tinysleepnet.models.store import install_model, models_dir
 from tinysleepnet.models.trained import TrainedModel
 from tinysleepnet.nn.checkpoint import file_checksum, load_model, save_checkpoint
@@ -59,7 +58,7 @@ def test_an_onnx_graph_and_a_checkpoint_on_onnx_load_alike(checkpoint, tmp_path)
 
 def test_a_released_folder_loads_with_its_verified_card(released):
     trained = TrainedModel.load(released)
-    card = read_card(released)
+    card = ModelFolder(released).read_card()
     assert trained.card == card
     assert trained.path == released / "model.pt"
     assert trained.sha256 == card["weights"]["sha256"] == file_checksum(released / "model.pt")
@@ -79,16 +78,17 @@ def test_an_installed_name_and_the_default_load_from_the_store(released, model_h
 def test_stage_verifies_a_released_model_once(released, recording, monkeypatch):
     calls = []
 
-    def counting(model_dir):
-        calls.append(model_dir)
-        return verified_card(model_dir)
+    def counting(model):
+        calls.append(model.folder)
+        return verified_card(model)
 
-    verified_card = card_module.verified_card
-    monkeypatch.setattr("tinysleepnet.models.store.verified_card", counting)
+    verified_card = ModelFolder.verified_card
+    monkeypatch.setattr(ModelFolder, "verified_card", counting)
     result = stage(recording, model=released)
     assert calls == [released]
     assert result.provenance["model"] == str(released / "model.pt")
-    assert result.provenance["model_sha256"] == read_card(released)["weights"]["sha256"]
+    card = ModelFolder(released).read_card()
+    assert result.provenance["model_sha256"] == card["weights"]["sha256"]
 
 
 def test_a_network_in_memory_carries_no_file():

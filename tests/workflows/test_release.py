@@ -13,11 +13,11 @@ from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.evaluation.cv import cross_validate
 from tinysleepnet.evaluation.report import evaluate_run
 from tinysleepnet.models.card import NOT_CROSS_VALIDATED, content_hash
+from tinysleepnet.models.folder import ModelFolder
 from tinysleepnet.models.store import resolve_model
 from tinysleepnet.nn.checkpoint import file_checksum
 from tinysleepnet.training import fit as fit_module
 from tinysleepnet.training.calibrate import checkpoint_temperature
-from tinysleepnet.workflows import release as release_module
 from tinysleepnet.workflows.release import release
 
 from ..models.conftest import TINY
@@ -110,8 +110,8 @@ def test_killed_release_leaves_no_folder_predict_accepts(
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # the release stops there, as a kill would
 
-    # the engine calibrates the release's training run; build writes its card
-    owner = fit_module if crash == "calibrate_checkpoint" else release_module
+    # the engine calibrates the release's training run; the model folder writes its card
+    owner = fit_module if crash == "calibrate_checkpoint" else ModelFolder
     monkeypatch.setattr(owner, crash, killed)
     with pytest.raises(KeyboardInterrupt):
         release(cohort, out, TINY, progress=False)

@@ -41,7 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models.card import CARD_MARKDOWN
+    from ..models.folder import ModelFolder
     from ..workflows.release import release
 
     card = release(
@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         name=args.name,
         progress=not args.quiet,
     )
-    print(f"released {card['name']} into {args.out} (see {args.out / CARD_MARKDOWN})")
+    card_text = ModelFolder(args.out).card_markdown_path
+    print(f"released {card['name']} into {args.out} (see {card_text})")
     print(f"temperature {card['temperature']:.3f}, weights SHA-256 {card['weights']['sha256']}")
     return 0

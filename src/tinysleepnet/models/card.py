@@ -1,10 +1,11 @@
 """The model card of a released model: what it was trained on, how good it is, what it is.
 
-``model.json`` holds the card for programs and ``MODEL.md`` the same for people. The card
-names the nights (with their epoch counts, channel, rate, epoch length and a hash of their
-contents), the settings, the cross-validated scores of the same recipe (or says plainly
-that there are none), the validation scores, the calibration temperature, the parent of a
-fine-tuned model, the versions of the tool and its libraries, and the weights' checksum.
+A model folder (:class:`~.folder.ModelFolder`) holds the card as ``model.json`` for programs
+and as ``MODEL.md`` (:func:`card_markdown`) for people. The card names the nights (with
+their epoch counts, channel, rate, epoch length and a hash of their contents), the
+settings, the cross-validated scores of the same recipe (or says plainly that there are
+none), the validation scores, the calibration temperature, the parent of a fine-tuned
+model, the versions of the tool and its libraries, and the weights' checksum.
 """
 
 from __future__ import annotations
@@ -15,22 +16,14 @@ import json
 import platform
 from collections.abc import Sequence
 from importlib import metadata
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import PathError
-from ..io.atomic import read_json, write_json, write_text_atomic
-from ..io.names import safe_name
 from ..stages import STAGES
 
 if TYPE_CHECKING:
     from ..data.nights import Night
-
-MODEL_FILE = "model.pt"
-CARD_FILE = "model.json"
-CARD_MARKDOWN = "MODEL.md"
 
 #: Libraries whose versions the card records.
 _LIBRARIES = ("tinysleepnet", "torch", "numpy", "scipy", "mne", "scikit-learn")
@@ -96,53 +89,6 @@ def versions() -> dict[str, str]:
 def now_utc() -> str:
     """The current time, ISO 8601 in UTC to the second."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-
-
-def write_card(model_dir: str | Path, card: dict[str, Any]) -> None:
-    """Write ``model.json`` and ``MODEL.md`` into a model folder, atomically."""
-    model_dir = Path(model_dir)
-    write_json(model_dir / CARD_FILE, card)
-    write_text_atomic(model_dir / CARD_MARKDOWN, card_markdown(card))
-
-
-def read_card(model_dir: str | Path) -> dict[str, Any]:
-    """The ``model.json`` of a model folder."""
-    path = Path(model_dir) / CARD_FILE
-    if not path.is_file():
-        raise PathError(path.parent, f"not a released model (no {CARD_FILE})")
-    return read_json(path, "model card")
-
-
-def verified_card(model_dir: str | Path) -> dict[str, Any]:
-    """The card of a released model folder, after checking ``model.pt`` against it.
-
-    The card's ``weights.sha256`` is the SHA-256 of the whole ``model.pt`` (weights,
-    settings, temperature, reference amplitude), and its ``name`` must be one file name
-    (:func:`~tinysleepnet.io.names.safe_name`): it names the installed folder.
-
-    Raises
-    ------
-    PathError
-        If the folder has no card or no ``model.pt`` (a release that did not finish), the
-        card's name is not a file name, or ``model.pt`` is not the file the card describes.
-    """
-    # here, not with the module: `tinysleepnet models --help` reads the store without torch
-    from ..nn.checkpoint import file_checksum
-
-    model_dir = Path(model_dir)
-    card = read_card(model_dir)
-    model_file = model_dir / MODEL_FILE
-    if not model_file.is_file():
-        raise PathError(model_dir, f"not a released model (no {MODEL_FILE})")
-    safe_name(str(card.get("name", "")), model_dir / CARD_FILE, "model name")
-    expected = (card.get("weights") or {}).get("sha256")
-    if file_checksum(model_file) != expected:
-        raise PathError(
-            model_file,
-            f"does not match the SHA-256 in {CARD_FILE} (damaged or replaced, or a release "
-            "killed before it finished: rerun it)",
-        )
-    return card
 
 
 def card_markdown(card: dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
 """Installed models: released model folders copied into the user's data folder, by name.
 
-Models live in ``<home>/models/<name>/`` (``model.pt``, ``model.json``, ``MODEL.md``), where
+Models live in ``<home>/models/<name>/`` (a :class:`~.folder.ModelFolder` of ``model.pt``,
+``model.json`` and ``MODEL.md``), where
 ``<home>`` is ``$TINYSLEEPNET_HOME`` when set, else the platform's user data folder
 (platformdirs: ``~/.local/share/tinysleepnet`` on Linux, ``~/Library/Application
 Support/tinysleepnet`` on macOS, ``%LOCALAPPDATA%\\tinysleepnet`` on Windows). The file
@@ -19,7 +20,7 @@ import platformdirs
 from ..errors import PathError, TinySleepNetError
 from ..io.atomic import partial_path, stale_partials, write_text_atomic
 from ..io.names import name_problem
-from .card import CARD_FILE, CARD_MARKDOWN, MODEL_FILE, read_card, verified_card
+from .folder import ModelFolder
 
 #: Environment variable that overrides the folder models are installed into.
 HOME_ENV = "TINYSLEEPNET_HOME"
@@ -50,8 +51,12 @@ def installed_models() -> list[dict[str, Any]]:
     folder = models_dir()
     default = default_model_name()
     return [
-        {**read_card(card.parent), "path": str(card.parent), "default": card.parent.name == default}
-        for card in sorted(folder.glob(f"*/{CARD_FILE}"))
+        {
+            **ModelFolder(card.parent).read_card(),
+            "path": str(card.parent),
+            "default": card.parent.name == default,
+        }
+        for card in sorted(folder.glob(f"*/{ModelFolder.CARD}"))
         if name_problem(card.parent.name) is None
     ]
 
@@ -86,8 +91,8 @@ def install_model(model_dir: str | Path, *, default: bool = False) -> Path:
         or the card's name is not one file name (``../x``, ``/abs``); nothing is then
         copied or deleted.
     """
-    model_dir = Path(model_dir)
-    name = verified_card(model_dir)["name"]
+    source = ModelFolder(Path(model_dir))
+    name = source.verified_card()["name"]
     folder = models_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
@@ -97,8 +102,8 @@ def install_model(model_dir: str | Path, *, default: bool = False) -> Path:
     staging = partial_path(hidden)
     staging.mkdir()  # with the umask's permissions, as the copied files
     try:
-        for file in (MODEL_FILE, CARD_FILE, CARD_MARKDOWN):
-            shutil.copyfile(model_dir / file, staging / file)
+        for file in ModelFolder.INSTALLED:
+            shutil.copyfile(source.folder / file, staging / file)
         previous = partial_path(hidden)
         if target.is_symlink() or target.exists():
             target.rename(previous)  # set aside, not deleted until the new one is in place
@@ -123,7 +128,7 @@ def _remove(path: Path) -> None:
 
 def set_default_model(name: str) -> None:
     """Make an installed model the default."""
-    if name_problem(name) is not None or not (models_dir() / name / MODEL_FILE).is_file():
+    if _installed(name) is None:
         raise TinySleepNetError(f"no installed model named {name!r} (see 'tinysleepnet models')")
     write_text_atomic(models_dir() / DEFAULT_FILE, name + "\n")
 
@@ -134,8 +139,16 @@ def default_model_name() -> str | None:
     if not path.is_file():
         return None
     name = path.read_text(encoding="utf-8").strip()
-    installed = name_problem(name) is None and (models_dir() / name / MODEL_FILE).is_file()
-    return name if installed else None
+    return name if _installed(name) is not None else None
+
+
+def _installed(name: str) -> ModelFolder | None:
+    """The installed model called ``name``; None when there is none, or when ``name`` is not
+    one file name (``..``, ``a/b``: never a folder outside :func:`models_dir`)."""
+    if name_problem(name) is not None:
+        return None
+    model = ModelFolder(models_dir() / name)
+    return model if model.model_path.is_file() else None
 
 
 def resolve_model(model: str | Path | None) -> Path:
@@ -148,7 +161,7 @@ def resolve_model(model: str | Path | None) -> Path:
         an installed model, or None for the default model.
 
     A released model's ``model.pt`` (in a folder with its card) is checked against the
-    SHA-256 on the card (:func:`~.card.verified_card`); a folder holding ``model.pt``
+    SHA-256 on the card (:meth:`~.folder.ModelFolder.verified_card`); a folder holding ``model.pt``
     without a card (a release that did not finish) is not a model.
 
     Raises
@@ -174,15 +187,15 @@ def locate_model(model: str | Path | None) -> tuple[Path, dict[str, Any] | None]
         name = default_model_name()
         if name is None:
             raise TinySleepNetError(HOW_TO_GET_A_MODEL)
-        return _verified(models_dir() / name)
+        return _verified(ModelFolder(models_dir() / name))
     path = Path(model)
     if path.is_file():
-        released = path.name == MODEL_FILE and (path.parent / CARD_FILE).is_file()
-        return _verified(path.parent) if released else (path, None)
-    if (path / MODEL_FILE).is_file():
-        return _verified(path)
-    installed = models_dir() / str(model)
-    if name_problem(str(model)) is None and (installed / MODEL_FILE).is_file():
+        released = ModelFolder.holding(path)
+        return _verified(released) if released is not None else (path, None)
+    if ModelFolder(path).model_path.is_file():
+        return _verified(ModelFolder(path))
+    installed = _installed(str(model))
+    if installed is not None:
         return _verified(installed)
     raise PathError(
         path,
@@ -190,6 +203,6 @@ def locate_model(model: str | Path | None) -> tuple[Path, dict[str, Any] | None]
     )
 
 
-def _verified(model_dir: Path) -> tuple[Path, dict[str, Any]]:
+def _verified(model: ModelFolder) -> tuple[Path, dict[str, Any]]:
     """The ``model.pt`` of a released model folder and its card, checked against it."""
-    return model_dir / MODEL_FILE, verified_card(model_dir)
+    return model.model_path, model.verified_card()

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from ..io.atomic import exclusive, write_figure, write_json, write_text_atomic
 from ..io.quality import OK
-from ..models.card import CARD_FILE, read_card
+from ..models.folder import ModelFolder
 from ..scoring.hypnogram import Hypnogram
 from ..scoring.in_bed import InBedWindow
 from ..scoring.statistics import statistics_table
@@ -340,9 +340,9 @@ class StagingResult:
 def model_card_summary(model_file: str | Path | None) -> dict[str, Any]:
     """Name, weights' checksum, temperature and parent from the card beside a released
     model's weights; empty for a bare checkpoint."""
-    if model_file is None or not (Path(model_file).parent / CARD_FILE).is_file():
+    if model_file is None or not (folder := ModelFolder(Path(model_file).parent)).has_card:
         return {}
-    card = read_card(Path(model_file).parent)
+    card = folder.read_card()
     return {
         "name": card["name"],
         "weights_sha256": card["weights"]["sha256"],

@@ -11,15 +11,11 @@
 - :mod:`.release`: ``tinysleepnet release``, one final model on all subjects of prepared
   nights, with its model card (:mod:`tinysleepnet.models.card`).
 - :mod:`.finetune`: ``tinysleepnet finetune``, a released model trained further on one's own
-  scored nights, scored against its parent on held-out subjects.
+  scored nights, scored against its parent on held-out subjects; its output folder is a
+  :class:`~.finetune.FinetuneRun`.
 
-A released model's folder::
-
-    MODEL_DIR/
-      model.pt      weights, settings and calibration temperature (a checkpoint)
-      model.json    the model card, for programs
-      MODEL.md      the model card, for people
-      training/     fit()'s files (log.csv, best.pt, last.pt); not installed
+Both write a released model's folder, a :class:`~tinysleepnet.models.folder.ModelFolder`
+(``model.pt``, ``model.json``, ``MODEL.md``, ``training/``).
 
 Nothing is imported here, so the command line reads the demo's settings and fine-tuning's
 choices without loading torch.

@@ -9,34 +9,39 @@ subjects are staged by both the starting model and the fine-tuned one. The poole
 of both, side by side, say what fine-tuning buys on these recordings. Finally the model is
 fine-tuned on all subjects and released with its card, which names its parent.
 
-Layout of the output folder::
+The output folder is a :class:`FinetuneRun`::
 
     OUT/
-      model.pt model.json MODEL.md training/   the fine-tuned model (see :mod:`.build`)
-      folds/fold_00/ ...                        each fold's run (evaluation.cv.run_fold):
-                                                fit()'s files, predictions/, DONE
+      start.json                                what the fine-tuning starts from: the parent
+                                                (name, SHA-256), what is trained and the
+                                                settings; a rerun must start from the same
+      folds/fold_00/ ...                        each fold's training run (a CvRun's folds,
+                                                evaluation.cv.run_fold): fit()'s files,
+                                                predictions/, DONE
       finetune.json FINETUNE.md                 the parent's and fine-tuned scores
-      start.json                                the parent (SHA-256) and what is trained:
-                                                a rerun must start from the same
+      model.pt model.json MODEL.md training/   the fine-tuned model: OUT is also its
+                                                ModelFolder (tinysleepnet.models.folder)
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from .._docs import fill_doc
-from ..config import Config
+from ..config import Config, fields_with_role
 from ..data.nights import load_nights
 from ..errors import PathError, TinySleepNetError
 from ..evaluation.cv import run_fold
 from ..evaluation.folds import make_folds, nights_of, sorted_subjects
 from ..evaluation.run import CvRun
 from ..io.atomic import read_json, write_json, write_text_atomic
-from ..models.card import CARD_FILE, headline, read_card, scores_table
+from ..models.card import headline, scores_table
+from ..models.folder import ModelFolder
 from ..models.store import resolve_model
 from ..nn.checkpoint import checkpoint_config, file_checksum, load_checkpoint, load_model
 from ..nn.device import resolve_device
@@ -55,9 +60,6 @@ LR_SHARE = 0.1
 
 #: Default most passes and patience; the parent's when smaller.
 MAX_PASSES, PATIENCE = 20, 5
-
-#: File of the output folder naming what the fine-tuning starts from.
-START_FILE = "start.json"
 
 
 @fill_doc
@@ -125,13 +127,13 @@ def finetune(
     ------
     TinySleepNetError
         If ``trainable`` is unknown, ``name`` is not a file name, the nights do not fit the
-        model or the folds, or ``out`` holds a fine-tuning of another parent or with
-        another ``trainable`` (:data:`START_FILE`).
+        model or the folds, or ``out`` holds a fine-tuning of another parent, with another
+        ``trainable`` or with other settings (:meth:`FinetuneRun.claim`).
     """
     if trainable not in TRAINABLE:
         raise TinySleepNetError(f"trainable must be one of {TRAINABLE}, got {trainable!r}")
-    out = Path(out)
-    name = model_name(name, out)
+    run = FinetuneRun(Path(out))
+    name = model_name(name, run.folder)
     parent_path = resolve_model(model)
     parent_card = _parent(parent_path)
     parent = checkpoint_config(parent_path, load_checkpoint(parent_path))
@@ -142,15 +144,14 @@ def finetune(
     folds = make_folds(
         subjects, n_folds or min(MAX_FOLDS, len(subjects)), config.valid_frac, config.seed
     )
-    _same_start(out, parent_card, trainable)
+    run.claim(parent_card, trainable, config)
     device_ = resolve_device(config.device)
     parent_net = load_model(parent_path, device_)
-    fold_runs = CvRun(out / "folds")
     expert, before, after = [], [], []
     for fold in folds:
         test = nights_of(nights, fold.test_subjects)
         tuned = run_fold(
-            fold_runs,
+            run.folds,
             fold,
             nights,
             config,
@@ -174,11 +175,10 @@ def finetune(
         "trainable": trainable,
         "lr": config.lr,
     }
-    write_json(out / "finetune.json", comparison)
-    write_text_atomic(out / "FINETUNE.md", comparison_markdown(comparison, parent_card["name"]))
+    run.write_comparison(comparison, parent_card["name"])
     return release_nights(
         nights,
-        out,
+        run.folder,
         config,
         name=name,
         card={
@@ -197,6 +197,113 @@ def finetune(
         frozen=frozen,
         progress=progress,
     )
+
+
+@dataclass(frozen=True)
+class FinetuneRun:
+    """The output folder of one fine-tuning (``tinysleepnet finetune --out OUT``; see the
+    module's layout).
+
+    Parameters
+    ----------
+    folder : Path
+        The output folder; nothing is written by making the object.
+    """
+
+    folder: Path
+
+    START: ClassVar[str] = "start.json"
+    FOLDS: ClassVar[str] = "folds"
+    COMPARISON: ClassVar[str] = "finetune.json"
+    COMPARISON_MARKDOWN: ClassVar[str] = "FINETUNE.md"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folder", Path(self.folder))
+
+    @property
+    def start_path(self) -> Path:
+        """``start.json``: what the fine-tuning starts from (:meth:`claim`)."""
+        return self.folder / self.START
+
+    @property
+    def folds(self) -> CvRun:
+        """The folds' training runs, a cross-validation run's
+        (:meth:`~tinysleepnet.evaluation.run.CvRun.fold`: ``OUT/folds/fold_07``)."""
+        return CvRun(self.folder / self.FOLDS)
+
+    @property
+    def comparison_path(self) -> Path:
+        """``finetune.json``: the parent's and the fine-tuned scores, for programs."""
+        return self.folder / self.COMPARISON
+
+    @property
+    def comparison_markdown_path(self) -> Path:
+        """``FINETUNE.md``: the same, for people."""
+        return self.folder / self.COMPARISON_MARKDOWN
+
+    def claim(self, parent: dict[str, Any], trainable: str, config: Config) -> None:
+        """Record what the fine-tuning starts from; refuse a folder that started otherwise.
+
+        The resume-or-refuse rule: a rerun from the same parent (by SHA-256), training the
+        same part with the same settings (but for those whose role,
+        :data:`~tinysleepnet.config.ROLES`, is ``call`` or ``runtime``: the device, the
+        threads) resumes the folds and the release; any other would resume folds trained
+        from the first start and release them under the second one's name. A record of a
+        version that did not keep the settings is checked on the parent and trainable.
+
+        Parameters
+        ----------
+        parent : dict
+            The card's ``parent`` entry (``name``, ``sha256``, ...).
+        trainable : str
+            What is trained (:data:`~tinysleepnet.workflows.TRAINABLE`).
+        config : Config
+            The fine-tuning's settings (:func:`finetune_config`).
+
+        Raises
+        ------
+        PathError
+            Naming ``start.json`` and what differs (the parent, trainable or settings).
+        """
+        path = self.start_path
+        if not path.is_file():
+            write_json(path, {"parent": parent, "trainable": trainable, "config": config.to_dict()})
+            return
+        earlier = read_json(path, "fine-tuning start")
+        before = earlier.get("parent") or {}
+        if before.get("sha256") != parent["sha256"]:
+            raise PathError(
+                path,
+                f"holds a fine-tuning with parent {before.get('name')!r} (SHA-256 "
+                f"{str(before.get('sha256'))[:12]}...), not {parent['name']!r} "
+                f"({parent['sha256'][:12]}...); use another output folder",
+            )
+        if earlier.get("trainable") != trainable:
+            raise PathError(
+                path,
+                f"holds a fine-tuning with trainable {earlier.get('trainable')!r}, not "
+                f"{trainable!r}; use another output folder",
+            )
+        if "config" not in earlier:
+            return
+        try:
+            started = Config.from_dict(earlier["config"])
+        except (TinySleepNetError, TypeError) as err:
+            raise PathError(path, f"not usable settings: {err}") from err
+        if detail := config.differences(started, ignore=fields_with_role("call", "runtime")):
+            raise PathError(
+                path,
+                f"holds a fine-tuning with other settings: {detail}; rerun with them or "
+                "use another output folder",
+            )
+
+    def write_comparison(self, comparison: dict[str, Any], parent_name: str) -> None:
+        """Write the parent's and the fine-tuned scores: ``finetune.json`` and
+        ``FINETUNE.md`` (:func:`comparison_markdown`), each atomically."""
+        write_json(self.comparison_path, comparison)
+        write_text_atomic(
+            self.comparison_markdown_path, comparison_markdown(comparison, parent_name)
+        )
 
 
 def finetune_config(
@@ -240,43 +347,11 @@ def comparison_markdown(comparison: dict[str, Any], parent_name: str) -> str:
     )
 
 
-def _same_start(out: Path, parent: dict[str, Any], trainable: str) -> None:
-    """Record what the fine-tuning in ``out`` starts from; a rerun must start the same.
-
-    Without this a rerun with another parent of the same settings would resume the
-    folds trained from the first one and release them under the second one's name.
-
-    Raises
-    ------
-    PathError
-        If ``out`` holds a fine-tuning of another parent (by SHA-256) or trainable.
-    """
-    path = out / START_FILE
-    if not path.is_file():
-        write_json(path, {"parent": parent, "trainable": trainable})
-        return
-    earlier = read_json(path, "fine-tuning start")
-    before = earlier.get("parent") or {}
-    if before.get("sha256") != parent["sha256"]:
-        raise PathError(
-            path,
-            f"holds a fine-tuning with parent {before.get('name')!r} (SHA-256 "
-            f"{str(before.get('sha256'))[:12]}...), not {parent['name']!r} "
-            f"({parent['sha256'][:12]}...); use another output folder",
-        )
-    if earlier.get("trainable") != trainable:
-        raise PathError(
-            path,
-            f"holds a fine-tuning with trainable {earlier.get('trainable')!r}, not "
-            f"{trainable!r}; use another output folder",
-        )
-
-
 def _parent(path: Path) -> dict[str, Any]:
     """The card's ``parent`` entry: name, weights' SHA-256 and its own training data."""
     entry = {"name": path.stem, "sha256": file_checksum(path), "file": str(path)}
-    if (path.parent / CARD_FILE).is_file():
-        card = read_card(path.parent)
+    if (folder := ModelFolder(path.parent)).has_card:
+        card = folder.read_card()
         entry |= {
             "name": card["name"],
             "data_sha256": card["data"]["content_sha256"],

@@ -9,7 +9,6 @@ fit the calibration temperature; the rest train it.
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,9 @@ from ..data.nights import Night, load_nights
 from ..evaluation.folds import sorted_subjects, split_nights
 from ..evaluation.report import evaluate_run
 from ..evaluation.run import CvRun
-from ..io.atomic import atomic_path
 from ..io.names import safe_name
-from ..models.card import MODEL_FILE, data_summary, headline, now_utc, versions, write_card
+from ..models.card import data_summary, headline, now_utc, versions
+from ..models.folder import ModelFolder
 from ..nn.checkpoint import file_checksum
 from ..training.fit import fit
 
@@ -46,8 +45,9 @@ def release(
     data_dir : str or Path
         Prepared nights (``tinysleepnet prepare``).
     out : str or Path
-        Model folder: ``model.pt``, ``model.json``, ``MODEL.md`` and ``training/``.
-        Rerunning resumes the training in ``training/``.
+        Model folder (:class:`~tinysleepnet.models.folder.ModelFolder`): ``model.pt``,
+        ``model.json``, ``MODEL.md`` and ``training/``. Rerunning resumes the training in
+        ``training/``.
     config : Config or None
         Settings; None takes those of ``cv_run`` when given, else the paper's recipe.
     cv_run : str or Path or None
@@ -102,30 +102,28 @@ def release_nights(
     ``training/``; ``init_weights`` and ``frozen`` are passed to it (fine-tuning). Under
     torchrun, the processes other than the main one return ``{}`` once trained.
     """
-    out = Path(out)
-    name = model_name(name, out)  # refused before anything is trained or written
+    model = ModelFolder(Path(out))
+    name = model_name(name, model.folder)  # refused before anything is trained or written
     training, valid = split_nights(nights, config.valid_frac, config.seed)
     result = fit(
         training,
         valid,
         config,
-        out / "training",
+        model.training_dir,
         progress=progress,
         init_weights=init_weights,
         frozen=frozen,
     )
     # model.pt appears calibrated or not at all; the folder is a model once its card,
-    # written last, describes it (store.resolve_model refuses a folder without one).
+    # written last, describes it (ModelFolder.verified_card refuses a folder without one).
     temperature = result.temperature
     if temperature is None:  # a torchrun process other than the main one: it only trained
         return {}
-    model_path = out / MODEL_FILE
-    with atomic_path(model_path) as tmp:
-        shutil.copyfile(result.best_path, tmp)
+    model.write_model(result.best_path)
     released = {
         "name": name,
         "created": now_utc(),
-        "weights": {"file": MODEL_FILE, "sha256": file_checksum(model_path)},
+        "weights": {"file": ModelFolder.MODEL, "sha256": file_checksum(model.model_path)},
         "temperature": temperature,
         "data": data_summary(nights, sorted_subjects(night.subject for night in valid)),
         "config": config.to_dict(),
@@ -135,8 +133,8 @@ def release_nights(
         "versions": versions(),
         **(card or {}),
     }
-    write_card(out, released)
-    logger.info("released %s (temperature %.3f)", model_path, temperature)
+    model.write_card(released)
+    logger.info("released %s (temperature %.3f)", model.model_path, temperature)
     return released
 
 
