@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from tinysleepnet.cli import main
+from tinysleepnet.config import Config
 from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.evaluation import cv
 from tinysleepnet.nn.checkpoint import file_checksum, load_model
-from tinysleepnet.workflows.finetune import CNN_MODULES, finetune
+from tinysleepnet.workflows.finetune import CNN_MODULES, FinetuneRun, finetune, finetune_config
 from tinysleepnet.workflows.release import release
 
 from ..models.conftest import TINY, write_cohort
@@ -104,3 +105,69 @@ def test_finetune_rerun_skips_its_finished_folds_and_refuses_other_folds(
     done.write_text(json.dumps({**json.loads(done.read_text()), "test_subjects": ["02"]}))
     with pytest.raises(PathError, match="fold_00/DONE: holds a fold of other subjects"):
         finetune(released, own_nights, out, max_passes=1, progress=False)
+
+
+#: A parent as the card's ``parent`` entry names it.
+PARENT = {"name": "toy", "sha256": "ab" * 32}
+
+
+def test_finetune_run_names_its_files_and_writes_nothing(tmp_path):
+    run = FinetuneRun(str(tmp_path / "tuned"))
+    assert run.start_path == tmp_path / "tuned" / "start.json"
+    assert run.folds.fold(2).folder == tmp_path / "tuned" / "folds" / "fold_02"
+    assert run.comparison_path == tmp_path / "tuned" / "finetune.json"
+    assert run.comparison_markdown_path == tmp_path / "tuned" / "FINETUNE.md"
+    assert not run.folder.exists()
+
+
+def test_finetune_run_resumes_the_same_start_and_refuses_other_settings(tmp_path):
+    run = FinetuneRun(tmp_path)
+    config = finetune_config(TINY)
+    run.claim(PARENT, "all", config)
+    record = json.loads(run.start_path.read_text())
+    assert record == {"parent": PARENT, "trainable": "all", "config": record["config"]}
+    assert Config.from_dict(record["config"]) == config
+    written = run.start_path.read_bytes()
+    run.claim(PARENT, "all", config.replace(device="cuda", threads=2, on_stall="rescale"))
+    assert run.start_path.read_bytes() == written  # call and runtime settings: resumed
+    with pytest.raises(PathError) as info:
+        run.claim(PARENT, "all", config.replace(lr=1e-2, max_passes=7))
+    assert str(info.value) == (
+        f"{run.start_path}: holds a fine-tuning with other settings: lr=0.01 (run has "
+        f"{config.lr!r}), max_passes=7 (run has {config.max_passes!r}); rerun with the run's or "
+        "use another output folder"
+    )
+    with pytest.raises(PathError, match=r"with parent 'toy' \(SHA-256 abababababab\.\.\.\)"):
+        run.claim({"name": "other", "sha256": "cd" * 32}, "all", config)
+    assert run.start_path.read_bytes() == written
+
+
+def test_a_start_recorded_without_settings_is_checked_on_parent_and_trainable(tmp_path):
+    run = FinetuneRun(tmp_path)
+    run.start_path.write_text(json.dumps({"parent": PARENT, "trainable": "all"}))
+    run.claim(PARENT, "all", finetune_config(TINY).replace(lr=1e-2))  # none to compare
+    with pytest.raises(PathError, match="holds a fine-tuning with trainable 'all', not 'head'"):
+        run.claim(PARENT, "head", finetune_config(TINY))
+
+
+def test_finetune_rerun_with_other_settings_is_refused_before_training(
+    released, own_nights, tmp_path, monkeypatch, capsys
+):
+    out = tmp_path / "tuned"
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the first run stops while training its first fold
+
+    monkeypatch.setattr(cv, "fit", killed)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(released, own_nights, out, max_passes=1, progress=False)
+    before = sorted(out.rglob("*"))
+    argv = ["finetune", str(released), str(own_nights), "--out", str(out), "--quiet"]
+    assert main([*argv, "--epochs", "1", "--lr", "0.01"]) == 2  # killed again if it trained
+    error = capsys.readouterr().err.strip()
+    assert error == (  # the released parent's settings are TINY's
+        f"tinysleepnet: error: {out / 'start.json'}: holds a fine-tuning with other settings: "
+        f"lr=0.01 (run has {finetune_config(TINY).lr!r}); rerun with the run's or use another "
+        "output folder"
+    )
+    assert sorted(out.rglob("*")) == before

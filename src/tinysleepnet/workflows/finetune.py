@@ -293,7 +293,7 @@ class FinetuneRun:
         if detail := config.differences(started, ignore=fields_with_role("call", "runtime")):
             raise PathError(
                 path,
-                f"holds a fine-tuning with other settings: {detail}; rerun with them or "
+                f"holds a fine-tuning with other settings: {detail}; rerun with the run's or "
                 "use another output folder",
             )
 
