@@ -17,8 +17,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "Fine-tune MODEL on the prepared nights in DATA subject-wise: each fold's "
             "subjects are staged by MODEL and by the model fine-tuned on the other subjects, "
             "and the pooled scores of both are printed side by side. Then the model is "
-            "fine-tuned on all subjects and released into OUT with its card (naming MODEL "
-            "as its parent); rerunning resumes."
+            "fine-tuned on all subjects and released into DIR with its card (naming MODEL "
+            "as its parent); rerunning with the same MODEL, --train and settings resumes, "
+            "with others is refused."
         ),
     )
     parser.add_argument(

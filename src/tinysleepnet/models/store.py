@@ -1,11 +1,11 @@
 """Installed models: released model folders copied into the user's data folder, by name.
 
 Models live in ``<home>/models/<name>/`` (a :class:`~.folder.ModelFolder` of ``model.pt``,
-``model.json`` and ``MODEL.md``), where
-``<home>`` is ``$TINYSLEEPNET_HOME`` when set, else the platform's user data folder
-(platformdirs: ``~/.local/share/tinysleepnet`` on Linux, ``~/Library/Application
-Support/tinysleepnet`` on macOS, ``%LOCALAPPDATA%\\tinysleepnet`` on Windows). The file
-``<home>/models/DEFAULT`` names the model that staging uses when none is given.
+``model.json`` and ``MODEL.md``), where ``<home>`` is ``$TINYSLEEPNET_HOME`` when set, else
+the platform's user data folder (platformdirs: ``~/.local/share/tinysleepnet`` on Linux,
+``~/Library/Application Support/tinysleepnet`` on macOS, ``%LOCALAPPDATA%\\tinysleepnet``
+on Windows). The file ``<home>/models/DEFAULT`` names the model that staging uses when
+none is given.
 """
 
 from __future__ import annotations
@@ -161,8 +161,8 @@ def resolve_model(model: str | Path | None) -> Path:
         an installed model, or None for the default model.
 
     A released model's ``model.pt`` (in a folder with its card) is checked against the
-    SHA-256 on the card (:meth:`~.folder.ModelFolder.verified_card`); a folder holding ``model.pt``
-    without a card (a release that did not finish) is not a model.
+    SHA-256 on the card (:meth:`~.folder.ModelFolder.verified_card`); a folder holding
+    ``model.pt`` without a card (a release that did not finish) is not a model.
 
     Raises
     ------
