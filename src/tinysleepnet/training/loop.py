@@ -165,6 +165,8 @@ def run_passes(
             )
             losses = [row["train_loss"] for row in state.log] + [fit["loss"]]
             stall = stall_reason(losses, valid["top_share"], valid["top_stage"], guess)
+            if stall:
+                stall = f"{stall}; {stall_advice(config, start.restarted_after_pass)}"
             row = {
                 "pass": pass_number,
                 **{f"train_{k}": v for k, v in fit.items()},
@@ -193,7 +195,7 @@ def run_passes(
                     start.amplitude_uv,
                 )
                 run.pass_path.unlink(missing_ok=True)  # last.pt now has it all
-                _log_pass(run.name, row, config, kept, stall, start.restarted_after_pass)
+                _log_pass(run.name, row, config.max_passes, kept, stall)
             passes.update()
     return state, config
 
@@ -371,20 +373,14 @@ def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
     return tensor.pin_memory().to(device, non_blocking=True)
 
 
-def _log_pass(
-    run: str,
-    row: dict[str, float],
-    config: Config,
-    kept: bool,
-    stall: str,
-    restarted_after_pass: int | None,
-) -> None:
-    """One INFO line per pass, and a WARNING naming the remedy when the pass looks stalled."""
+def _log_pass(run: str, row: dict[str, float], max_passes: int, kept: bool, stall: str) -> None:
+    """One INFO line per pass, and a WARNING when the pass looks stalled (``stall``: why,
+    and the remedy)."""
     logger.info(
         "%s pass %d/%d: train loss %.4f acc %.3f | valid loss %.4f acc %.3f mf1 %.3f%s (%.0f s)",
         run,
         row["pass"],
-        config.max_passes,
+        max_passes,
         row["train_loss"],
         row["train_acc"],
         row["valid_loss"],
@@ -394,7 +390,4 @@ def _log_pass(
         row["seconds"],
     )
     if stall:
-        remedy = stall_advice(config, restarted_after_pass)
-        logger.warning(
-            "%s pass %d: training may have stalled: %s; %s", run, row["pass"], stall, remedy
-        )
+        logger.warning("%s pass %d: training may have stalled: %s", run, row["pass"], stall)
