@@ -98,6 +98,9 @@ class Trainer:
         Precision of the CNN (:func:`~tinysleepnet.nn.device.resolve_precision`).
     world : World
         The processes training the model.
+    saver : PassSaver or None
+        Saves the pass in progress (``pass.pt``); None under torchrun, where each process
+        holds its own share of the recurrent state and of the random draws.
     """
 
     network: TinySleepNet
@@ -107,6 +110,7 @@ class Trainer:
     device: torch.device
     precision: Literal["float32", "bfloat16"]
     world: World
+    saver: PassSaver | None
 
 
 def run_passes(
@@ -139,9 +143,6 @@ def run_passes(
         run.begin(config, state)
     if world.size > 1:
         logger.info("%s: training on %d processes", run.name, world.size)
-    # One process alone can save a pass in progress: under torchrun each holds its own
-    # share of the recurrent state and of the random draws.
-    saver = PassSaver(run.pass_path, config, nights) if world.size == 1 else None
     passes = tqdm(
         total=config.max_passes,
         initial=state.passes_done,
@@ -159,7 +160,7 @@ def run_passes(
         ):
             pass_number = state.passes_done + 1
             started = time.perf_counter()
-            fit = _train_one_pass(trainer, segments, config, pass_number, progress, saver)
+            fit = _train_one_pass(trainer, segments, config, pass_number, progress)
             valid = validate(
                 trainer.network, valid_nights, config, trainer.precision, progress and world.is_main
             )
@@ -261,7 +262,9 @@ def _trainer(
             network, device_ids=[device] if device.type == "cuda" else None
         )
     precision = resolve_precision(config.precision, device)
-    return Trainer(network, model, optimizer, scheduler, device, precision, world), state
+    # One process alone can save a pass in progress.
+    saver = PassSaver(run.pass_path, config, nights) if world.size == 1 else None
+    return Trainer(network, model, optimizer, scheduler, device, precision, world, saver), state
 
 
 def _make_scheduler(
@@ -285,7 +288,6 @@ def _train_one_pass(
     config: Config,
     pass_number: int,
     progress: bool,
-    saver: PassSaver | None = None,
 ) -> dict[str, float]:
     """One pass over the training nights; returns its loss, accuracy, macro-F1 and the
     share of the most predicted stage (``top_share``), as the network predicted each
@@ -293,11 +295,11 @@ def _train_one_pass(
 
     When the trainer's world has several processes, each feeds its share of every
     minibatch, and its loss is scaled so that the all-reduced (averaged) gradients equal one
-    process's on the whole minibatch. With a ``saver``, the pass continues from the one it
-    saved, if any, and is saved about every :data:`PASS_CHECKPOINT_SEC` seconds.
+    process's on the whole minibatch. With the trainer's ``saver``, the pass continues from
+    the one it saved, if any, and is saved about every :data:`PASS_CHECKPOINT_SEC` seconds.
     """
     model, network, world, device = trainer.model, trainer.network, trainer.world, trainer.device
-    optimizer, scheduler = trainer.optimizer, trainer.scheduler
+    optimizer, scheduler, saver = trainer.optimizer, trainer.scheduler, trainer.saver
     plan, n_steps, dropout_seed = _plan(config, pass_number, [len(n.stages) for n in nights])
     torch.manual_seed(dropout_seed + world.rank)
     class_weights = torch.tensor(config.class_weights, device=device)
