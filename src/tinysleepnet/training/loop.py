@@ -137,12 +137,12 @@ def run_passes(
     config = config.replace(extra={**config.extra, "world_size": world.size})
     nights = {"train": [n.name for n in train_nights], "valid": [n.name for n in valid_nights]}
     segments = split_nights(train_nights, config.segment_epochs)
-    guess = guess_loss(np.concatenate([n.stages for n in segments]), config.class_weights)
     trainer, state = _trainer(config, start, run, nights, segments, world, device)
     if world.is_main:
         run.begin(config, state)
     if world.size > 1:
         logger.info("%s: training on %d processes", run.name, world.size)
+    guess = guess_loss(np.concatenate([n.stages for n in segments]), config.class_weights)
     passes = tqdm(
         total=config.max_passes,
         initial=state.passes_done,
@@ -246,6 +246,7 @@ def _trainer(
     """The network, optimizer and schedule of an attempt, and its training state: put back
     from the run's ``last.pt`` when it has one, else fresh (the weights of
     ``start.init_weights`` when given)."""
+    precision = resolve_precision(config.precision, device)
     torch.manual_seed(config.seed)
     network = TinySleepNet(config).to(device)
     if start.init_weights is not None:
@@ -261,7 +262,6 @@ def _trainer(
         model = DistributedDataParallel(
             network, device_ids=[device] if device.type == "cuda" else None
         )
-    precision = resolve_precision(config.precision, device)
     # One process alone can save a pass in progress.
     saver = PassSaver(run.pass_path, config, nights) if world.size == 1 else None
     return Trainer(network, model, optimizer, scheduler, device, precision, world, saver), state
@@ -334,7 +334,8 @@ def _train_one_pass(
     saved_at = time.monotonic()
     bf16 = trainer.precision == "bfloat16"
     for step, (x, y, weight, is_first) in enumerate(bar, start=done + 1):
-        x, y, weight = (_to_device(t, device) for t in (x, y, weight))
+        if device.type == "cuda":  # pinned memory lets the copies overlap the GPU's work
+            x, y, weight = (t.pin_memory().to(device, non_blocking=True) for t in (x, y, weight))
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             logits, state = model(x, None if is_first else state)
         state = (state[0].detach(), state[1].detach())  # truncated backpropagation through time
@@ -366,13 +367,6 @@ def _train_one_pass(
         "mf1": fit["mf1"],
         "top_share": top_stage(predicted[real])[1],
     }
-
-
-def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Move a batch to the device; pinned memory lets the copy overlap the GPU's work."""
-    if device.type != "cuda":
-        return tensor
-    return tensor.pin_memory().to(device, non_blocking=True)
 
 
 def _log_pass(run: str, row: dict[str, float], max_passes: int, kept: bool, stall: str) -> None:
