@@ -243,9 +243,9 @@ def _trainer(
     world: World,
     device: torch.device,
 ) -> tuple[Trainer, Progress]:
-    """The network, optimizer and schedule of an attempt, and its training state: put back
-    from the run's ``last.pt`` when it has one, else fresh (the weights of
-    ``start.init_weights`` when given)."""
+    """What the attempt's steps work with (:class:`Trainer`) and its training state: the
+    weights, optimizer and schedule put back from the run's ``last.pt`` when it has one,
+    else fresh (the weights of ``start.init_weights`` when given)."""
     precision = resolve_precision(config.precision, device)
     torch.manual_seed(config.seed)
     network = TinySleepNet(config).to(device)
