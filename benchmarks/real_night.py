@@ -57,9 +57,9 @@ from tinysleepnet.config import Config, preset
 from tinysleepnet.data.nights import MANIFEST, Night, load_nights
 from tinysleepnet.data.prepare import prepare
 from tinysleepnet.nn.checkpoint import load_model
-from tinysleepnet.training.batches import count_steps, split_nights
+from tinysleepnet.training.batches import split_nights
 from tinysleepnet.training.fit import train
-from tinysleepnet.training.loop import _pass_rng, _plan
+from tinysleepnet.training.loop import _plan
 from tinysleepnet.training.run import TrainingRun
 from tinysleepnet.training.stall import ONE_STAGE_SHARE, guess_loss
 from tta_report import ranges
@@ -161,14 +161,7 @@ def dead_features(checkpoint: Path, night: Night) -> float:
 def steps_per_pass(config: Config, night: Night, passes: int) -> list[int]:
     """Optimizer steps of each pass, counted from the passes' plans as training draws them."""
     lengths = [n.n_epochs for n in split_nights([night], config.segment_epochs)]
-    return [
-        count_steps(
-            _plan(config, len(lengths), _pass_rng(config, p)).lengths(lengths),
-            config.batch_nights,
-            config.seq_len,
-        )
-        for p in range(1, passes + 1)
-    ]
+    return [_plan(config, p, lengths)[1] for p in range(1, passes + 1)]
 
 
 def run(name: str, args: argparse.Namespace, nights: tuple[Night, Night], out: Path) -> dict:

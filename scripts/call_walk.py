@@ -3,22 +3,27 @@
 Starting at a function and one of its parameters, the walk follows every call that passes the
 value on (the parameter itself, or a name assigned from an expression that uses it), into the
 called function's matching parameter, depth first in source order, each function and
-parameter once. It records the files it is in, one *stay* per uninterrupted stretch in one
-file; a *return* is a stay in a file the walk had already left. Many returns mean a flow that
-goes back and forth between modules instead of down through them.
+parameter once (a function that receives the value in three parameters is entered three
+times). The functions entered, in order, fall into *stays*: one per uninterrupted stretch of
+entries into functions of one file. A *return* is a stay in a file the walk had already left.
+Coming back to the caller after a callee is not a stay: only entering a function is. Many
+returns mean a flow that goes back and forth between modules instead of down through them.
 
 Usage::
 
     python scripts/call_walk.py tinysleepnet.evaluation.cv:cross_validate config
-    python scripts/call_walk.py tinysleepnet.evaluation.cv:cross_validate config --src OTHER/src
-    python scripts/call_walk.py --standard      # the walks the layout is judged by
+    python scripts/call_walk.py tinysleepnet.evaluation.cv:cross_validate config --trace
+    python scripts/call_walk.py --standard --src OTHER/src   # the walks the layout is judged by
+
+``--trace`` prints every function entered (``module:function(parameter)``, indented by call
+depth), numbering the stays and marking the returns: what to read to find their causes.
 
 Only calls resolvable statically are followed: functions of the same module, imported
 functions and modules, ``self.method`` within a class, ``Class(...)`` to its ``__init__``
-(or its dataclass fields), and ``Class.method``. A value handed to a method of a module-level
-object (``STEPS.run(state)``, a declared list of steps) goes to every package function that
-object's definition names, directly or through the functions it calls (their first parameter):
-steps declared as data are walked like steps called one by one.
+(not a dataclass's generated one), and ``Class.method``. A value handed to a method of a
+module-level object (``STEPS.run(state)``, a declared list of steps) goes to every package
+function that object's definition names, directly or through the functions it calls (their
+first parameter): steps declared as data are walked like steps called one by one.
 """
 
 from __future__ import annotations
@@ -26,15 +31,16 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Entry points and the value walked from each (function, parameter).
 STANDARD_WALKS = (
-    ("cross_validate", "config"),
-    ("reproduce", "row"),
-    ("finetune", "model"),
-    ("run_pipeline", "out"),
+    ("tinysleepnet.evaluation.cv:cross_validate", "config"),
+    ("tinysleepnet.workflows.reproduce:reproduce", "row"),
+    ("tinysleepnet.workflows.finetune:finetune", "model"),
+    ("tinysleepnet.workflows.demo:run_pipeline", "out"),
 )
 
 
@@ -101,10 +107,21 @@ class Target:
     cls: str | None = None
 
 
+@dataclass(frozen=True)
+class Entry:
+    """The walk entering one function with one parameter holding the value."""
+
+    depth: int
+    module: str
+    function: str
+    param: str
+    path: str
+
+
 class Walker:
     def __init__(self, modules: dict[str, Module]) -> None:
         self.modules = modules
-        self.files: list[str] = []
+        self.entries: list[Entry] = []
         self.seen: set[tuple[str, str, str]] = set()
 
     # -- resolution -------------------------------------------------------------------------
@@ -182,17 +199,16 @@ class Walker:
         return found
 
     # -- the walk -----------------------------------------------------------------------------
-    def visit(self, module: str) -> None:
-        path = str(self.modules[module].path)
-        if not self.files or self.files[-1] != path:
-            self.files.append(path)
-
-    def walk(self, target: Target, param: str) -> None:
-        key = (target.module, f"{target.cls}.{target.function.name}", param)
+    def walk(self, target: Target, param: str, depth: int = 0) -> None:
+        """Enter ``target`` with the value in ``param`` (once per function and parameter),
+        then follow its calls that pass the value on."""
+        function = f"{target.cls}.{target.function.name}" if target.cls else target.function.name
+        key = (target.module, function, param)
         if key in self.seen:
             return
         self.seen.add(key)
-        self.visit(target.module)
+        path = str(self.modules[target.module].path)
+        self.entries.append(Entry(depth, target.module, function, param, path))
         tainted = {param}
         for node in _in_order(target.function):
             if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
@@ -209,14 +225,12 @@ class Walker:
             elif isinstance(node, ast.Call):
                 callee = self.resolve(target.module, target.cls, node)
                 if callee is None:
-                    self.walk_declared(target, node, tainted)
+                    self.walk_declared(target, node, tainted, depth)
                     continue
                 for name in _receiving_params(callee.function, node, tainted):
-                    self.walk(callee, name)
-                    self.visit(target.module)
+                    self.walk(callee, name, depth + 1)
 
-
-    def walk_declared(self, caller: Target, call: ast.Call, tainted: set[str]) -> None:
+    def walk_declared(self, caller: Target, call: ast.Call, tainted: set[str], depth: int) -> None:
         """``OBJECT.method(value)`` with OBJECT a module-level declaration: the value goes to
         the first parameter of every function the declaration names."""
         func = call.func
@@ -228,8 +242,7 @@ class Walker:
         for step in self.declared_functions(caller.module, declaration):
             params = [a.arg for a in step.function.args.args]
             if params:
-                self.walk(step, params[0])
-                self.visit(caller.module)
+                self.walk(step, params[0], depth + 1)
 
 
 def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -294,13 +307,50 @@ def find_function(modules: dict[str, Module], name: str) -> Target:
     return found[0]
 
 
-def walk_counts(modules: dict[str, Module], entry: str, param: str) -> dict[str, int]:
-    """Stays, distinct files and returns of one walk."""
+def walk_entries(modules: dict[str, Module], entry: str, param: str) -> list[Entry]:
+    """The functions one walk enters, in order."""
     walker = Walker(modules)
     walker.walk(find_function(modules, entry), param)
-    stays = walker.files
-    returns = sum(1 for i, f in enumerate(stays) if f in stays[:i])
-    return {"stays": len(stays), "files": len(set(stays)), "returns": returns}
+    return walker.entries
+
+
+def stays(entries: Sequence[Entry]) -> list[tuple[int, bool]]:
+    """For each entry that begins a stay: its index and whether the stay is a return."""
+    begun: list[tuple[int, bool]] = []
+    left: set[str] = set()
+    for index, entry in enumerate(entries):
+        previous = entries[index - 1].path if index else None
+        if entry.path != previous:
+            if previous is not None:
+                left.add(previous)
+            begun.append((index, entry.path in left))
+    return begun
+
+
+def walk_counts(modules: dict[str, Module], entry: str, param: str) -> dict[str, int]:
+    """Stays, distinct files and returns of one walk."""
+    entries = walk_entries(modules, entry, param)
+    begun = stays(entries)
+    return {
+        "stays": len(begun),
+        "files": len({e.path for e in entries}),
+        "returns": sum(is_return for _, is_return in begun),
+    }
+
+
+def trace(entries: Sequence[Entry], src: Path) -> list[str]:
+    """One line per function entered, indented by call depth; a line that begins a stay is
+    numbered, and one that begins a return says so (``<< return``)."""
+    begun = dict(stays(entries))
+    numbers = {index: n for n, index in enumerate(begun, start=1)}
+    lines = []
+    for index, entry in enumerate(entries):
+        mark = ""
+        if index in begun:
+            where = Path(entry.path).relative_to(src).as_posix()
+            mark = f"   [stay {numbers[index]}: {where}{'  << return' if begun[index] else ''}]"
+        lines.append(f"{'  ' * entry.depth}{entry.module}:{entry.function}({entry.param}){mark}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,14 +359,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("param", nargs="?", help="the parameter whose value is walked")
     parser.add_argument("--src", type=Path, default=Path(__file__).parents[1] / "src")
     parser.add_argument("--standard", action="store_true", help="run the standard walks")
+    parser.add_argument(
+        "--trace", action="store_true", help="print each walk: every function entered"
+    )
     args = parser.parse_args(argv)
+    if args.entry and not args.param:
+        parser.error("give the parameter whose value is walked")
     modules = load_package(args.src)
     walks = STANDARD_WALKS if args.standard or not args.entry else [(args.entry, args.param)]
-    print(f"{'walk':<32} {'stays':>6} {'files':>6} {'returns':>8}")
+    rows = []
     for entry, param in walks:
-        counts = walk_counts(modules, entry, param)
-        label = f"{entry}({param})"
-        print(f"{label:<32} {counts['stays']:>6} {counts['files']:>6} {counts['returns']:>8}")
+        entries = walk_entries(modules, entry, param)
+        if args.trace:
+            print(f"# {entry}({param})", *trace(entries, args.src), "", sep="\n")
+        begun = stays(entries)
+        rows.append(
+            f"{entry + f'({param})':<56} {len(begun):>6} {len({e.path for e in entries}):>6} "
+            f"{sum(is_return for _, is_return in begun):>8}"
+        )
+    print(f"{'walk':<56} {'stays':>6} {'files':>6} {'returns':>8}", *rows, sep="\n")
     return 0
 
 

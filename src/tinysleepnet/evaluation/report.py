@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from ..errors import PathError
-from ..io.atomic import read_json, write_figure, write_json, write_text_atomic
+from ..io.atomic import write_figure, write_json, write_text_atomic
 from ..scoring.calibration import calibration_summary, plot_reliability
 from ..scoring.metrics import scores
 from ..stages import STAGES
@@ -28,7 +28,6 @@ from ..text import markdown_table
 from ..training.calibrate import checkpoint_temperature
 from ..training.run import TrainingRun
 from ..training.stall import ONE_STAGE_SHARE, remedy_text, top_stage
-from .cv import fold_dir, is_done, read_folds
 from .run import CvRun
 
 logger = logging.getLogger("tinysleepnet")
@@ -61,15 +60,16 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
         are missing and ``allow_partial`` is False.
     """
     run_dir = Path(run_dir)
-    plan = read_folds(run_dir)
-    unfinished = [i for i in range(plan["n_folds"]) if not is_done(run_dir, i)]
+    run = CvRun(run_dir)
+    plan = run.read_plan()
+    unfinished = [i for i in range(plan["n_folds"]) if not run.fold(i).is_done]
     # a finished fold whose predictions are damaged or incomplete counts as missing
     read: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
     damaged: dict[int, str] = {}
     for i in range(plan["n_folds"]):
         if i not in unfinished:
             try:
-                read[i] = _fold_stages(fold_dir(run_dir, i))
+                read[i] = _fold_stages(run.fold(i))
             except PathError as err:
                 damaged[i] = str(err)
     missing = sorted([*unfinished, *damaged])
@@ -84,7 +84,7 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
         logger.warning("%s; scored without it", reason)
     scored = [fold for fold in plan["folds"] if fold["fold"] not in missing]
     stages = [read[fold["fold"]] for fold in scored]
-    out_dir = CvRun(run_dir).evaluation_dir
+    out_dir = run.evaluation_dir
     result = {
         "run_dir": str(run_dir),
         "n_folds": plan["n_folds"],
@@ -108,8 +108,8 @@ def evaluate_run(run_dir: str | Path, *, allow_partial: bool = False) -> dict[st
     result["one_stage_folds"] = [
         row["fold"] for row in result["folds"] if row["top_share"] >= ONE_STAGE_SHARE
     ]
-    result["restarted_folds"] = _restarted_folds(run_dir, scored)
-    result["calibration"] = _calibration(run_dir, scored, result["paths"]["reliability"])
+    result["restarted_folds"] = _restarted_folds(run, scored)
+    result["calibration"] = _calibration(run, scored, result["paths"]["reliability"])
     write_json(result["paths"]["json"], result)
     write_text_atomic(result["paths"]["markdown"], summary_markdown(result))
     title = _title(result)
@@ -223,7 +223,7 @@ def plot_confusion(confusion: ArrayLike, path: str | Path, *, title: str) -> Non
     write_figure(path, fig, dpi=150)
 
 
-def _fold_stages(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:
+def _fold_stages(fold: TrainingRun) -> tuple[np.ndarray, np.ndarray, int]:
     """Expert and predicted stages of all test epochs of one fold, and its number of nights.
 
     Raises
@@ -232,9 +232,9 @@ def _fold_stages(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:
         If the fold has no predictions, one is unreadable, or they hold another number of
         test epochs than the fold scored when it finished (a file deleted or replaced).
     """
-    files = sorted((folder / TrainingRun.PREDICTIONS).glob("*.npz"))
+    files = sorted(fold.predictions_dir.glob("*.npz"))
     if not files:
-        raise PathError(folder, f"marked done but has no {TrainingRun.PREDICTIONS}/*.npz")
+        raise PathError(fold.folder, f"marked done but has no {TrainingRun.PREDICTIONS}/*.npz")
     expert, predicted = [], []
     for file in files:
         try:
@@ -244,25 +244,25 @@ def _fold_stages(folder: Path) -> tuple[np.ndarray, np.ndarray, int]:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             raise PathError.wrap(file, "not a readable predictions file", err) from err
     n_epochs = sum(len(stages) for stages in expert)
-    scored = read_json(folder / TrainingRun.DONE, "finished fold").get("scores", {}).get("n_epochs")
+    scored = fold.read_done().get("scores", {}).get("n_epochs")
     if scored is not None and n_epochs != scored:
         raise PathError(
-            folder / TrainingRun.PREDICTIONS,
+            fold.predictions_dir,
             f"holds {n_epochs} test epochs, the fold scored {scored} when it finished "
             "(a predictions file deleted or replaced?)",
         )
     return np.concatenate(expert), np.concatenate(predicted), len(files)
 
 
-def _calibration(run_dir: Path, folds: Sequence[dict[str, Any]], figure: str) -> dict[str, Any]:
+def _calibration(run: CvRun, folds: Sequence[dict[str, Any]], figure: str) -> dict[str, Any]:
     """ECE of the pooled test epochs before and after each fold's temperature; the diagram."""
     proba, expert, temperature = [], [], []
     temperatures = {}
     for fold in folds:
-        folder = fold_dir(run_dir, fold["fold"])
-        best = folder / TrainingRun.BEST
+        fold_run = run.fold(fold["fold"])
+        best = fold_run.best_path
         temperatures[str(fold["fold"])] = checkpoint_temperature(best) if best.is_file() else 1.0
-        for file in sorted((folder / TrainingRun.PREDICTIONS).glob("*.npz")):
+        for file in sorted(fold_run.predictions_dir.glob("*.npz")):
             with np.load(file) as night:
                 proba.append(night["proba"])
                 expert.append(night["expert"])
@@ -340,11 +340,11 @@ def restart_text(result: dict[str, Any]) -> str:
     )
 
 
-def _restarted_folds(run_dir: Path, folds: Sequence[dict[str, Any]]) -> list[dict[str, int]]:
+def _restarted_folds(run: CvRun, folds: Sequence[dict[str, Any]]) -> list[dict[str, int]]:
     """The folds whose training was restarted with the stall remedy, from their summaries."""
     restarted = []
     for fold in folds:
-        done = read_json(fold_dir(run_dir, fold["fold"]) / TrainingRun.DONE, "fold summary")
+        done = run.fold(fold["fold"]).read_done()
         if done.get("restarted_after_pass") is not None:
             restarted.append({"fold": fold["fold"], "after_pass": done["restarted_after_pass"]})
     return restarted

@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -44,7 +44,7 @@ from .adam import make_optimizer
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
 from .distributed import World, current_world, local_device
 from .objective import l2_penalty, loss, validate
-from .run import PassSaver, Progress, TrainingRun
+from .run import NightNames, PassSaver, Progress, TrainingRun
 from .stall import guess_loss, needs_restart, stall_advice, stall_reason, top_stage
 
 logger = logging.getLogger("tinysleepnet")
@@ -77,6 +77,42 @@ class Start:
     restarted_after_pass: int | None = None
 
 
+@dataclass(frozen=True)
+class Trainer:
+    """What every training step works with, made once per attempt (:func:`_trainer`).
+
+    Attributes
+    ----------
+    network : TinySleepNet
+        The network being trained (what checkpoints save and validation stages).
+    model : torch.nn.Module
+        What a step runs: ``network``, or its ``DistributedDataParallel`` wrapper when
+        ``world`` has several processes (it all-reduces the gradients of every step).
+    optimizer : torch.optim.Optimizer
+        The optimizer of the parameters left to train.
+    scheduler : OneCycleLR or None
+        The learning-rate schedule, stepped once per chunk; None: a constant rate.
+    device : torch.device
+        Where this process trains.
+    precision : {"float32", "bfloat16"}
+        Precision of the CNN (:func:`~tinysleepnet.nn.device.resolve_precision`).
+    world : World
+        The processes training the model.
+    saver : PassSaver or None
+        Saves the pass in progress (``pass.pt``); None under torchrun, where each process
+        holds its own share of the recurrent state and of the random draws.
+    """
+
+    network: TinySleepNet
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: OneCycleLR | None
+    device: torch.device
+    precision: Literal["float32", "bfloat16"]
+    world: World
+    saver: PassSaver | None
+
+
 def run_passes(
     train_nights: Sequence[Night],
     valid_nights: Sequence[Night],
@@ -92,7 +128,6 @@ def run_passes(
     trained with (those of ``config``, with the number of processes in ``extra``).
     """
     device = resolve_device(local_device(config.device))
-    precision = resolve_precision(config.precision, device)
     world = current_world(device)
     if config.batch_nights < world.size:
         raise TinySleepNetError(
@@ -100,29 +135,14 @@ def run_passes(
             f"(batch_nights is {config.batch_nights})"
         )
     config = config.replace(extra={**config.extra, "world_size": world.size})
-    torch.manual_seed(config.seed)
-    model = TinySleepNet(config).to(device)
-    if start.init_weights is not None:
-        parent = load_checkpoint(start.init_weights, map_location=device)
-        load_weights(start.init_weights, model, parent)
-    for name, param in model.named_parameters():
-        param.requires_grad_(not name.startswith(start.frozen))
-    optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], config)
     nights = {"train": [n.name for n in train_nights], "valid": [n.name for n in valid_nights]}
     segments = split_nights(train_nights, config.segment_epochs)
-    guess = guess_loss(np.concatenate([n.stages for n in segments]), config.class_weights)
-    scheduler = _make_scheduler(optimizer, config, [len(n.stages) for n in segments])
-    state = run.resume(config, nights, model, optimizer, scheduler)
+    trainer, state = _trainer(config, start, run, nights, segments, world, device)
     if world.is_main:
         run.begin(config, state)
-    step_model: nn.Module = model
-    if world.size > 1:  # all-reduces the gradients of every step over the processes
-        ids = [device] if device.type == "cuda" else None
-        step_model = DistributedDataParallel(model, device_ids=ids)
+    if world.size > 1:
         logger.info("%s: training on %d processes", run.name, world.size)
-    # One process alone can save a pass in progress: under torchrun each holds its own
-    # share of the recurrent state and of the random draws.
-    saver = PassSaver(run.pass_path, config, nights) if world.size == 1 else None
+    guess = guess_loss(np.concatenate([n.stages for n in segments]), config.class_weights)
     passes = tqdm(
         total=config.max_passes,
         initial=state.passes_done,
@@ -140,20 +160,21 @@ def run_passes(
         ):
             pass_number = state.passes_done + 1
             started = time.perf_counter()
-            fit = _train_one_pass(
-                step_model, world, optimizer, scheduler, segments, config, pass_number,
-                device, precision, progress, saver,
-            )  # fmt: skip
-            valid = validate(model, valid_nights, config, precision, progress and world.is_main)
+            fit = _train_one_pass(trainer, segments, config, pass_number, progress)
+            valid = validate(
+                trainer.network, valid_nights, config, trainer.precision, progress and world.is_main
+            )
             losses = [row["train_loss"] for row in state.log] + [fit["loss"]]
             stall = stall_reason(losses, valid["top_share"], valid["top_stage"], guess)
+            if stall:
+                stall = f"{stall}; {stall_advice(config, start.restarted_after_pass)}"
             row = {
                 "pass": pass_number,
                 **{f"train_{k}": v for k, v in fit.items()},
                 **{f"valid_{k}": valid[k] for k in ("loss", "acc", "mf1", "top_share")},
                 "stalled": int(bool(stall)),
                 "world_size": world.size,
-                "lr": optimizer.param_groups[0]["lr"],
+                "lr": trainer.optimizer.param_groups[0]["lr"],
                 "seconds": time.perf_counter() - started,
             }
             state.log.append(row)
@@ -165,10 +186,17 @@ def run_passes(
                 state.bad_passes += 1
             if world.is_main:
                 run.save_pass(
-                    model, optimizer, scheduler, config, state, nights, kept, start.amplitude_uv
+                    trainer.network,
+                    trainer.optimizer,
+                    trainer.scheduler,
+                    config,
+                    state,
+                    nights,
+                    kept,
+                    start.amplitude_uv,
                 )
                 run.pass_path.unlink(missing_ok=True)  # last.pt now has it all
-                _log_pass(run.name, row, config, kept, stall, start.restarted_after_pass)
+                _log_pass(run.name, row, config.max_passes, kept, stall)
             passes.update()
     return state, config
 
@@ -196,14 +224,47 @@ def keeps(valid: dict[str, Any], best: dict[str, Any] | None, monitor: str) -> b
     return (valid[monitor], valid[other]) > (best[monitor], best[other])
 
 
-def _pass_rng(config: Config, pass_number: int) -> np.random.Generator:
-    """The random generator of one pass: a function of the seed and the pass alone."""
-    return np.random.default_rng([config.seed, pass_number])
-
-
-def _plan(config: Config, n_nights: int, rng: np.random.Generator) -> PassPlan:
+def _plan(config: Config, pass_number: int, n_epochs: Sequence[int]) -> tuple[PassPlan, int, int]:
+    """Pass ``pass_number`` over nights of ``n_epochs`` epochs: its plan, its number of
+    optimizer steps and the seed of its dropout, drawn from ``(seed, pass)`` alone."""
+    rng = np.random.default_rng([config.seed, pass_number])
     max_shift = round(config.max_shift_frac * config.epoch_samples)
-    return plan_pass(n_nights, rng, config.max_skip_epochs, max_shift)
+    plan = plan_pass(len(n_epochs), rng, config.max_skip_epochs, max_shift)
+    steps = count_steps(plan.lengths(n_epochs), config.batch_nights, config.seq_len)
+    return plan, steps, int(rng.integers(2**63 - 1))
+
+
+def _trainer(
+    config: Config,
+    start: Start,
+    run: TrainingRun,
+    nights: NightNames,
+    segments: Sequence[Night],
+    world: World,
+    device: torch.device,
+) -> tuple[Trainer, Progress]:
+    """What the attempt's steps work with (:class:`Trainer`) and its training state: the
+    weights, optimizer and schedule put back from the run's ``last.pt`` when it has one,
+    else fresh (the weights of ``start.init_weights`` when given)."""
+    precision = resolve_precision(config.precision, device)
+    torch.manual_seed(config.seed)
+    network = TinySleepNet(config).to(device)
+    if start.init_weights is not None:
+        parent = load_checkpoint(start.init_weights, map_location=device)
+        load_weights(start.init_weights, network, parent)
+    for name, param in network.named_parameters():
+        param.requires_grad_(not name.startswith(start.frozen))
+    optimizer = make_optimizer([p for p in network.parameters() if p.requires_grad], config)
+    scheduler = _make_scheduler(optimizer, config, [len(n.stages) for n in segments])
+    state = run.resume(config, nights, network, optimizer, scheduler)
+    model: nn.Module = network
+    if world.size > 1:  # all-reduces the gradients of every step over the processes
+        model = DistributedDataParallel(
+            network, device_ids=[device] if device.type == "cuda" else None
+        )
+    # One process alone can save a pass in progress.
+    saver = PassSaver(run.pass_path, config, nights) if world.size == 1 else None
+    return Trainer(network, model, optimizer, scheduler, device, precision, world, saver), state
 
 
 def _make_scheduler(
@@ -217,48 +278,31 @@ def _make_scheduler(
     """
     if config.schedule == "constant":
         return None
-    total = sum(
-        count_steps(
-            _plan(config, len(n_epochs), _pass_rng(config, p)).lengths(n_epochs),
-            config.batch_nights,
-            config.seq_len,
-        )
-        for p in range(1, config.max_passes + 1)
-    )
+    total = sum(_plan(config, p, n_epochs)[1] for p in range(1, config.max_passes + 1))
     return OneCycleLR(optimizer, max_lr=config.lr, total_steps=total, cycle_momentum=False)
 
 
 def _train_one_pass(
-    model: nn.Module,
-    world: World,
-    optimizer: torch.optim.Optimizer,
-    scheduler: OneCycleLR | None,
+    trainer: Trainer,
     nights: Sequence[Night],
     config: Config,
     pass_number: int,
-    device: torch.device,
-    precision: Literal["float32", "bfloat16"],
     progress: bool,
-    saver: PassSaver | None = None,
 ) -> dict[str, float]:
     """One pass over the training nights; returns its loss, accuracy, macro-F1 and the
     share of the most predicted stage (``top_share``), as the network predicted each
     minibatch while it trained (dropout on, augmented).
 
-    ``model`` is the network, or its ``DistributedDataParallel`` wrapper when ``world``
-    has several processes: each then feeds its share of every minibatch, and its loss is
-    scaled so that the all-reduced (averaged) gradients equal one process's on the whole
-    minibatch. With a ``saver``, the pass continues from the one it saved, if any, and is
-    saved about every :data:`PASS_CHECKPOINT_SEC` seconds.
+    When the trainer's world has several processes, each feeds its share of every
+    minibatch, and its loss is scaled so that the all-reduced (averaged) gradients equal one
+    process's on the whole minibatch. With the trainer's ``saver``, the pass continues from
+    the one it saved, if any, and is saved about every :data:`PASS_CHECKPOINT_SEC` seconds.
     """
-    rng = _pass_rng(config, pass_number)
-    plan = _plan(config, len(nights), rng)
-    torch.manual_seed(int(rng.integers(2**63 - 1)) + world.rank)  # dropout
-    n_steps = count_steps(
-        plan.lengths([len(n.stages) for n in nights]), config.batch_nights, config.seq_len
-    )
+    model, network, world, device = trainer.model, trainer.network, trainer.world, trainer.device
+    optimizer, scheduler, saver = trainer.optimizer, trainer.scheduler, trainer.saver
+    plan, n_steps, dropout_seed = _plan(config, pass_number, [len(n.stages) for n in nights])
+    torch.manual_seed(dropout_seed + world.rank)
     class_weights = torch.tensor(config.class_weights, device=device)
-    network = cast(TinySleepNet, getattr(model, "module", model))
     loss_sum = torch.zeros((), device=device)
     outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
     model.train()
@@ -288,9 +332,11 @@ def _train_one_pass(
         disable=None if progress and world.is_main else True,
     )
     saved_at = time.monotonic()
+    bf16 = trainer.precision == "bfloat16"
     for step, (x, y, weight, is_first) in enumerate(bar, start=done + 1):
-        x, y, weight = (_to_device(t, device) for t in (x, y, weight))
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+        if device.type == "cuda":  # pinned memory lets the copies overlap the GPU's work
+            x, y, weight = (t.pin_memory().to(device, non_blocking=True) for t in (x, y, weight))
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             logits, state = model(x, None if is_first else state)
         state = (state[0].detach(), state[1].detach())  # truncated backpropagation through time
         n_real = world.all_sum(weight.sum())  # over the whole minibatch
@@ -323,27 +369,14 @@ def _train_one_pass(
     }
 
 
-def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Move a batch to the device; pinned memory lets the copy overlap the GPU's work."""
-    if device.type != "cuda":
-        return tensor
-    return tensor.pin_memory().to(device, non_blocking=True)
-
-
-def _log_pass(
-    run: str,
-    row: dict[str, float],
-    config: Config,
-    kept: bool,
-    stall: str,
-    restarted_after_pass: int | None,
-) -> None:
-    """One INFO line per pass, and a WARNING naming the remedy when the pass looks stalled."""
+def _log_pass(run: str, row: dict[str, float], max_passes: int, kept: bool, stall: str) -> None:
+    """One INFO line per pass, and a WARNING when the pass looks stalled (``stall``: why,
+    and the remedy)."""
     logger.info(
         "%s pass %d/%d: train loss %.4f acc %.3f | valid loss %.4f acc %.3f mf1 %.3f%s (%.0f s)",
         run,
         row["pass"],
-        config.max_passes,
+        max_passes,
         row["train_loss"],
         row["train_acc"],
         row["valid_loss"],
@@ -353,7 +386,4 @@ def _log_pass(
         row["seconds"],
     )
     if stall:
-        remedy = stall_advice(config, restarted_after_pass)
-        logger.warning(
-            "%s pass %d: training may have stalled: %s; %s", run, row["pass"], stall, remedy
-        )
+        logger.warning("%s pass %d: training may have stalled: %s", run, row["pass"], stall)
