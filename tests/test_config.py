@@ -44,6 +44,7 @@ AUTHORS = {
     "class_weights": (1.0, 1.5, 1.0, 1.0, 1.0),
     "l2_weight": 1e-3,
     "clip_norm": 5.0,
+    "grad_centralize": False,  # the authors' gradients as backpropagated
     "schedule": "constant",
     "max_skip_epochs": 4,  # B_seq = 5: drop 0..4 epochs
     "max_shift_frac": 0.1,  # B_sig = 10 % of an epoch

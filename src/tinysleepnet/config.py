@@ -104,6 +104,15 @@ class Config:
     """Factor of the L2 penalty ``sum(w**2) / 2`` on the conv kernels, added to the loss."""
     clip_norm: float = field(default=5.0, metadata=RECIPE)
     """Gradients are clipped to this global norm."""
+    grad_centralize: bool = field(default=False, metadata=RECIPE)
+    """Gradient centralization of the conv kernels (Yong et al., ECCV 2020): before each
+    step, each output channel's mean gradient over its kernel is subtracted from it, so no
+    step moves a channel's kernel weights all one way. Blocks 2-4 convolve ReLU outputs
+    (all >= 0), so without it every weight of a channel's kernel gets a gradient of one
+    sign, and Adam moves each by about the learning rate; when one night is replayed in
+    nearly the same chunks pass after pass, kernel sums drift below zero and the channels
+    die (the ``fast`` preset uses it; ``benchmarks/README.md``, "Why `fast` collapses on
+    the whole night"). The authors had none (``False``)."""
     schedule: Literal["constant", "onecycle"] = field(default="constant", metadata=RECIPE)
     """Learning-rate schedule; ``"onecycle"`` peaks at ``lr`` (the ``fast`` preset)."""
 

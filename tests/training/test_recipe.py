@@ -180,3 +180,22 @@ def test_authors_rule_unit():
     assert not loop.keeps({"acc": 0.7, "mf1": 0.9}, best, "authors")  # accuracy must rise
     assert not loop.keeps({"acc": 0.9, "mf1": 0.49}, best, "authors")  # MF1 must not fall
     assert loop.keeps({"acc": 0.0, "mf1": 0.0}, None, "authors")  # the first pass is kept
+
+
+def test_gradient_centralization_takes_each_conv_channels_mean_gradient_and_nothing_else(
+    tmp_path, tiny_config, toy_nights, stepped
+):
+    config = tiny_config.replace(clip_norm=1e12, max_passes=1)  # clipping: tested on its own
+    train(*toy_nights, config, tmp_path / "plain", progress=False)
+    plain, stepped.steps, stepped.net = stepped.steps[0], [], None
+    train(*toy_nights, config.replace(grad_centralize=True), tmp_path / "gc", progress=False)
+    centred = stepped.steps[0]  # the first step: the same weights, dropout and chunk
+    kernels = {f"{name}.conv.weight" for name in ("conv1", "convs.0", "convs.1", "convs.2")}
+    assert kernels <= set(plain)
+    for name, grad in plain.items():
+        if name in kernels:  # each output channel's gradient now sums to zero
+            assert grad.mean(dim=(1, 2)).abs().max() > 1e-6, name  # it did not before
+            torch.testing.assert_close(centred[name].mean(dim=(1, 2)), torch.zeros(len(grad)))
+            torch.testing.assert_close(centred[name], grad - grad.mean(dim=(1, 2), keepdim=True))
+        else:  # norms, LSTM, classifier: as backpropagated
+            torch.testing.assert_close(centred[name], grad, msg=name)

@@ -43,7 +43,7 @@ from ..scoring.metrics import scores
 from .adam import make_optimizer
 from .batches import PassPlan, count_steps, iterate_pass, plan_pass, split_nights
 from .distributed import World, current_world, local_device
-from .objective import l2_penalty, loss, validate
+from .objective import centralize_conv_gradients, l2_penalty, loss, validate
 from .run import NightNames, PassSaver, Progress, TrainingRun
 from .stall import guess_loss, needs_restart, stall_advice, stall_reason, top_stage
 
@@ -343,6 +343,8 @@ def _train_one_pass(
         step_loss = loss(logits, y, weight, class_weights, n_real)
         optimizer.zero_grad(set_to_none=True)
         (world.size * step_loss + l2_penalty(network, config.l2_weight)).backward()
+        if config.grad_centralize:
+            centralize_conv_gradients(network)
         nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
         optimizer.step()
         if scheduler is not None:

@@ -1,7 +1,8 @@
 """What training minimises and how a pass is scored: the loss, the L2 penalty, validation.
 
 As in the authors' code: class-weighted cross-entropy over the real (unpadded) epochs, plus
-TF's ``l2_loss`` on the conv kernels; validation stages whole nights in eval mode.
+TF's ``l2_loss`` on the conv kernels; validation stages whole nights in eval mode. Not in
+their code: the optional gradient centralization of the conv kernels (``grad_centralize``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,19 @@ def l2_penalty(model: TinySleepNet, l2_weight: float) -> torch.Tensor:
     return (
         l2_weight * torch.stack([k.float().square().sum() for k in model.conv_kernels()]).sum() / 2
     )
+
+
+@torch.no_grad()
+def centralize_conv_gradients(model: TinySleepNet) -> None:
+    """Gradient centralization of the conv kernels (``Config.grad_centralize``), in place.
+
+    Subtracts from each kernel's gradient its mean over each output channel's fan-in (input
+    channels and taps), so that the gradient of every channel sums to zero (Yong et al.,
+    "Gradient Centralization", ECCV 2020). Kernels without a gradient (frozen) are skipped.
+    """
+    for kernel in model.conv_kernels():
+        if kernel.grad is not None:
+            kernel.grad -= kernel.grad.mean(dim=(1, 2), keepdim=True)
 
 
 def validate(
