@@ -1,11 +1,11 @@
 """The ``fast`` preset on the real night (SC4001E0, the repository's copy).
 
-Trained on this one night alone with 2 nights a minibatch, the preset dies: its three 3-h
-segments make 28 optimizer steps a pass, and by the one-cycle peak the conv kernels of
-blocks 2-4 have summed to below zero over inputs that are all >= 0 (ReLU outputs), so 80-90 %
-of the features entering the LSTM are zero for every epoch. With the three segments in one
-minibatch (``batch_nights=4``: 14 steps a pass) it learns the night (benchmarks/README.md,
-"Why `fast` collapses on the whole night").
+Trained on this one night alone with 2 nights a minibatch, its three 3-h segments make 28
+optimizer steps a pass. Without gradient centralization the preset died there: the conv
+kernels of blocks 2-4 summed to below zero over inputs that are all >= 0 (ReLU outputs), and
+80-90 % of the features entering the LSTM were zero for every epoch. With it (and the
+one-cycle peak at 5e-4) the preset learns the night (benchmarks/README.md, "Why `fast`
+collapses on the whole night").
 """
 
 from __future__ import annotations
@@ -37,18 +37,19 @@ def test_one_real_night_gives_fast_28_steps_a_pass_or_14_in_one_minibatch(real_p
 
 
 @pytest.mark.slow
-def test_fast_learns_the_whole_real_night_with_its_segments_in_one_minibatch(
-    real_prepared: Path, tmp_path: Path
-):
+def test_the_fast_preset_learns_the_whole_real_night(real_prepared: Path, tmp_path: Path):
     (night,) = load_nights(real_prepared)
     # float32 on every CPU, so the figures do not depend on bfloat16 instructions
-    config = FAST.replace(batch_nights=4, precision="float32", on_stall="warn")
+    config = FAST.replace(precision="float32", on_stall="warn")
     result = train([night], [night], config, tmp_path, progress=False)
-    last = result.log.iloc[-1]
-    assert last["valid_top_share"] < ONE_STAGE_SHARE
-    assert last["train_acc"] >= 0.5  # measured 0.61; with batch_nights=2: 0.33
+    log = result.log
+    # measured: one stage at passes 1-2 only; the preset before (no centralization, peak
+    # 1e-3): passes 1 and 3-12
+    assert (log["valid_top_share"].iloc[2:] < ONE_STAGE_SHARE).all()
+    assert log["valid_mf1"].max() >= 0.5  # measured 0.656; before: 0.115
+    assert log["train_acc"].iloc[-1] >= 0.6  # measured 0.81; before: 0.33
     model = load_model(result.last_path)
     with torch.no_grad():
         features = model.epoch_features(torch.from_numpy(np.array(night.signal_uv)))
     dead = float((features.amax(dim=0) <= 0).float().mean())
-    assert dead < 0.5  # measured 0.33; with batch_nights=2: 0.84
+    assert dead < 0.1  # measured 0.00; before: 0.89

@@ -153,8 +153,13 @@ def test_stall_advice_names_only_settings_not_already_in_use(
         text = advice(remedied.replace(on_stall=on_stall), f"run-{on_stall}")
         assert text.split("; ", 1)[1] == (
             "the run already has the stall remedy; early passes often look so: if it "
-            "persists, train longer (--epochs) or with more nights a minibatch (--batch-nights 4)"
+            "persists, train longer (--epochs) or with gradient centralization (--grad-centralize)"
         )
+    text = advice(remedied.replace(grad_centralize=True), "centralized")  # as fast is
+    assert text.split("; ", 1)[1] == (
+        "the run already has the stall remedy; early passes often look so: if it "
+        "persists, train longer (--epochs)"
+    )
 
 
 def test_by_default_a_stalled_run_is_restarted_once_with_the_remedy_and_resumes(

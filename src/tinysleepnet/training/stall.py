@@ -156,9 +156,12 @@ def stall_advice(config: Config, restarted_after_pass: int | None) -> str:
     if restarted_after_pass is not None:
         return "already restarted with the stall remedy; try --preset fast"
     if has_remedy(config):
+        more = (
+            "" if config.grad_centralize else " or with gradient centralization (--grad-centralize)"
+        )
         return (
             "the run already has the stall remedy; early passes often look so: if it "
-            "persists, train longer (--epochs) or with more nights a minibatch (--batch-nights 4)"
+            f"persists, train longer (--epochs){more}"
         )
     if config.on_stall == "rescale":
         return f"it restarts with {remedy_text()} after {RESTART_AFTER_PASSES} such passes"

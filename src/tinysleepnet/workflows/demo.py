@@ -82,8 +82,8 @@ def demo_config(full: bool = False) -> Config:
     the hardware has it, so that the model leaves the one-stage solution within the few
     passes a demo can afford on 2 cores: 10 passes over 3 training nights per fold, about
     160 CPU-seconds of training in float32 (8 passes took 120 but scored 9 points lower;
-    the one-cycle schedule of the ``fast`` preset, at its 10x peak rate, did not leave the
-    one-stage solution in 8 passes over so few nights). ``full=True``:
+    the one-cycle schedule of the ``fast`` preset as it then was, at a 10x peak rate, did
+    not leave the one-stage solution in 8 passes over so few nights). ``full=True``:
     5 passes over the 12 training nights of each fold. Like ``fast``, it keeps the fused
     LSTM, PyTorch's initialisation and the best-macro-F1 checkpoint.
     """
