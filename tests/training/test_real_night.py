@@ -43,13 +43,15 @@ def test_the_fast_preset_learns_the_whole_real_night(real_prepared: Path, tmp_pa
     config = FAST.replace(precision="float32", on_stall="warn")
     result = train([night], [night], config, tmp_path, progress=False)
     log = result.log
-    # measured: one stage at passes 1-2 only; the preset before (no centralization, peak
-    # 1e-3): passes 1 and 3-12
-    assert (log["valid_top_share"].iloc[2:] < ONE_STAGE_SHARE).all()
-    assert log["valid_mf1"].max() >= 0.5  # measured 0.656; before: 0.115
-    assert log["train_acc"].iloc[-1] >= 0.6  # measured 0.81; before: 0.33
+    # Measured at seeds 42 (this test's), 1 and 2: one stage at passes 1-2, 1 and 3-5, 2-4;
+    # best MF1 0.656, 0.509, 0.693; training accuracy at pass 12 0.81, 0.65, 0.82. The
+    # preset before (no centralization, peak 1e-3), seeds 42 and 1: one stage at 1 and 3-12,
+    # 1-2, 4-5 and 7-12; best MF1 0.115, 0.218; training accuracy 0.29, 0.31.
+    assert (log["valid_top_share"].iloc[5:] < ONE_STAGE_SHARE).all()
+    assert log["valid_mf1"].max() >= 0.45
+    assert log["train_acc"].iloc[-1] >= 0.6
     model = load_model(result.last_path)
     with torch.no_grad():
         features = model.epoch_features(torch.from_numpy(np.array(night.signal_uv)))
     dead = float((features.amax(dim=0) <= 0).float().mean())
-    assert dead < 0.1  # measured 0.00; before: 0.89
+    assert dead < 0.1  # measured 0.00, 0.01, 0.00; before: 0.89, 0.77
