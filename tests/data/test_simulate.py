@@ -229,6 +229,20 @@ def test_simulated_subjects_differ():
     assert len({alpha_peak(x) for x in nights}) > 1
 
 
+def test_wake_ranges_from_quiet_to_active_as_on_the_real_night():
+    # SC4001E0's wake: Fpz-Cz SD 9.3-32.9 uV (10th-90th percentile), its 0.5-2 Hz (eye
+    # movements) and 20-40 Hz (muscle) log powers correlating at 0.80, persisting over minutes.
+    stages = np.full(400, W)
+    x = simulate_eeg(stages, SFREQ, rng=5).reshape(len(stages), -1)
+    sd = x.std(axis=1)
+    assert np.percentile(sd, 90) > 2.5 * np.percentile(sd, 10)
+    eyes, muscle = np.log(band_power(x, 0.5, 2)), np.log(band_power(x, 20, 40))
+    assert np.corrcoef(eyes, muscle)[0, 1] > 0.5
+    assert np.corrcoef(eyes[:-1], eyes[1:])[0, 1] > 0.4
+    textbook = simulate_eeg(stages, SFREQ, rng=5, difficulty=0.0).reshape(len(stages), -1)
+    assert np.percentile(textbook.std(axis=1), 90) < 2 * np.percentile(textbook.std(axis=1), 10)
+
+
 def test_stages_blend_over_seconds_at_a_transition():
     stages = np.tile([W, W, N3, N3], 20)  # twenty W -> N3 transitions, 60 s into each cycle
     eeg = simulate_eeg(stages, SFREQ, rng=0, difficulty=0.0)
