@@ -58,6 +58,8 @@ BANDS = {
 FEATURE_BANDS = [(0.5, 1), (1, 2), (2, 3), (3, 4), (4, 6), (6, 8), (8, 10), (10, 12),
                  (12, 14), (14, 16), (16, 20), (20, 25), (25, 30), (30, 40), (40, 49)]  # fmt: skip
 SIM_SUBJECTS = (1, 2)
+#: --fit simulates each of its 8 stage sequences as this many subjects (32 nights).
+FIT_SUBJECTS_PER_NIGHT = 4
 
 
 # ------------------------------------------------------------------------------- loading
@@ -351,17 +353,20 @@ def fit(
         table = {c: np.vstack([t - high_pass, t[0] - high_pass]) for c, t in target.items()}
     else:  # refine the simulator's current spectra
         table = {c: np.array(sim_spectra.LOG10_PSD[c], dtype=float) for c in CHANNELS}
-    # 8 nights of 750 epochs (subjects 1-4), so that no few simulated subjects' gains are fitted
+    # 750 epochs of subjects 1-4's nights, each simulated as FIT_SUBJECTS_PER_NIGHT subjects:
+    # simulated subjects differ (wake's 30-40 Hz power by 0.3 log10 s.d. between nights), and
+    # a fit to few of them keeps their chance offset
     hypnograms = [p for p in official_hypnograms() if p.name[3:5] in ("01", "02", "03", "04")]
     sequences = [stages_from_annotations(read_scoring(p))[600:1350] for p in hypnograms]
     for iteration in range(iterations + 1):
         sim_spectra.LOG10_PSD.update(table)
         epochs: dict[str, list[np.ndarray]] = {c: [] for c in CHANNELS}
         for seed, stages in enumerate(sequences):
-            rng = np.random.default_rng([99, seed])
-            for ch in sim_channels.psg_channels(stages, SFREQ, rng, 1.0)[: len(CHANNELS)]:
-                epochs[ch.label].append(ch.data.reshape(len(stages), -1))
-        sim_stages = np.concatenate(sequences)
+            for subject in range(FIT_SUBJECTS_PER_NIGHT):
+                rng = np.random.default_rng([99, seed, subject])
+                for ch in sim_channels.psg_channels(stages, SFREQ, rng, 1.0)[: len(CHANNELS)]:
+                    epochs[ch.label].append(ch.data.reshape(len(stages), -1))
+        sim_stages = np.concatenate([s for s in sequences for _ in range(FIT_SUBJECTS_PER_NIGHT)])
         error = 0.0
         for c in CHANNELS:
             measured = knot_log10_psd(np.concatenate(epochs[c]), sim_stages)
