@@ -19,9 +19,12 @@ Without ``--measure`` it simulates nights following the official hypnograms of o
 subjects (1-2, both nights: nothing of SC4001E0's scoring), prepares them the same way and
 prints, per stage, real and simulated side by side, draws both spectra on one figure, and
 runs a two-sample test: a gradient-boosted classifier trained to tell real from simulated
-epochs of the same stage, from 37 features of each epoch (log band powers in 1-2 Hz bands,
+epochs of the same stage, from 52 features of each epoch (log band powers in 1-2 Hz bands,
 amplitude, shape and transient counts, on Fpz-Cz, Pz-Oz and the EOG). Its 5-fold
-cross-validated AUC is 0.5 when the two cannot be told apart, 1.0 when always.
+cross-validated AUC is 0.5 when the two cannot be told apart, 1.0 when always; beside it,
+the three features that alone tell them apart best, the wake activity of both
+(:func:`wake_activity`), and the same test between the simulated subjects (one against the
+other): what between-subject differences alone give, since the real side is one subject.
 """
 
 from __future__ import annotations
@@ -55,25 +58,29 @@ BANDS = {
 FEATURE_BANDS = [(0.5, 1), (1, 2), (2, 3), (3, 4), (4, 6), (6, 8), (8, 10), (10, 12),
                  (12, 14), (14, 16), (16, 20), (20, 25), (25, 30), (30, 40), (40, 49)]  # fmt: skip
 SIM_SUBJECTS = (1, 2)
+#: --fit simulates each of its 8 stage sequences as this many subjects (32 nights).
+FIT_SUBJECTS_PER_NIGHT = 4
 
 
 # ------------------------------------------------------------------------------- loading
 
 
-def load(src: Path, work: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Prepared epochs of every channel (uV, (n_epochs, 3000)) and the stages of a folder."""
-    epochs, stages = {}, None
+def load(src: Path, work: Path) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Prepared epochs of every channel (uV, (n_epochs, 3000)), the stages of a folder and
+    each epoch's subject (str)."""
+    epochs, stages, subjects = {}, None, None
     for channel in CHANNELS:
         out = work / channel.replace(" ", "_")
         prepare(src, out, channel=channel, progress=False, n_jobs=1)
         nights = load_nights(out)
         epochs[channel] = np.concatenate([np.asarray(n.signal_uv) for n in nights])
         stages = np.concatenate([n.stages for n in nights])
-    assert stages is not None
-    return epochs, stages
+        subjects = np.concatenate([np.full(len(n.stages), n.subject) for n in nights])
+    assert stages is not None and subjects is not None
+    return epochs, stages, subjects
 
 
-def simulated(work: Path, seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def simulated(work: Path, seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Simulated nights following other subjects' official hypnograms, prepared."""
     from tinysleepnet.data.simulate import simulate_cohort
 
@@ -236,6 +243,49 @@ def chain(epochs: dict[str, np.ndarray], stages: np.ndarray) -> dict:
     return out
 
 
+def wake_activity(epochs: dict[str, np.ndarray], stages: np.ndarray) -> dict:
+    """How wake varies from epoch to epoch, along one axis (``profile.wake_activity``).
+
+    The activity of a wake epoch is the standardised sum of three standardised log powers:
+    Fpz-Cz 0.5-2 Hz (eye movements), Fpz-Cz 20-40 Hz (muscle) and EOG 0.5-2 Hz. Returns its
+    quantiles, its lag-1 autocorrelation over consecutive wake epochs, the correlations of
+    the three and of Pz-Oz 8-12 Hz (alpha), and per channel the regression slope of each
+    knot's log10 power on the activity (``spectra.WAKE_ACTIVITY_LOG10``).
+    """
+    from tinysleepnet.data.simulate.spectra import KNOTS_HZ
+
+    wake = np.flatnonzero(stages == 0)
+
+    def log_band(channel: str, low: float, high: float) -> np.ndarray:
+        freqs, psd = spectra(epochs[channel][wake])
+        return np.log10(band_powers(freqs, psd, {"b": (low, high)})["b"] + 1e-12)
+
+    parts = {
+        "fpz_0.5-2": log_band("EEG Fpz-Cz", 0.5, 2.0),
+        "fpz_20-40": log_band("EEG Fpz-Cz", 20.0, 40.0),
+        "eog_0.5-2": log_band("EOG horizontal", 0.5, 2.0),
+    }
+    z = sum((p - p.mean()) / p.std() for p in parts.values())
+    z = (z - z.mean()) / z.std()
+    consecutive = np.diff(wake) == 1
+    alpha = log_band("EEG Pz-Oz", 8.0, 12.0)
+    out: dict = {
+        "quantiles_5_25_50_75_95": np.percentile(z, [5, 25, 50, 75, 95]).round(2).tolist(),
+        "lag1": float(np.corrcoef(z[:-1][consecutive], z[1:][consecutive])[0, 1]),
+        "corr": {k: float(np.corrcoef(p, z)[0, 1]) for k, p in parts.items()},
+        "corr_pz_alpha": float(np.corrcoef(alpha, z)[0, 1]),
+        "log10_per_sd": {},
+    }
+    for channel in CHANNELS:
+        freqs, psd = welch(epochs[channel][wake], fs=SFREQ, nperseg=1000, axis=-1)
+        row = []
+        for k in KNOTS_HZ:
+            near = (freqs >= k / 1.1) & (freqs <= k * 1.1) | (np.abs(freqs - k) < 0.06)
+            row.append(float(np.cov(np.log10(psd[:, near].mean(axis=1) + 1e-12), z)[0, 1]))
+        out["log10_per_sd"][channel] = row
+    return out
+
+
 def print_measures(epochs: dict[str, np.ndarray], stages: np.ndarray) -> None:
     table = stage_table(epochs, stages)
     for channel, rows in table.items():
@@ -250,6 +300,13 @@ def print_measures(epochs: dict[str, np.ndarray], stages: np.ndarray) -> None:
         print(channel, {k: round(v, 4) for k, v in row.items()})
     n2 = epochs["EEG Fpz-Cz"][stages == 2]
     print(f"\nN2 spindle-band peak frequency (Fpz-Cz): {spindle_frequency(n2):.2f} Hz")
+    print("\n### Wake activity\n")
+    activity = wake_activity(epochs, stages)
+    slopes = activity.pop("log10_per_sd")
+    print(activity)
+    for channel, row in slopes.items():
+        cells = ", ".join(f"{v:.2f}" for v in row)
+        print(f"{channel} log10 PSD per s.d. of activity: [{cells}]")
 
 
 # ------------------------------------------------------------------------------- fitting
@@ -296,16 +353,20 @@ def fit(
         table = {c: np.vstack([t - high_pass, t[0] - high_pass]) for c, t in target.items()}
     else:  # refine the simulator's current spectra
         table = {c: np.array(sim_spectra.LOG10_PSD[c], dtype=float) for c in CHANNELS}
-    hypnograms = [p for p in official_hypnograms() if p.name[3:5] in ("01", "02")]
-    sequences = [stages_from_annotations(read_scoring(p))[600:2100] for p in hypnograms]
+    # 750 epochs of subjects 1-4's nights, each simulated as FIT_SUBJECTS_PER_NIGHT subjects:
+    # simulated subjects differ (wake's 30-40 Hz power by 0.3 log10 s.d. between nights), and
+    # a fit to few of them keeps their chance offset
+    hypnograms = [p for p in official_hypnograms() if p.name[3:5] in ("01", "02", "03", "04")]
+    sequences = [stages_from_annotations(read_scoring(p))[600:1350] for p in hypnograms]
     for iteration in range(iterations + 1):
         sim_spectra.LOG10_PSD.update(table)
         epochs: dict[str, list[np.ndarray]] = {c: [] for c in CHANNELS}
         for seed, stages in enumerate(sequences):
-            rng = np.random.default_rng([99, seed])
-            for ch in sim_channels.psg_channels(stages, SFREQ, rng, 1.0)[: len(CHANNELS)]:
-                epochs[ch.label].append(ch.data.reshape(len(stages), -1))
-        sim_stages = np.concatenate(sequences)
+            for subject in range(FIT_SUBJECTS_PER_NIGHT):
+                rng = np.random.default_rng([99, seed, subject])
+                for ch in sim_channels.psg_channels(stages, SFREQ, rng, 1.0)[: len(CHANNELS)]:
+                    epochs[ch.label].append(ch.data.reshape(len(stages), -1))
+        sim_stages = np.concatenate([s for s in sequences for _ in range(FIT_SUBJECTS_PER_NIGHT)])
         error = 0.0
         for c in CHANNELS:
             measured = knot_log10_psd(np.concatenate(epochs[c]), sim_stages)
@@ -333,6 +394,17 @@ def print_table(table: dict[str, np.ndarray]) -> None:
 
 
 # ------------------------------------------------------------------------------- report
+
+
+def feature_names() -> list[str]:
+    """Names of the columns of :func:`features`."""
+    names = []
+    for channel in CHANNELS:
+        names += [f"{channel} {lo}-{hi} Hz" for lo, hi in FEATURE_BANDS]
+        if channel == "EEG Fpz-Cz":
+            shape = ("log SD", "kurtosis", "skewness", "log ptp", "mobility", "p99", "blinks")
+            names += [f"{channel} {n}" for n in shape]
+    return names
 
 
 def features(epochs: dict[str, np.ndarray]) -> np.ndarray:
@@ -370,6 +442,33 @@ def two_sample_auc(real: np.ndarray, sim: np.ndarray, seed: int = 0) -> float:
     model = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_depth=3)
     folds = StratifiedKFold(5, shuffle=True, random_state=seed)
     return float(cross_val_score(model, x, y, cv=folds, scoring="roc_auc").mean())
+
+
+def single_feature_aucs(real: np.ndarray, sim: np.ndarray) -> np.ndarray:
+    """AUC of each feature alone telling real (0) from simulated (1) rows: 0.5 = same."""
+    from sklearn.metrics import roc_auc_score
+
+    y = np.r_[np.zeros(len(real)), np.ones(len(sim))]
+    return np.array([roc_auc_score(y, np.r_[real[:, j], sim[:, j]]) for j in range(real.shape[1])])
+
+
+def between_subjects(sim: dict[str, np.ndarray], stages: np.ndarray, subjects: np.ndarray) -> None:
+    """The same two-sample test between simulated subjects: one against the others.
+
+    Its AUC is what the test gives when both sides come from the same simulator, i.e. from
+    between-subject differences alone: the level below which real vs simulated cannot be
+    expected to fall when the real side is one subject's night.
+    """
+    x = features(sim)
+    first = subjects == np.unique(subjects)[0]
+    print(
+        f"\n### Two-sample test between simulated subjects: {np.unique(subjects)[0]} vs the rest\n"
+    )
+    print("| stage | AUC |")
+    print("|---|---|")
+    for stage, name in enumerate(STAGES):
+        a, b = x[first & (stages == stage)], x[~first & (stages == stage)]
+        print(f"| {name} | {two_sample_auc(a, b):.2f} |")
 
 
 def plot_spectra(real, real_stages, sim, sim_stages, path: Path) -> None:
@@ -420,11 +519,19 @@ def report(real, real_stages, sim, sim_stages, png: Path | None) -> None:
         print(channel, cells)
     print("\n### Two-sample test: AUC of a classifier telling real from simulated epochs\n")
     x_real, x_sim = features(real), features(sim)
-    print("| stage | real epochs | simulated epochs | AUC |")
-    print("|---|---|---|---|")
+    print("| stage | real epochs | simulated epochs | AUC | strongest single features (AUC) |")
+    print("|---|---|---|---|---|")
+    names = feature_names()
     for stage, name in enumerate(STAGES):
         a, b = x_real[real_stages == stage], x_sim[sim_stages == stage]
-        print(f"| {name} | {len(a)} | {len(b)} | {two_sample_auc(a, b):.2f} |")
+        single = single_feature_aucs(a, b)
+        top = np.argsort(-np.abs(single - 0.5))[:3]
+        strongest = ", ".join(f"{names[j]} {single[j]:.2f}" for j in top)
+        print(f"| {name} | {len(a)} | {len(b)} | {two_sample_auc(a, b):.2f} | {strongest} |")
+    print("\n### Wake activity: real / simulated\n")
+    real_wake, sim_wake = wake_activity(real, real_stages), wake_activity(sim, sim_stages)
+    for key in ("quantiles_5_25_50_75_95", "lag1", "corr", "corr_pz_alpha"):
+        print(f"{key}: {real_wake[key]} / {sim_wake[key]}")
     if png is not None:
         plot_spectra(real, real_stages, sim, sim_stages, png)
         print(f"\nspectra: {png}")
@@ -442,14 +549,15 @@ def main() -> None:
     args = parser.parse_args()
     started, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
-        real, real_stages = load(args.real, Path(tmp) / "real")
+        real, real_stages, _ = load(args.real, Path(tmp) / "real")
         if args.measure:
             print_measures(real, real_stages)
         elif args.fit:
             fit(real, real_stages, args.iterations, args.restart)
         else:
-            sim, sim_stages = simulated(Path(tmp) / "sim", args.seed)
+            sim, sim_stages, sim_subjects = simulated(Path(tmp) / "sim", args.seed)
             report(real, real_stages, sim, sim_stages, args.png)
+            between_subjects(sim, sim_stages, sim_subjects)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     print(f"\n{wall:.0f} s wall, {cpu:.0f} s CPU")
 

@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/transfer.py [REAL] [--work DIR] [--passes N] [--subjects N]
+        [--threads N] [--lr LR]
 
 Simulates a Sleep-EDF-shaped cohort (:func:`~tinysleepnet.data.simulate.simulate_cohort`
 following the packaged official hypnograms of subjects 1..N, both nights: never subject 0's,
@@ -47,8 +48,11 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=8, help="passes over the training nights")
     parser.add_argument("--subjects", type=int, default=7, help="simulated subjects 1..N (<= 7)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated cohort")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--lr", type=float, default=None, help="peak learning rate (fast's)")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
     started, cpu = time.perf_counter(), time.process_time()
     work = args.work
     prepared = work / "prepared"
@@ -62,7 +66,9 @@ def main() -> None:
     last = nights[-1].subject
     train_nights = [n for n in nights if n.subject != last]
     valid_nights = [n for n in nights if n.subject == last]
-    config = preset("fast", max_passes=args.passes, patience=args.passes)
+    lr = {} if args.lr is None else {"lr": args.lr}
+    config = preset("fast", max_passes=args.passes, patience=args.passes, threads=args.threads,
+                    **lr)  # fmt: skip
     run = work / "run"
     if not (run / "best.pt").is_file():
         train(train_nights, valid_nights, config, run, progress=False)

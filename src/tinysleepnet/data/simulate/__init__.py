@@ -19,11 +19,13 @@ The EEG and EOG (:func:`simulate_eeg`) are calibrated to a real night, Sleep-EDF
   samples clipped at the physical ranges of the real file (+/-192 uV on Fpz-Cz).
 
 On this frontal derivation wake is dominated by eye movements and muscle, not alpha (as in
-SC4001E0). One night fixes one subject's values; each simulated night varies them (gains,
-band powers, frequencies, 1/f exponent, event rates) by what is known to vary between
-people. Stages blend into each other over several seconds and each epoch borrows some
-features of a neighbouring stage, so N1, a transitional stage, is the hardest, as on real
-data.
+SC4001E0), and ranges from quiet, eyes-closed epochs to active ones: one latent wake
+activity per epoch, persistent over minutes, raises eye movements, delta and muscle together
+and lowers occipital alpha, as they covary in that night's wake. One night fixes one
+subject's values; each simulated night varies them (gains, band powers, frequencies, 1/f
+exponent, event rates, how active its wake is) by what is known to vary between people.
+Stages blend into each other over several seconds and each epoch borrows some features of a
+neighbouring stage, so N1, a transitional stage, is the hardest, as on real data.
 
 One module per job: :mod:`.hypnogram` (stage sequences), :mod:`.profile` (each stage's
 features per epoch), :mod:`.spectra` (the measured spectra and their synthesis),

@@ -9,7 +9,7 @@ from scipy.signal import butter, sosfilt
 
 from ...errors import TinySleepNetError
 from .hypnogram import SeedLike
-from .profile import check_stages, epoch_profile, stage_mixture
+from .profile import check_stages, epoch_profile, stage_mixture, wake_activity
 from .spectra import (
     CORRELATION,
     KNOTS_HZ,
@@ -122,7 +122,8 @@ def simulate_derivations(
     if unknown:
         raise TinySleepNetError(f"cannot simulate {sorted(unknown)}; choose from {DERIVATIONS}")
     mixture = stage_mixture(stages, rng, difficulty)
-    profile = epoch_profile(mixture, rng, difficulty)
+    activity = wake_activity(mixture, rng, difficulty)
+    profile = epoch_profile(mixture, rng, difficulty, activity)
     variation = night_variation(rng, difficulty)
     coarse = rng.normal(0.0, 0.08 * difficulty, (len(stages), len(_EPOCH_GAIN_HZ)))
     epoch_gain = np.stack(
@@ -141,7 +142,7 @@ def simulate_derivations(
             noise = complex_noise(rng, len(stages), sfreq)  # its own sources, then shared ones
             noise *= np.sqrt(1 - rho**2)
             noise += rho * reference
-        spectra = epoch_spectra(channel, mixture, epoch_gain, variation)
+        spectra = epoch_spectra(channel, mixture, epoch_gain, variation, activity)
         x = synthesise(spectra, noise, sfreq, variation.warp) * waxing
         x += transients.render(TRANSIENT_GAIN[channel])
         x = _recording_chain(x, sfreq)

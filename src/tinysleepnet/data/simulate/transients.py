@@ -65,12 +65,12 @@ def _movement(t: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     # Large slow swings of the electrodes with muscle activity on top.
     swing = np.sin(2 * np.pi * _uniform(rng, n, 0.3, 1.0) * t + _uniform(rng, n, 0, 2 * np.pi))
     muscle = 0.4 * rng.standard_normal((n, len(t)))
-    return _uniform(rng, n, 80, 250) * _hump(t, _uniform(rng, n, 2.0, 8.0)) * (swing + muscle)
+    return _uniform(rng, n, 20, 80) * _hump(t, _uniform(rng, n, 2.0, 8.0)) * (swing + muscle)
 
 
 def _pop(t: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     # An electrode pop: a sudden jump that decays as the electrode recovers.
-    amplitude = _uniform(rng, n, 100, 300) * rng.choice([-1.0, 1.0], (n, 1))
+    amplitude = _uniform(rng, n, 50, 200) * rng.choice([-1.0, 1.0], (n, 1))
     return amplitude * np.exp(-t / _uniform(rng, n, 0.2, 1.0))
 
 
