@@ -317,6 +317,10 @@ def fields_with_role(*roles: str) -> tuple[str, ...]:
 #: prepared nights, and a checkpoint carries them to prediction.
 DATA_FIELDS = fields_with_role("data")
 
+#: Fields a rerun of a stored run (cv, fine-tuning) may change: how it is called and where
+#: it runs (roles ``call`` and ``runtime``); any other difference is refused.
+RERUN_FREE_FIELDS = fields_with_role("call", "runtime")
+
 # How a trained network runs when it stages; here, beside the settings, so that the command
 # line offers the choices without loading torch.
 #: Precisions of :func:`~tinysleepnet.nn.inference.predict_proba`; ``"bfloat16"`` runs the

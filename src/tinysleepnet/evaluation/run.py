@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..config import Config, fields_with_role
+from ..config import RERUN_FREE_FIELDS, Config, fields_with_role
 from ..data.nights import read_manifest
 from ..errors import PathError
 from ..io.atomic import read_json, write_json
@@ -86,7 +86,7 @@ class CvRun:
         if config is None:
             return saved
         config = config.replace(**data)
-        if detail := config.differences(saved, ignore=fields_with_role("call", "runtime")):
+        if detail := config.differences(saved, ignore=RERUN_FREE_FIELDS):
             raise PathError(
                 self.config_path,
                 f"settings differ from this run's: {detail}; "

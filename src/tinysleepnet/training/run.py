@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 from torch.optim.lr_scheduler import OneCycleLR
 
-from ..config import Config, fields_with_role
+from ..config import RERUN_FREE_FIELDS, Config, fields_with_role
 from ..errors import PathError
 from ..io.atomic import atomic_path, read_json, remove_stale_partials, write_json
 from ..nn.checkpoint import checkpoint_config, load_checkpoint, load_weights, save_checkpoint
@@ -224,7 +224,7 @@ def resumable_fields(config: Config) -> set[str]:
     """Settings a training run may be resumed with other values of (roles ``resumable``,
     ``call`` and ``runtime``); not ``max_passes`` under the one-cycle schedule, whose
     length depends on it."""
-    free = set(fields_with_role("resumable", "call", "runtime"))
+    free = {*fields_with_role("resumable"), *RERUN_FREE_FIELDS}
     if config.schedule == "onecycle":
         free.discard("max_passes")
     return free

@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from .._docs import fill_doc
-from ..config import Config, fields_with_role
+from ..config import RERUN_FREE_FIELDS, Config
 from ..data.nights import load_nights
 from ..errors import PathError, TinySleepNetError
 from ..evaluation.cv import run_fold
@@ -290,7 +290,7 @@ class FinetuneRun:
             started = Config.from_dict(earlier["config"])
         except (TinySleepNetError, TypeError) as err:
             raise PathError(path, f"not usable settings: {err}") from err
-        if detail := config.differences(started, ignore=fields_with_role("call", "runtime")):
+        if detail := config.differences(started, ignore=RERUN_FREE_FIELDS):
             raise PathError(
                 path,
                 f"holds a fine-tuning with other settings: {detail}; rerun with the run's or "
