@@ -122,6 +122,46 @@ def test_input_errors_exit_2(
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--lights-off", "25:99", "'25:99': not a clock time HH:MM[:SS]"),
+        ("--lights-on", "tomorrow", "'tomorrow': give a clock time HH:MM[:SS]"),
+        ("--lights-off", "-5min", "'-5min': give a clock time HH:MM[:SS]"),
+    ],
+)
+def test_a_malformed_lights_time_is_a_usage_error_before_any_recording_is_opened(
+    recording: Path,
+    checkpoint: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    flag: str,
+    value: str,
+    message: str,
+) -> None:
+    out = tmp_path / "out"
+    argv = ["predict", str(recording), str(tmp_path / "missing.edf"), "--model", str(checkpoint)]
+    with pytest.raises(SystemExit) as stopped:
+        main([*argv, "--out", str(out), f"{flag}={value}"])  # "-5min" is not a flag
+    assert stopped.value.code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"tinysleepnet predict: error: argument {flag}: {message}")
+    assert "missing.edf" not in line  # no recording was looked at
+    assert not out.exists()
+
+
+def test_lights_times_given_set_the_window_of_every_output(
+    recording: Path, checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    argv = ["predict", str(recording), "--model", str(checkpoint), "--out", str(out)]
+    assert main([*argv, "--lights-off", "23:16", "--lights-on", "+300"]) == 0
+    window = json.loads((out / "night-PSG_statistics.json").read_text())["in_bed"]
+    assert (window["source"], window["first_epoch"], window["n_epochs"]) == ("given", 2, 8)
+    assert pd.read_csv(out / "night-PSG_hypnogram.csv")["in_bed"].sum() == 8
+    assert "in bed 23:16:00-23:20:00 (given), 8 epochs" in capsys.readouterr().out
+
+
 def test_each_recording_is_checked_and_scored_once(
     recording: Path,
     checkpoint: Path,

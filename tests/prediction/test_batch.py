@@ -77,7 +77,7 @@ def test_inputs_that_do_not_match_are_refused_before_staging(folder, checkpoint,
         stage_many(recordings, out, checkpoint, hypnograms=[None])
     with pytest.raises(TinySleepNetError, match="share the name 'a'"):
         stage_many([folder / "a.edf", tmp_path / "a.edf"], out, checkpoint)
-    for option in ({"jobs": 0}, {"threads": -1}):
+    for option in ({"jobs": 0}, {"threads": -1}, {"lights_off": "25:99"}, {"lights_on": "x"}):
         with pytest.raises(TinySleepNetError, match=f"^{next(iter(option))}"):
             stage_many(recordings, out, checkpoint, **option)
     assert not out.exists()

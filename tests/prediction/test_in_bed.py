@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.io.edf_writer import EdfChannel, write_edf
 from tinysleepnet.io.quality import FLAT, OK
 from tinysleepnet.nn.model import TinySleepNet
@@ -115,6 +116,16 @@ def test_saved_outputs_describe_the_window(
     saved = stage(path, model=model, lights_off="+60", lights_on="+300").save(tmp_path, "w")
     assert saved.statistics["in_bed"]["n_epochs"] == 8
     assert pd.read_csv(saved.paths["csv"])["in_bed"].sum() == 8
+
+
+def test_a_malformed_time_is_refused_before_the_recording_is_read(
+    model: TinySleepNet, tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.edf"  # never opened: the refusal names the time
+    with pytest.raises(TinySleepNetError, match=r"^lights_off '23:61': not a clock time"):
+        stage(missing, model=model, lights_off="23:61")
+    with pytest.raises(TinySleepNetError, match=r"^lights_on 'tomorrow': give a clock time"):
+        stage(missing, model=model, lights_on="tomorrow")
 
 
 def test_agreement_text_says_what_was_compared_and_left_out() -> None:

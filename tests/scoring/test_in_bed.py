@@ -13,8 +13,9 @@ from tinysleepnet.scoring.in_bed import (
     GIVEN,
     WHOLE,
     InBedWindow,
+    LightsTime,
     auto_window,
-    parse_time,
+    given_times,
     window_from_times,
 )
 from tinysleepnet.stages import UNSCORED
@@ -34,20 +35,42 @@ START = dt.datetime(2024, 3, 1, 22, 0, 0)
         ("07:00", 9 * 3600.0),  # the next morning
     ],
 )
-def test_parse_time_reads_clock_times_and_offsets(text: str, seconds: float) -> None:
-    assert parse_time(text, START) == seconds
+def test_a_time_reads_clock_times_and_offsets(text: str, seconds: float) -> None:
+    assert LightsTime.parse(text).seconds(START) == seconds
 
 
-@pytest.mark.parametrize("text", ["tonight", "25:00", "23:61", "-5min", "+5 days"])
-def test_parse_time_refuses_other_text(text: str) -> None:
-    with pytest.raises(TinySleepNetError, match=r"lights off/on|not a clock time"):
-        parse_time(text, START)
+@pytest.mark.parametrize("text", ["tonight", "25:00", "23:61", "-5min", "+5 days", ""])
+def test_a_time_refuses_other_text_quoting_it(text: str) -> None:
+    with pytest.raises(TinySleepNetError, match=r"give a clock time|not a clock time") as err:
+        LightsTime.parse(text)
+    assert str(err.value).startswith(repr(text))
+
+
+def test_a_number_is_an_offset_and_a_time_is_kept() -> None:
+    assert LightsTime.parse(90) == LightsTime(offset_sec=90.0)
+    given = LightsTime.parse("23:10")
+    assert LightsTime.parse(given) is given
+    assert (str(given), str(LightsTime.parse("+1.5h"))) == ("23:10:00", "+5400 s")
+    for bad in (-5.0, float("nan"), float("inf")):
+        with pytest.raises(TinySleepNetError, match="offset from the recording's start is >= 0"):
+            LightsTime.parse(bad)
+
+
+def test_given_times_name_the_malformed_one() -> None:
+    assert given_times(None, "+60") == (None, LightsTime(offset_sec=60.0))
+    with pytest.raises(TinySleepNetError, match=r"^lights_on '25:99': not a clock time"):
+        given_times("23:00", "25:99")
 
 
 def test_a_clock_time_needs_the_recordings_start() -> None:
-    with pytest.raises(TinySleepNetError, match="needs the recording's start"):
-        parse_time("23:00", None)
-    assert parse_time("+60min", None) == 3600.0
+    with pytest.raises(TinySleepNetError, match="23:00:00: a clock time needs the recording's"):
+        LightsTime.parse("23:00").seconds(None)
+    assert LightsTime.parse("+60min").seconds(None) == 3600.0
+
+
+def test_a_clock_time_keeps_the_starts_time_zone() -> None:
+    start = dt.datetime(2024, 3, 1, 22, 0, 0, 500_000, tzinfo=dt.UTC)
+    assert LightsTime.parse("23:00").seconds(start) == 3599.5
 
 
 def test_window_holds_the_epochs_wholly_between_lights_off_and_on() -> None:

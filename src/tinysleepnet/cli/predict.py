@@ -10,12 +10,14 @@ import argparse
 import datetime as dt
 import glob
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..config import BACKENDS, PRECISIONS
 from ..errors import PathError, TinySleepNetError
 from ..prediction.review import ReviewRule
+from ..scoring.in_bed import LightsTime
 from ..text import counted
 from ._config import COUNT, JOBS
 
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..prediction.cohort import Shard
+
+T = TypeVar("T")
 
 #: How a recording that could not be staged is reported.
 _SKIPPED = "tinysleepnet: skipped "
@@ -96,6 +100,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--lights-off",
+        type=_refused_in_one_line(LightsTime.parse),
         metavar="TIME",
         help="start of the time in bed, as a clock time (23:10, 23:10:30) or an offset from "
         "the recording's start (+5400, +90min, +1.5h): statistics, agreement and the plot "
@@ -103,7 +108,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "annotations, else the whole recording)",
     )
     parser.add_argument(
-        "--lights-on", metavar="TIME", help="end of the time in bed, as --lights-off"
+        "--lights-on",
+        type=_refused_in_one_line(LightsTime.parse),
+        metavar="TIME",
+        help="end of the time in bed, as --lights-off",
     )
     parser.add_argument(
         "--auto-in-bed",
@@ -134,7 +142,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--review",
         metavar="RULE",
-        type=_review_rule,
+        type=_refused_in_one_line(ReviewRule.parse),
         help="flag the least confident epochs for a human scorer: a share such as 10%% or a "
         "probability threshold such as 0.6 (a review column, Review annotations, a band in "
         "the plot, minutes per stage, and with --hypnogram the accuracy on the rest)",
@@ -290,11 +298,18 @@ def _cohort_shard(args: argparse.Namespace) -> tuple[pd.DataFrame | None, Shard 
     return shard_of(read_cohort(args.manifest), shard), shard
 
 
-def _review_rule(text: str) -> ReviewRule:
-    try:
-        return ReviewRule.parse(text)
-    except TinySleepNetError as err:
-        raise argparse.ArgumentTypeError(str(err)) from err
+def _refused_in_one_line(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """Argparse ``type`` of a flag read by ``parse``: the value it refuses (a
+    :class:`~tinysleepnet.errors.TinySleepNetError`) is a usage error, one line naming the
+    flag, exit status 2, before anything is read or written."""
+
+    def read(text: str) -> T:
+        try:
+            return parse(text)
+        except TinySleepNetError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    return read
 
 
 def _parse_start(text: str) -> dt.datetime | None:

@@ -28,6 +28,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from ..errors import TinySleepNetError, check_number
 from ..models.trained import TrainedModel
 from ..nn.device import torch_threads
+from ..scoring.in_bed import LightsTime, given_times
 from ..text import counted
 from .backends import ModelLike, as_model
 from .cohort import Shard, record_outcome
@@ -77,8 +78,8 @@ class _Settings:
     start: dt.datetime | None
     precision: Literal["float32", "bfloat16"]
     review: str | float | ReviewRule | None
-    lights_off: str | float | None
-    lights_on: str | float | None
+    lights_off: LightsTime | None
+    lights_on: LightsTime | None
     auto_in_bed: bool
     online: bool
     allow_truncated: bool
@@ -97,8 +98,8 @@ def stage_many(
     backend: str = "torch",
     precision: Literal["float32", "bfloat16"] = "float32",
     review: str | float | ReviewRule | None = None,
-    lights_off: str | float | None = None,
-    lights_on: str | float | None = None,
+    lights_off: str | float | LightsTime | None = None,
+    lights_on: str | float | LightsTime | None = None,
     auto_in_bed: bool = False,
     online: bool = False,
     allow_truncated: bool = False,
@@ -140,8 +141,9 @@ def stage_many(
         As for :func:`~tinysleepnet.prediction.stage.stage`.
     review : str, float, ReviewRule or None
         As for :func:`~tinysleepnet.prediction.stage.stage`.
-    lights_off, lights_on : str, float or None
-        As for :func:`~tinysleepnet.prediction.stage.stage`, for every recording.
+    lights_off, lights_on : str, float, LightsTime or None
+        As for :func:`~tinysleepnet.prediction.stage.stage`, for every recording (read
+        once, before any recording is).
     auto_in_bed : bool
         As for :func:`~tinysleepnet.prediction.stage.stage`.
     online : bool
@@ -174,7 +176,8 @@ def stage_many(
     ------
     TinySleepNetError
         Before anything is staged: if ``hypnograms`` or ``channels`` is not one per
-        recording, two recordings share a stem, or the model cannot be loaded.
+        recording, two recordings share a stem, ``lights_off`` or ``lights_on`` is
+        malformed, or the model cannot be loaded.
 
     Examples
     --------
@@ -193,6 +196,7 @@ def stage_many(
     overrides = _one_each(channels, paths, "channel")
     if collision := colliding_recordings(paths):
         raise TinySleepNetError(collision)
+    lights_off, lights_on = given_times(lights_off, lights_on)
     trained = as_model(model, backend)
     settings = _Settings(
         out=Path(out),

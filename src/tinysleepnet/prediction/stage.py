@@ -41,7 +41,14 @@ from ..models.trained import TrainedModel
 from ..nn.checkpoint import file_checksum
 from ..nn.inference import predict_proba
 from ..scoring.calibration import apply_temperature
-from ..scoring.in_bed import ANNOTATIONS, InBedWindow, auto_window, parse_time, window_from_times
+from ..scoring.in_bed import (
+    ANNOTATIONS,
+    InBedWindow,
+    LightsTime,
+    auto_window,
+    given_times,
+    window_from_times,
+)
 from ..stages import N_STAGES
 from .backends import ModelLike, as_model
 from .result import StagingResult
@@ -64,8 +71,8 @@ def stage(
     model_file: str | Path | None = None,
     allow_truncated: bool = False,
     review: str | float | ReviewRule | None = None,
-    lights_off: str | float | None = None,
-    lights_on: str | float | None = None,
+    lights_off: str | float | LightsTime | None = None,
+    lights_on: str | float | LightsTime | None = None,
     auto_in_bed: bool = False,
 ) -> StagingResult:
     """Stage a whole night of sleep from one EEG channel.
@@ -99,11 +106,12 @@ def stage(
     review : str, float or None
         Flag epochs for a human scorer: ``"10%"`` (the least confident 10 %) or a
         probability threshold such as ``0.6`` (:class:`.review.ReviewRule`).
-    lights_off, lights_on : str, float or None
+    lights_off, lights_on : str, float, LightsTime or None
         The in-bed window the statistics, agreement and plot cover: a clock time
         (``"23:10"``), an offset from the start (``"+90min"``, or seconds as a number);
-        see :func:`~tinysleepnet.scoring.in_bed.parse_time`. Where neither is given, the
-        recording's own "Lights off"/"Lights on" annotations are used when it has them.
+        see :class:`~tinysleepnet.scoring.in_bed.LightsTime`, which reads them before the
+        recording is. Where neither is given, the recording's own "Lights off"/"Lights on"
+        annotations are used when it has them.
     auto_in_bed : bool
         Without lights off/on given or annotated, choose the window from the staged
         hypnogram (:func:`~tinysleepnet.scoring.in_bed.auto_window`: the main sleep period
@@ -124,6 +132,8 @@ def stage(
 
     Raises
     ------
+    TinySleepNetError
+        Before the recording is read: if ``lights_off`` or ``lights_on`` is malformed.
     PathError
         If the file cannot be read, is truncated (unless ``allow_truncated``), lacks the
         channel, is sampled too slowly, is shorter than one epoch, is not in microvolts, has
@@ -135,6 +145,7 @@ def stage(
     >>> result = stage("SC4001E0-PSG.edf", model="best.pt")  # doctest: +SKIP
     >>> result.statistics()["tst_min"]  # doctest: +SKIP
     """
+    lights = given_times(lights_off, lights_on)  # a malformed time refused before any reading
     trained = as_model(model, backend)  # loaded once, whatever names it
     recording = read_recording(source, channel, trained, allow_truncated=allow_truncated)
     warnings = _channel_warnings(recording.channel, trained.config.channel)
@@ -169,25 +180,23 @@ def stage(
         review_rule=None if review is None else ReviewRule.parse(review),
         name=None if (file := _file_of(recording)) is None else file.stem,
     )
-    result.window = in_bed_window(result, recording, lights_off, lights_on, auto_in_bed)
+    result.window = in_bed_window(result, recording, *lights, auto_in_bed)
     return result
 
 
 def in_bed_window(
     result: StagingResult,
     recording: Recording,
-    lights_off: str | float | None = None,
-    lights_on: str | float | None = None,
+    lights_off: LightsTime | None = None,
+    lights_on: LightsTime | None = None,
     auto: bool = False,
 ) -> InBedWindow | None:
     """The in-bed window of a staging: given times, else the recording's own Lights
     off/on annotations, else (with ``auto``) :func:`~tinysleepnet.scoring.in_bed.auto_window`,
     else None (the whole recording). The choice is logged in one line."""
 
-    def seconds(value: str | float | None) -> float | None:
-        if value is None or isinstance(value, int | float):
-            return value
-        return parse_time(value, result.start)
+    def seconds(value: LightsTime | None) -> float | None:
+        return None if value is None else value.seconds(result.start)
 
     window = None
     if lights_off is not None or lights_on is not None:

@@ -103,44 +103,123 @@ class InBedWindow:
         return f"in bed {span} ({self.source}), {self.stop - self.first} epochs"
 
 
-def parse_time(text: str, start: dt.datetime | None) -> float:
-    """Seconds from the recording's start to a lights-off or lights-on time.
+#: The forms a lights-off or lights-on time may take, as refusals say them.
+_TIME_FORMS = (
+    "a clock time HH:MM[:SS] (23:10, 23:10:30) or an offset from the recording's start "
+    "(+5400, +90min, +1.5h)"
+)
 
-    Parameters
+
+@dataclass(frozen=True)
+class LightsTime:
+    """A lights-off or lights-on time as given, before any recording is read: a clock time
+    or an offset from the recording's start (exactly one of the two).
+
+    :meth:`parse` reads the text a user gives (once: a malformed one is refused before any
+    recording is opened); :meth:`seconds` places it in one recording.
+
+    Attributes
     ----------
-    text : str
-        A clock time ``"HH:MM"`` or ``"HH:MM:SS"`` (the first such time at or after the
-        start: ``"07:00"`` after a 22:00 start is the next morning), or an offset from the
-        start, ``"+5400"``, ``"+90min"``, ``"+1.5h"``.
-    start : datetime or None
-        The recording's start; clock times need it.
+    offset_sec : float or None
+        Seconds from the recording's start (``"+90min"``, or a number of seconds).
+    clock : datetime.time or None
+        A clock time (``"23:10"``): the first such time at or after the recording's start.
+
+    Examples
+    --------
+    >>> LightsTime.parse("+90min")
+    LightsTime(offset_sec=5400.0, clock=None)
+    >>> LightsTime.parse("07:00").seconds(dt.datetime(2024, 3, 1, 22, 0))  # the next morning
+    32400.0
+    """
+
+    offset_sec: float | None = None
+    clock: dt.time | None = None
+
+    def __post_init__(self) -> None:
+        if (self.offset_sec is None) == (self.clock is None):
+            raise TinySleepNetError(
+                "a lights-off/on time is a clock time or an offset, one of the two"
+            )
+        if self.offset_sec is not None and not (
+            math.isfinite(self.offset_sec) and self.offset_sec >= 0
+        ):
+            raise TinySleepNetError(
+                f"{self.offset_sec:g} s: an offset from the recording's start is >= 0 s"
+            )
+
+    @classmethod
+    def parse(cls, value: str | float | LightsTime) -> LightsTime:
+        """The time a text (``"23:10"``, ``"23:10:30"``, ``"+5400"``, ``"+90min"``,
+        ``"+1.5h"``) or a number of seconds from the start gives; a time is returned as it is.
+
+        Raises
+        ------
+        TinySleepNetError
+            If the text is neither a clock time nor an offset (the message quotes it), or
+            the clock time does not exist (``"25:99"``), or the offset is negative.
+        """
+        if isinstance(value, LightsTime):
+            return value
+        if isinstance(value, int | float):
+            return cls(offset_sec=float(value))
+        text = str(value).strip()
+        if match := _OFFSET.match(text):
+            return cls(offset_sec=float(match[1]) * _OFFSET_UNITS[match[2]])
+        if match := _CLOCK.match(text):
+            hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+            if hour > 23 or minute > 59 or second > 59:
+                raise TinySleepNetError(
+                    f"{text!r}: not a clock time HH:MM[:SS] (hours 0-23, minutes and seconds 0-59)"
+                )
+            return cls(clock=dt.time(hour, minute, second))
+        raise TinySleepNetError(f"{text!r}: give {_TIME_FORMS}")
+
+    def seconds(self, start: dt.datetime | None) -> float:
+        """Seconds from a recording's ``start`` to this time (a clock time is the first at or
+        after the start: ``07:00`` after a 22:00 start is the next morning).
+
+        Raises
+        ------
+        TinySleepNetError
+            If this is a clock time and the recording has no start time (None).
+        """
+        if self.offset_sec is not None:
+            return self.offset_sec
+        assert self.clock is not None
+        if start is None:
+            raise TinySleepNetError(
+                f"{self}: a clock time needs the recording's start time; give an offset "
+                "such as '+90min'"
+            )
+        clock = dt.datetime.combine(start.date(), self.clock, tzinfo=start.tzinfo)
+        if clock < start.replace(microsecond=0):
+            clock += dt.timedelta(days=1)
+        return (clock - start).total_seconds()
+
+    def __str__(self) -> str:
+        """``"23:10:00"`` or ``"+5400 s"``."""
+        return f"+{self.offset_sec:g} s" if self.clock is None else self.clock.isoformat()
+
+
+def given_times(
+    lights_off: str | float | LightsTime | None, lights_on: str | float | LightsTime | None
+) -> tuple[LightsTime | None, LightsTime | None]:
+    """Lights off and lights on as given (None: not given), each read by
+    :meth:`LightsTime.parse`.
 
     Raises
     ------
     TinySleepNetError
-        If the text is neither form, or a clock time is given for a recording without a
-        start time.
+        If either is malformed; the message names which (``lights_off '25:99': ...``).
     """
-    text = text.strip()
-    if match := _OFFSET.match(text):
-        return float(match[1]) * _OFFSET_UNITS[match[2]]
-    if match := _CLOCK.match(text):
-        if start is None:
-            raise TinySleepNetError(
-                f"{text!r}: a clock time needs the recording's start time; give an offset "
-                "such as '+90min'"
-            )
-        hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
-        if hour > 23 or minute > 59 or second > 59:
-            raise TinySleepNetError(f"{text!r}: not a clock time (HH:MM or HH:MM:SS)")
-        clock = start.replace(hour=hour, minute=minute, second=second, microsecond=0)
-        if clock < start.replace(microsecond=0):
-            clock += dt.timedelta(days=1)
-        return (clock - start).total_seconds()
-    raise TinySleepNetError(
-        f"{text!r}: give lights off/on as a clock time (23:10 or 23:10:30) or as an offset "
-        "from the recording's start (+5400, +90min, +1.5h)"
-    )
+    times: list[LightsTime | None] = []
+    for name, value in (("lights_off", lights_off), ("lights_on", lights_on)):
+        try:
+            times.append(None if value is None else LightsTime.parse(value))
+        except TinySleepNetError as err:
+            raise TinySleepNetError(f"{name} {err}") from None
+    return times[0], times[1]
 
 
 def window_from_times(
