@@ -328,8 +328,9 @@ class StagingResult:
     def to_bids(self, out_dir: str | Path, name: str) -> tuple[Path, Path]:
         """Write the BIDS events table and its sidecar (:func:`.bids.write_events`).
 
-        The sidecar names the model from :attr:`provenance` and, for a released model,
-        its card (name, weights' checksum, temperature, parent).
+        The sidecar names the model from :attr:`provenance` and, for a released or
+        installed model (a model folder's ``model.pt``), its card (name, weights'
+        checksum, temperature, parent: :func:`model_card_summary`).
         """
         frame = events_frame(self.stages, self.proba, self.epoch_sec, self.review)
         model = {**self.provenance, **model_card_summary(self.provenance.get("model"))}
@@ -338,9 +339,14 @@ class StagingResult:
 
 
 def model_card_summary(model_file: str | Path | None) -> dict[str, Any]:
-    """Name, weights' checksum, temperature and parent from the card beside a released
-    model's weights; empty for a bare checkpoint."""
-    if model_file is None or not (folder := ModelFolder(Path(model_file).parent)).has_card:
+    """Name, weights' checksum, temperature and parent from the card of the released or
+    installed model whose ``model.pt`` is ``model_file``
+    (:meth:`~tinysleepnet.models.folder.ModelFolder.holding`).
+
+    Empty for any other file: a bare checkpoint or an ONNX graph, even beside another
+    model's ``model.json``, which describes that model's ``model.pt``, not this file.
+    """
+    if model_file is None or (folder := ModelFolder.holding(model_file)) is None:
         return {}
     card = folder.read_card()
     return {
