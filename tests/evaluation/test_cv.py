@@ -147,8 +147,12 @@ def test_other_data_is_refused(two_fold_run, data_dir, tmp_path):
     manifest = pd.read_csv(other / MANIFEST, dtype={"subject": str})
     manifest.loc[0, "n_epochs"] = N_EPOCHS - 1  # e.g. prepared with another wake trim
     manifest.to_csv(other / MANIFEST, index=False)
-    with pytest.raises(TinySleepNetError, match="other nights"):
+    with pytest.raises(TinySleepNetError) as info:
         cv.cross_validate(other, run_dir, n_folds=2, config=TINY, progress=False)
+    assert str(info.value) == (
+        f"{run_dir / CvRun.FOLDS}: this run was made with other data or folds: other data "
+        f"(epochs: SC4001E0 {N_EPOCHS - 1} (run has {N_EPOCHS})); choose another run directory"
+    )
     assert (run_dir / CvRun.FOLDS).read_bytes() == plans[0]
 
 

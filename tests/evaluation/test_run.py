@@ -1,4 +1,5 @@
-"""A cross-validation run's folder: its files, and which settings its folds may differ in."""
+"""A cross-validation run's folder: its files, which settings its folds may differ in, and how
+other data is told."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 
 from tinysleepnet.config import Config
 from tinysleepnet.errors import PathError
-from tinysleepnet.evaluation.run import CvRun
+from tinysleepnet.evaluation.run import SHOWN_NIGHTS, CvRun, data_differences
 
 DATA = {"sfreq": 100.0, "epoch_sec": 30.0, "channel": "EEG Fpz-Cz"}
 
@@ -31,3 +32,17 @@ def test_folds_may_differ_in_call_and_runtime_settings_a_release_in_runtime_only
     run.check_release(Config(threads=2, device="cpu", extra={"note": 1}))
     with pytest.raises(PathError, match="cross-validated with other settings: threads=4"):
         run.check_release(Config(threads=4))
+
+
+def test_data_differences_name_the_nights_added_removed_and_recounted():
+    earlier = {"nights": {"SC4001E0": 841, "SC4002E0": 841}, "channels": ["EEG Fpz-Cz"]}
+    assert data_differences(earlier, dict(earlier)) == ""
+    now = {"nights": {"SC4002E0": 839, "SC4011E0": 900}, "channels": ["EEG Pz-Oz"]}
+    assert data_differences(now, earlier) == (
+        "nights added: SC4011E0; nights removed: SC4001E0; epochs: SC4002E0 839 (run has "
+        "841); channels ['EEG Pz-Oz'] (run has ['EEG Fpz-Cz'])"
+    )
+    many = {"nights": {f"SC4{i:02d}1E0": 10 for i in range(SHOWN_NIGHTS + 2)}}
+    assert data_differences(many, None) == (
+        "nights added: SC4001E0, SC4011E0, SC4021E0, SC4031E0, SC4041E0 and 2 more"
+    )

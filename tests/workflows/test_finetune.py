@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 
 import pytest
 import torch
@@ -99,7 +101,8 @@ def test_finetune_rerun_skips_its_finished_folds_and_refuses_other_folds(
         raise AssertionError("a finished fold was trained again")
 
     monkeypatch.setattr(cv, "fit", no_training)
-    again = finetune(released, own_nights, out, max_passes=1, progress=False)
+    moved = shutil.copytree(own_nights, tmp_path / "mounted")  # the nights count, not the path
+    again = finetune(released, moved, out, max_passes=1, device="cpu", progress=False)
     assert again["fine_tuning"] == first["fine_tuning"]
     done = out / "folds" / "fold_00" / "DONE"  # as if another split had made fold 0
     done.write_text(json.dumps({**json.loads(done.read_text()), "test_subjects": ["02"]}))
@@ -109,6 +112,14 @@ def test_finetune_rerun_skips_its_finished_folds_and_refuses_other_folds(
 
 #: A parent as the card's ``parent`` entry names it.
 PARENT = {"name": "toy", "sha256": "ab" * 32}
+
+#: Nights as ``start.json`` records them (data_identity and content SHA-256).
+DATA = {
+    "nights": {"SC4001E0": 40, "SC4011E0": 40},
+    "channels": ["EEG Fpz-Cz"],
+    "sfreq": [100.0],
+    "content_sha256": "ef" * 32,
+}
 
 
 def test_finetune_run_names_its_files_and_writes_nothing(tmp_path):
@@ -123,31 +134,76 @@ def test_finetune_run_names_its_files_and_writes_nothing(tmp_path):
 def test_finetune_run_resumes_the_same_start_and_refuses_other_settings(tmp_path):
     run = FinetuneRun(tmp_path)
     config = finetune_config(TINY)
-    run.claim(PARENT, "all", config)
+    run.claim(PARENT, "all", config, DATA)
     record = json.loads(run.start_path.read_text())
-    assert record == {"parent": PARENT, "trainable": "all", "config": record["config"]}
+    assert record == {
+        "parent": PARENT,
+        "trainable": "all",
+        "config": record["config"],
+        "data": DATA,
+    }
     assert Config.from_dict(record["config"]) == config
     written = run.start_path.read_bytes()
-    run.claim(PARENT, "all", config.replace(device="cuda", threads=2, on_stall="rescale"))
+    run.claim(PARENT, "all", config.replace(device="cuda", threads=2, on_stall="rescale"), DATA)
     assert run.start_path.read_bytes() == written  # call and runtime settings: resumed
     with pytest.raises(PathError) as info:
-        run.claim(PARENT, "all", config.replace(lr=1e-2, max_passes=7))
+        run.claim(PARENT, "all", config.replace(lr=1e-2, max_passes=7), DATA)
     assert str(info.value) == (
         f"{run.start_path}: holds a fine-tuning with other settings: lr=0.01 (run has "
         f"{config.lr!r}), max_passes=7 (run has {config.max_passes!r}); rerun with the run's or "
         "use another output folder"
     )
     with pytest.raises(PathError, match=r"with parent 'toy' \(SHA-256 abababababab\.\.\.\)"):
-        run.claim({"name": "other", "sha256": "cd" * 32}, "all", config)
+        run.claim({"name": "other", "sha256": "cd" * 32}, "all", config, DATA)
+    assert run.start_path.read_bytes() == written
+
+
+def test_finetune_run_refuses_other_nights_naming_those_added_and_removed(tmp_path):
+    run = FinetuneRun(tmp_path)
+    config = finetune_config(TINY)
+    run.claim(PARENT, "all", config, DATA)
+    written = run.start_path.read_bytes()
+    other = {**DATA, "nights": {"SC4011E0": 40, "SC4021E0": 40, "SC4022E0": 40}}
+    with pytest.raises(PathError) as info:
+        run.claim(PARENT, "all", config, {**other, "content_sha256": "01" * 32})
+    assert str(info.value) == (
+        f"{run.start_path}: holds a fine-tuning on other nights: nights added: SC4021E0, "
+        "SC4022E0; nights removed: SC4001E0; rerun on the run's nights or use another output "
+        "folder"
+    )
+    with pytest.raises(PathError, match=r"on other nights: epochs: SC4001E0 39 \(run has 40\)"):
+        run.claim(PARENT, "all", config, {**DATA, "nights": {**DATA["nights"], "SC4001E0": 39}})
+    with pytest.raises(PathError) as info:  # the same names and epochs, other files
+        run.claim(PARENT, "all", config, {**DATA, "content_sha256": "01" * 32})
+    assert str(info.value) == (
+        f"{run.start_path}: holds a fine-tuning on other nights: the same nights with other "
+        "signals or stages (content SHA-256 010101010101..., run has efefefefefef...); rerun "
+        "on the run's nights or use another output folder"
+    )
     assert run.start_path.read_bytes() == written
 
 
 def test_a_start_recorded_without_settings_is_checked_on_parent_and_trainable(tmp_path):
     run = FinetuneRun(tmp_path)
     run.start_path.write_text(json.dumps({"parent": PARENT, "trainable": "all"}))
-    run.claim(PARENT, "all", finetune_config(TINY).replace(lr=1e-2))  # none to compare
+    run.claim(PARENT, "all", finetune_config(TINY).replace(lr=1e-2), DATA)  # none to compare
     with pytest.raises(PathError, match="holds a fine-tuning with trainable 'all', not 'head'"):
-        run.claim(PARENT, "head", finetune_config(TINY))
+        run.claim(PARENT, "head", finetune_config(TINY), DATA)
+
+
+def test_a_start_recorded_without_nights_resumes_and_says_they_are_unchecked(tmp_path, caplog):
+    run = FinetuneRun(tmp_path)
+    config = finetune_config(TINY)
+    run.start_path.write_text(
+        json.dumps({"parent": PARENT, "trainable": "all", "config": config.to_dict()})
+    )
+    written = run.start_path.read_bytes()
+    with caplog.at_level(logging.WARNING, logger="tinysleepnet"):
+        run.claim(PARENT, "all", config, DATA)
+    assert f"{run.start_path} names no nights" in caplog.text
+    assert run.start_path.read_bytes() == written  # the folds trained may be on other nights
+    with pytest.raises(PathError, match=r"with other settings: lr=0\.01"):
+        run.claim(PARENT, "all", config.replace(lr=1e-2), DATA)
 
 
 def test_finetune_rerun_with_other_settings_is_refused_before_training(
@@ -171,3 +227,33 @@ def test_finetune_rerun_with_other_settings_is_refused_before_training(
         "output folder"
     )
     assert sorted(out.rglob("*")) == before
+
+
+def test_finetune_rerun_on_other_nights_is_refused_before_training(
+    released, own_nights, tmp_path, monkeypatch, capsys
+):
+    out = tmp_path / "tuned"
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the first run stops while training its first fold
+
+    monkeypatch.setattr(cv, "fit", killed)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(released, own_nights, out, max_passes=1, progress=False)
+    before = sorted(out.rglob("*"))
+    start = (out / "start.json").read_bytes()
+    # A fourth subject added: the first three nights as before (the same seed draws them).
+    more = write_cohort(tmp_path / "more", subjects=4, gain=0.3, seed=7)
+    argv = ["finetune", str(released), str(more), "--out", str(out), "--quiet", "--epochs", "1"]
+    assert main(argv) == 2  # killed again if it trained
+    error = capsys.readouterr().err.strip()
+    assert error == (
+        f"tinysleepnet: error: {out / 'start.json'}: holds a fine-tuning on other nights: "
+        "nights added: SC4031E0; rerun on the run's nights or use another output folder"
+    )
+    # The same subjects and nights, other recordings (another draw of the signals).
+    redrawn = write_cohort(tmp_path / "redrawn", subjects=3, gain=0.3, seed=8)
+    with pytest.raises(PathError, match="the same nights with other signals or stages"):
+        finetune(released, redrawn, out, max_passes=1, progress=False)
+    assert sorted(out.rglob("*")) == before
+    assert (out / "start.json").read_bytes() == start

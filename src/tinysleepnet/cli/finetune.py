@@ -18,8 +18,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "subjects are staged by MODEL and by the model fine-tuned on the other subjects, "
             "and the pooled scores of both are printed side by side. Then the model is "
             "fine-tuned on all subjects and released into DIR with its card (naming MODEL "
-            "as its parent); rerunning with the same MODEL, --train and settings resumes, "
-            "with others is refused."
+            "as its parent); rerunning with the same MODEL, --train and settings on the same "
+            "nights resumes, with others is refused."
         ),
     )
     parser.add_argument(

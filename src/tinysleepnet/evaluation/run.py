@@ -103,7 +103,7 @@ class CvRun:
             shown = [
                 {
                     "folds": "different subjects",
-                    "data": "other nights, epoch counts or channel",
+                    "data": f"other data ({data_differences(plan['data'], saved.get('data'))})",
                 }.get(k, f"{k}={plan[k]!r} (run has {saved.get(k)!r})")
                 for k in changed
             ]
@@ -160,6 +160,49 @@ def data_identity(data_dir: str | Path) -> dict[str, Any]:
         "channels": sorted(set(manifest["channel"])),
         "sfreq": sorted(set(manifest["sfreq"].astype(float).tolist())),
     }
+
+
+#: Most night names :func:`data_differences` lists in one part; the rest are counted.
+SHOWN_NIGHTS = 5
+
+
+def data_differences(data: dict[str, Any], earlier: dict[str, Any] | None) -> str:
+    """How the nights of ``data`` differ from those of ``earlier`` (two :func:`data_identity`
+    records), for an error message.
+
+    Parameters
+    ----------
+    data : dict
+        The data asked for now.
+    earlier : dict or None
+        The data the run was made with (None or ``{}``: a record without it).
+
+    Returns
+    -------
+    str
+        The parts that apply, e.g. ``"nights added: SC4011E0, SC4012E0; nights removed:
+        SC4001E0; epochs: SC4002E0 839 (run has 841); channels ['EEG Pz-Oz'] (run has
+        ['EEG Fpz-Cz'])"``, at most :data:`SHOWN_NIGHTS` names a list; ``""`` when the two
+        agree.
+    """
+    earlier = earlier or {}
+    new, old = data.get("nights", {}), earlier.get("nights", {})
+    changes = {"added": new.keys() - old.keys(), "removed": old.keys() - new.keys()}
+    parts = [f"nights {verb}: {_listed(sorted(names))}" for verb, names in changes.items() if names]
+    if recounted := sorted(k for k in new.keys() & old.keys() if new[k] != old[k]):
+        parts.append("epochs: " + _listed([f"{k} {new[k]} (run has {old[k]})" for k in recounted]))
+    parts += [
+        f"{k} {data.get(k)!r} (run has {earlier.get(k)!r})"
+        for k in sorted((data.keys() | earlier.keys()) - {"nights"})
+        if data.get(k) != earlier.get(k)
+    ]
+    return "; ".join(parts)
+
+
+def _listed(items: list[str]) -> str:
+    """The first :data:`SHOWN_NIGHTS` items, comma-separated, and how many more."""
+    more = len(items) - SHOWN_NIGHTS
+    return ", ".join(items[:SHOWN_NIGHTS]) + (f" and {more} more" if more > 0 else "")
 
 
 def fold_record(fold: Fold) -> dict[str, Any]:

@@ -13,8 +13,10 @@ The output folder is a :class:`FinetuneRun`::
 
     OUT/
       start.json                                what the fine-tuning starts from: the parent
-                                                (name, SHA-256), what is trained and the
-                                                settings; a rerun must start from the same
+                                                (name, SHA-256), what is trained, the
+                                                settings and the nights (names, epochs,
+                                                content SHA-256); a rerun must start from
+                                                the same
       folds/fold_00/ ...                        each fold's training run (a CvRun's folds,
                                                 evaluation.cv.run_fold): fit()'s files,
                                                 predictions/, DONE
@@ -38,9 +40,9 @@ from ..data.nights import load_nights
 from ..errors import PathError, TinySleepNetError
 from ..evaluation.cv import run_fold
 from ..evaluation.folds import make_folds, nights_of, sorted_subjects
-from ..evaluation.run import CvRun
+from ..evaluation.run import CvRun, data_differences, data_identity
 from ..io.atomic import read_json, write_json, write_text_atomic
-from ..models.card import headline, scores_table
+from ..models.card import content_hash, headline, scores_table
 from ..models.folder import ModelFolder
 from ..models.store import resolve_model
 from ..nn.checkpoint import checkpoint_config, file_checksum, load_checkpoint, load_model
@@ -128,7 +130,7 @@ def finetune(
     TinySleepNetError
         If ``trainable`` is unknown, ``name`` is not a file name, the nights do not fit the
         model or the folds, or ``out`` holds a fine-tuning of another parent, with another
-        ``trainable`` or with other settings (:meth:`FinetuneRun.claim`).
+        ``trainable``, with other settings or on other nights (:meth:`FinetuneRun.claim`).
     """
     if trainable not in TRAINABLE:
         raise TinySleepNetError(f"trainable must be one of {TRAINABLE}, got {trainable!r}")
@@ -144,7 +146,8 @@ def finetune(
     folds = make_folds(
         subjects, n_folds or min(MAX_FOLDS, len(subjects)), config.valid_frac, config.seed
     )
-    run.claim(parent_card, trainable, config)
+    data = {**data_identity(data_dir), "content_sha256": content_hash(nights)}
+    run.claim(parent_card, trainable, config, data)
     device_ = resolve_device(config.device)
     parent_net = load_model(parent_path, device_)
     expert, before, after = [], [], []
@@ -241,15 +244,20 @@ class FinetuneRun:
         """``FINETUNE.md``: the same, for people."""
         return self.folder / self.COMPARISON_MARKDOWN
 
-    def claim(self, parent: dict[str, Any], trainable: str, config: Config) -> None:
+    def claim(
+        self, parent: dict[str, Any], trainable: str, config: Config, data: dict[str, Any]
+    ) -> None:
         """Record what the fine-tuning starts from; refuse a folder that started otherwise.
 
         The resume-or-refuse rule: a rerun from the same parent (by SHA-256), training the
         same part with the same settings (but for those whose role,
         :data:`~tinysleepnet.config.ROLES`, is ``call`` or ``runtime``: the device, the
-        threads) resumes the folds and the release; any other would resume folds trained
-        from the first start and release them under the second one's name. A record of a
-        version that did not keep the settings is checked on the parent and trainable.
+        threads) on the same nights (names, epoch counts and contents) resumes the folds
+        and the release; any other would resume folds trained from the first start, or on
+        the first nights, and release them under the second one's name. A record of a
+        version that did not keep the settings or the nights is checked on what it holds;
+        one without the nights resumes with a warning that they are unchecked, and they are
+        not added to it: the folds already trained may be on others.
 
         Parameters
         ----------
@@ -259,15 +267,27 @@ class FinetuneRun:
             What is trained (:data:`~tinysleepnet.workflows.TRAINABLE`).
         config : Config
             The fine-tuning's settings (:func:`finetune_config`).
+        data : dict
+            The nights: their :func:`~tinysleepnet.evaluation.run.data_identity` and
+            ``content_sha256`` (:func:`~tinysleepnet.models.card.content_hash`).
 
         Raises
         ------
         PathError
-            Naming ``start.json`` and what differs (the parent, trainable or settings).
+            Naming ``start.json`` and what differs (the parent, trainable, settings, or the
+            nights added, removed, recounted or with other contents).
         """
         path = self.start_path
         if not path.is_file():
-            write_json(path, {"parent": parent, "trainable": trainable, "config": config.to_dict()})
+            write_json(
+                path,
+                {
+                    "parent": parent,
+                    "trainable": trainable,
+                    "config": config.to_dict(),
+                    "data": data,
+                },
+            )
             return
         earlier = read_json(path, "fine-tuning start")
         before = earlier.get("parent") or {}
@@ -284,16 +304,27 @@ class FinetuneRun:
                 f"holds a fine-tuning with trainable {earlier.get('trainable')!r}, not "
                 f"{trainable!r}; use another output folder",
             )
-        if "config" not in earlier:
-            return
-        try:
-            started = Config.from_dict(earlier["config"])
-        except (TinySleepNetError, TypeError) as err:
-            raise PathError(path, f"not usable settings: {err}") from err
-        if detail := config.differences(started, ignore=RERUN_FREE_FIELDS):
+        if "config" in earlier:
+            try:
+                started = Config.from_dict(earlier["config"])
+            except (TinySleepNetError, TypeError) as err:
+                raise PathError(path, f"not usable settings: {err}") from err
+            if detail := config.differences(started, ignore=RERUN_FREE_FIELDS):
+                raise PathError(
+                    path,
+                    f"holds a fine-tuning with other settings: {detail}; rerun with the run's "
+                    "or use another output folder",
+                )
+        if "data" not in earlier:
+            logger.warning(
+                "%s names no nights (an earlier version's): the folds already trained are "
+                "not checked to be on these nights",
+                path,
+            )
+        elif detail := _data_differences(data, earlier["data"]):
             raise PathError(
                 path,
-                f"holds a fine-tuning with other settings: {detail}; rerun with the run's or "
+                f"holds a fine-tuning on other nights: {detail}; rerun on the run's nights or "
                 "use another output folder",
             )
 
@@ -345,6 +376,22 @@ def comparison_markdown(comparison: dict[str, Any], parent_name: str) -> str:
             "",
         ]
     )
+
+
+def _data_differences(data: dict[str, Any], earlier: dict[str, Any]) -> str:
+    """How the nights of ``data`` differ from ``earlier`` (:meth:`FinetuneRun.claim`'s
+    records): :func:`~tinysleepnet.evaluation.run.data_differences`, else, when only the
+    contents differ, the two content SHA-256s."""
+    now, before = dict(data), dict(earlier)
+    sha, sha_before = now.pop("content_sha256"), before.pop("content_sha256", None)
+    if detail := data_differences(now, before):
+        return detail
+    if sha != sha_before:
+        return (
+            f"the same nights with other signals or stages (content SHA-256 {sha[:12]}..., "
+            f"run has {str(sha_before)[:12]}...)"
+        )
+    return ""
 
 
 def _parent(path: Path) -> dict[str, Any]:
