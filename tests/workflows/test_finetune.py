@@ -110,6 +110,27 @@ def test_finetune_rerun_skips_its_finished_folds_and_refuses_other_folds(
         finetune(released, own_nights, out, max_passes=1, progress=False)
 
 
+def test_a_bare_checkpoint_beside_another_models_card_is_its_own_parent(
+    released, own_nights, tmp_path, monkeypatch
+):
+    stray = tmp_path / "stray"
+    stray.mkdir()
+    shutil.copy(released / "model.pt", stray / "other.pt")
+    shutil.copy(released / "model.json", stray / "model.json")  # the card of model.pt, not ours
+    out = tmp_path / "tuned"
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # start.json is written before the first fold trains
+
+    monkeypatch.setattr(cv, "fit", killed)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(stray / "other.pt", own_nights, out, max_passes=1, progress=False)
+    parent = json.loads((out / "start.json").read_text())["parent"]
+    assert parent["name"] == "other"
+    assert parent["sha256"] == file_checksum(stray / "other.pt")
+    assert "data_sha256" not in parent and "n_nights" not in parent
+
+
 #: A parent as the card's ``parent`` entry names it.
 PARENT = {"name": "toy", "sha256": "ab" * 32}
 

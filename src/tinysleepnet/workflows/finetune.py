@@ -395,9 +395,10 @@ def _data_differences(data: dict[str, Any], earlier: dict[str, Any]) -> str:
 
 
 def _parent(path: Path) -> dict[str, Any]:
-    """The card's ``parent`` entry: name, weights' SHA-256 and its own training data."""
+    """The card's ``parent`` entry: name, weights' SHA-256 and, for a released or installed
+    model (:meth:`ModelFolder.holding`), its card's name and training data."""
     entry = {"name": path.stem, "sha256": file_checksum(path), "file": str(path)}
-    if (folder := ModelFolder(path.parent)).has_card:
+    if (folder := ModelFolder.holding(path)) is not None:
         card = folder.read_card()
         entry |= {
             "name": card["name"],
