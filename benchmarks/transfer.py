@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/transfer.py [REAL] [--work DIR] [--passes N] [--subjects N]
-        [--threads N] [--lr LR]
+        [--threads N] [--lr LR] [--explain]
 
 Simulates a Sleep-EDF-shaped cohort (:func:`~tinysleepnet.data.simulate.simulate_cohort`
 following the packaged official hypnograms of subjects 1..N, both nights: never subject 0's,
@@ -14,6 +14,10 @@ checkpoint), then stages the real night ``REAL`` (default: the repository's
 macro-F1 and per-stage recall as Markdown. The real night's labels are used only to score.
 What the simulator took from that night are summary statistics (per-stage spectra, channel
 correlations, event rates and amplitudes; see :mod:`tinysleepnet.data.simulate`).
+
+``--explain`` adds what the real epochs of each cell of the confusion look like (Fpz-Cz SD
+and band powers, medians) beside the simulated training nights of each stage, to say which
+real epochs the simulator did not prepare the model for.
 
 Seeded; the prepared cohort and the run are kept in ``--work`` and reused.
 """
@@ -28,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sim_vs_real import BANDS, band_powers, spectra
 from tinysleepnet.config import preset
 from tinysleepnet.data.nights import MANIFEST, load_nights
 from tinysleepnet.data.prepare import prepare
@@ -50,6 +55,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated cohort")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (fast's)")
+    parser.add_argument("--explain", action="store_true",
+                        help="describe the real epochs of each confusion cell")  # fmt: skip
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -101,11 +108,45 @@ def main() -> None:
     print("\nconfusion (rows expert W..REM, columns predicted):")
     for row in result["confusion"]:
         print("   ", row)
+    if args.explain:
+        real_epochs = np.concatenate([np.asarray(n.signal_uv) for n in real])
+        explain(real_epochs, truth, predicted, train_nights)
     wall, total = time.perf_counter() - started, time.process_time() - cpu
     print(
         f"\n{wall:.0f} s wall, {total:.0f} s CPU (simulate+prepare {simulated_sec:.0f} s, "
         f"train {trained_sec:.0f} s), torch threads {torch.get_num_threads()}"
     )
+
+
+def describe(epochs: np.ndarray) -> list[float]:
+    """Median Fpz-Cz SD (uV) and log10 band powers (uV^2, :data:`sim_vs_real.BANDS`)."""
+    freqs, psd = spectra(epochs)
+    powers = band_powers(freqs, psd)
+    return [float(np.median(epochs.std(axis=1)))] + [
+        float(np.median(np.log10(powers[band]))) for band in BANDS
+    ]
+
+
+def explain(
+    real_epochs: np.ndarray, truth: np.ndarray, predicted: np.ndarray, train_nights: list
+) -> None:
+    """Print, per confusion cell of 10 or more real epochs and per stage of the simulated
+    training nights (every 5th epoch), the medians of :func:`describe`."""
+    header = "| epochs | n | SD (uV) | " + " | ".join(f"log10 {b}" for b in BANDS) + " |"
+    print("\nwhat the epochs look like (Fpz-Cz, medians):\n")
+    print(header)
+    print("|---" * (3 + len(BANDS)) + "|")
+    for expert, stage in enumerate(STAGES):
+        for called, other in enumerate(STAGES):
+            cell = (truth == expert) & (predicted == called)
+            if cell.sum() >= 10:
+                row = describe(real_epochs[cell])
+                print(f"| real {stage} called {other} | {cell.sum()} | "
+                      + " | ".join(f"{v:.2f}" for v in row) + " |")  # fmt: skip
+    for k, stage in enumerate(STAGES):
+        sim = np.concatenate([np.asarray(n.signal_uv)[n.stages == k][::5] for n in train_nights])
+        print(f"| simulated {stage} (training nights) | {len(sim)} | "
+              + " | ".join(f"{v:.2f}" for v in describe(sim)) + " |")  # fmt: skip
 
 
 if __name__ == "__main__":
