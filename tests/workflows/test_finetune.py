@@ -26,6 +26,21 @@ def own_nights(tmp_path_factory):
     return write_cohort(tmp_path_factory.mktemp("own"), subjects=3, gain=0.3, seed=7)
 
 
+def interrupted(model, nights, out, monkeypatch) -> None:
+    """Start a fine-tuning into ``out`` and stop it while it trains its first fold.
+
+    Training stays stopped (``evaluation.cv.fit``, through which the folds train, raises
+    KeyboardInterrupt) until ``monkeypatch`` is undone: a rerun that reaches training fails.
+    """
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cv, "fit", killed)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(model, nights, out, max_passes=1, progress=False)
+
+
 def test_finetune_scores_parent_and_child_and_releases_the_child(released, own_nights, tmp_path):
     out = tmp_path / "tuned"
     argv = ["finetune", str(released), str(own_nights), "--out", str(out), "--quiet"]
@@ -62,13 +77,7 @@ def test_finetune_rerun_with_another_parent_or_trainable_is_refused(
     other = tmp_path / "other"
     release(cohort, other, TINY.replace(seed=1), progress=False)  # same settings, other weights
     out = tmp_path / "tuned"
-
-    def killed(*args, **kwargs):
-        raise KeyboardInterrupt  # the first run stops while training its first fold
-
-    monkeypatch.setattr(cv, "fit", killed)  # the folds train through the fold runner
-    with pytest.raises(KeyboardInterrupt):
-        finetune(released, own_nights, out, max_passes=1, progress=False)
+    interrupted(released, own_nights, out, monkeypatch)
     monkeypatch.undo()
     before = sorted(out.rglob("*"))
     argv = ["finetune", str(other), str(own_nights), "--out", str(out), "--quiet"]
@@ -118,13 +127,7 @@ def test_a_bare_checkpoint_beside_another_models_card_is_its_own_parent(
     shutil.copy(released / "model.pt", stray / "other.pt")
     shutil.copy(released / "model.json", stray / "model.json")  # the card of model.pt, not ours
     out = tmp_path / "tuned"
-
-    def killed(*args, **kwargs):
-        raise KeyboardInterrupt  # start.json is written before the first fold trains
-
-    monkeypatch.setattr(cv, "fit", killed)
-    with pytest.raises(KeyboardInterrupt):
-        finetune(stray / "other.pt", own_nights, out, max_passes=1, progress=False)
+    interrupted(stray / "other.pt", own_nights, out, monkeypatch)  # start.json is written
     parent = json.loads((out / "start.json").read_text())["parent"]
     assert parent["name"] == "other"
     assert parent["sha256"] == file_checksum(stray / "other.pt")
@@ -231,13 +234,7 @@ def test_finetune_rerun_with_other_settings_is_refused_before_training(
     released, own_nights, tmp_path, monkeypatch, capsys
 ):
     out = tmp_path / "tuned"
-
-    def killed(*args, **kwargs):
-        raise KeyboardInterrupt  # the first run stops while training its first fold
-
-    monkeypatch.setattr(cv, "fit", killed)
-    with pytest.raises(KeyboardInterrupt):
-        finetune(released, own_nights, out, max_passes=1, progress=False)
+    interrupted(released, own_nights, out, monkeypatch)
     before = sorted(out.rglob("*"))
     argv = ["finetune", str(released), str(own_nights), "--out", str(out), "--quiet"]
     assert main([*argv, "--epochs", "1", "--lr", "0.01"]) == 2  # killed again if it trained
@@ -254,13 +251,7 @@ def test_finetune_rerun_on_other_nights_is_refused_before_training(
     released, own_nights, tmp_path, monkeypatch, capsys
 ):
     out = tmp_path / "tuned"
-
-    def killed(*args, **kwargs):
-        raise KeyboardInterrupt  # the first run stops while training its first fold
-
-    monkeypatch.setattr(cv, "fit", killed)
-    with pytest.raises(KeyboardInterrupt):
-        finetune(released, own_nights, out, max_passes=1, progress=False)
+    interrupted(released, own_nights, out, monkeypatch)
     before = sorted(out.rglob("*"))
     start = (out / "start.json").read_bytes()
     # A fourth subject added: the first three nights as before (the same seed draws them).
