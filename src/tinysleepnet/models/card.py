@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data.nights import content_hash
 from ..stages import STAGES
 
 if TYPE_CHECKING:
@@ -47,6 +46,8 @@ def data_summary(nights: Sequence[Night], valid_subjects: Sequence[str]) -> dict
         the order given, which the release sorts) and ``content_sha256``
         (:func:`~tinysleepnet.data.nights.content_hash`).
     """
+    from ..data.nights import content_hash  # with pandas: not when a card is only read
+
     stages = np.concatenate([night.stages for night in nights])
     return {
         "n_subjects": len({night.subject for night in nights}),
