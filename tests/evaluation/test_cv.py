@@ -12,7 +12,7 @@ import pytest
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
-from tinysleepnet.data.nights import MANIFEST, Night
+from tinysleepnet.data.nights import MANIFEST, Night, content_hash, load_nights
 from tinysleepnet.errors import TinySleepNetError
 from tinysleepnet.evaluation import cv
 from tinysleepnet.evaluation.report import evaluate_run
@@ -38,11 +38,11 @@ TINY = Config(
 )
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """A prepared folder of short nights of random signal and random stages."""
-    rng = np.random.default_rng(0)
-    nights = [
+def random_nights(seed: int) -> list[Night]:
+    """Short nights of random signal and random stages: the same names and epoch counts for
+    every ``seed``, other contents."""
+    rng = np.random.default_rng(seed)
+    return [
         Night(
             signal_uv=rng.normal(0, 20, (N_EPOCHS, TINY.epoch_samples)).astype(np.float32),
             stages=rng.integers(0, 5, N_EPOCHS),
@@ -55,7 +55,20 @@ def data_dir(tmp_path_factory):
         )
         for subject, number in NIGHTS
     ]
-    return write_prepared(tmp_path_factory.mktemp("prepared"), nights)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A prepared folder of :func:`random_nights`."""
+    return write_prepared(tmp_path_factory.mktemp("prepared"), random_nights(0))
+
+
+@pytest.fixture(scope="module")
+def half_run(data_dir, tmp_path_factory):
+    """A 2-fold run of which only fold 0 has run (copy it before changing it)."""
+    run_dir = tmp_path_factory.mktemp("half") / "run"
+    cv.cross_validate(data_dir, run_dir, 2, TINY, folds=[0], progress=False)
+    return run_dir
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +88,7 @@ def test_folds_json_is_identical_from_every_fold(two_fold_run, data_dir):
     plan = json.loads(plans[0])
     assert plan["n_folds"] == 2
     assert plan["data"]["nights"] == {f"SC4{s}{n}E0": N_EPOCHS for s, n in NIGHTS}
+    assert plan["data"]["content_sha256"] == content_hash(load_nights(data_dir))
     tested = [s for fold in plan["folds"] for s in fold["test_subjects"]]
     assert sorted(tested) == sorted({s for s, _ in NIGHTS})
     for fold in plan["folds"]:
@@ -102,7 +116,7 @@ def test_fold_predicts_only_its_test_nights(two_fold_run):
         assert isinstance(done["best_predicts_one_stage"], bool)
 
 
-def test_done_fold_is_skipped(two_fold_run, data_dir, monkeypatch):
+def test_done_fold_is_skipped(two_fold_run, data_dir, monkeypatch, caplog):
     run_dir, _ = two_fold_run
     done = cv.fold_dir(run_dir, 1) / TrainingRun.DONE
     before = done.stat().st_mtime_ns
@@ -111,8 +125,10 @@ def test_done_fold_is_skipped(two_fold_run, data_dir, monkeypatch):
         raise AssertionError("a finished fold was trained again")
 
     monkeypatch.setattr(cv, "fit", no_training)
-    cv.cross_validate(data_dir, run_dir, n_folds=2, config=TINY, progress=False)
+    with caplog.at_level(logging.WARNING, logger="tinysleepnet"):
+        cv.cross_validate(data_dir, run_dir, n_folds=2, config=TINY, progress=False)
     assert done.stat().st_mtime_ns == before
+    assert "records no contents" not in caplog.text  # the contents were checked
 
 
 def test_evaluate_merges_folds_run_separately(two_fold_run):
@@ -154,6 +170,48 @@ def test_other_data_is_refused(two_fold_run, data_dir, tmp_path):
         f"(epochs: SC4001E0 {N_EPOCHS - 1} (run has {N_EPOCHS})); choose another run directory"
     )
     assert (run_dir / CvRun.FOLDS).read_bytes() == plans[0]
+
+
+def test_the_same_nights_with_other_contents_are_refused_before_any_fold_trains(
+    half_run, data_dir, tmp_path, monkeypatch, capsys
+):
+    """E.g. nights prepared again with another channel filter, or a cohort drawn again."""
+    run_dir = shutil.copytree(half_run, tmp_path / "run")
+    before = {path: path.read_bytes() for path in run_dir.rglob("*") if path.is_file()}
+    (redrawn := tmp_path / "redrawn").mkdir()
+    write_prepared(redrawn, random_nights(1))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a fold was trained on the other nights")
+
+    monkeypatch.setattr(cv, "fit", no_training)
+    assert main(["cv", str(redrawn), "--out", str(run_dir), "--quiet"]) == 2
+    now, ran = (content_hash(load_nights(folder)) for folder in (redrawn, data_dir))
+    assert capsys.readouterr().err.strip() == (
+        f"tinysleepnet: error: {run_dir / CvRun.FOLDS}: this run was made with other data or "
+        f"folds: other data (the same nights with other signals or stages (content SHA-256 "
+        f"{now[:12]}..., run has {ran[:12]}...)); choose another run directory"
+    )
+    assert {path: path.read_bytes() for path in run_dir.rglob("*") if path.is_file()} == before
+
+
+def test_a_plan_without_the_nights_contents_resumes_with_a_warning_and_is_kept(
+    half_run, data_dir, tmp_path, caplog
+):
+    """A folds.json of an earlier version: its folds are not vouched for by a new record."""
+    run_dir = shutil.copytree(half_run, tmp_path / "run")
+    plan = json.loads((run_dir / CvRun.FOLDS).read_text())
+    del plan["data"]["content_sha256"]
+    (run_dir / CvRun.FOLDS).write_text(json.dumps(plan, indent=2))
+    earlier = (run_dir / CvRun.FOLDS).read_bytes()
+    with caplog.at_level(logging.WARNING, logger="tinysleepnet"):
+        cv.cross_validate(data_dir, run_dir, progress=False)
+    assert (
+        f"{run_dir / CvRun.FOLDS} records no contents of the nights (an earlier version's): "
+        "the folds already trained are not checked to be on these signals and stages"
+    ) in caplog.text
+    assert cv.is_done(run_dir, 0) and cv.is_done(run_dir, 1)
+    assert (run_dir / CvRun.FOLDS).read_bytes() == earlier
 
 
 def test_same_data_at_another_path_continues_the_run(two_fold_run, data_dir, tmp_path):

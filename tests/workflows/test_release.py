@@ -8,11 +8,11 @@ import pytest
 
 from tinysleepnet.cli import main
 from tinysleepnet.config import Config
-from tinysleepnet.data.nights import load_nights
+from tinysleepnet.data.nights import content_hash, load_nights
 from tinysleepnet.errors import PathError, TinySleepNetError
 from tinysleepnet.evaluation.cv import cross_validate
 from tinysleepnet.evaluation.report import evaluate_run
-from tinysleepnet.models.card import NOT_CROSS_VALIDATED, content_hash
+from tinysleepnet.models.card import NOT_CROSS_VALIDATED
 from tinysleepnet.models.folder import ModelFolder
 from tinysleepnet.models.store import resolve_model
 from tinysleepnet.nn.checkpoint import file_checksum

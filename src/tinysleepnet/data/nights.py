@@ -15,9 +15,11 @@ first time they are read.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ import pandas as pd
 
 from ..errors import PathError, TinySleepNetError
 from ..io.atomic import atomic_path, read_json, write_text_atomic
+from ..io.mapped import release_pages
 from ..stages import EPOCH_SEC
 
 #: Name of the table that lists the nights of a prepared folder.
@@ -160,6 +163,34 @@ def load_nights(prepared_dir: str | Path) -> list[Night]:
         In the manifest's order.
     """
     return PreparedData(prepared_dir).nights()
+
+
+def content_hash(nights: Sequence[Night]) -> str:
+    """SHA-256 of the nights' names, stages and signals, in name order.
+
+    Two folders with this hash hold the same nights, wherever they are mounted: a model
+    card's ``content_sha256``, and what a cross-validation run (``folds.json``) or a
+    fine-tuning (``start.json``) checks a rerun's nights against. Every signal is read
+    once (each memory-mapped night's pages then dropped from this process's resident
+    memory, :func:`~tinysleepnet.io.mapped.release_pages`).
+
+    Parameters
+    ----------
+    nights : sequence of Night
+        The nights, in any order.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+    """
+    digest = hashlib.sha256()
+    for night in sorted(nights, key=lambda n: n.name):
+        digest.update(night.name.encode() + b"\0")
+        digest.update(np.ascontiguousarray(night.stages, dtype=np.int64).tobytes())
+        digest.update(np.ascontiguousarray(night.signal_uv, dtype=np.float32).data)
+        release_pages(night.signal_uv)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ def cross_validate(
     splits = make_folds(
         {night.subject for night in nights}, n_folds, valid_frac=config.valid_frac, seed=config.seed
     )
-    plan = make_plan(data_dir, n_folds, config, splits)
+    plan = make_plan(data_dir, nights, n_folds, config, splits)
     run.check_plan(plan)
     if is_main_process():  # under torchrun, process 0 writes the run's files
         run.begin(config, plan)

@@ -10,24 +10,30 @@ Layout::
         DONE                  the fold's test scores; written last
       evaluation/             written by :func:`~tinysleepnet.evaluation.report.evaluate_run`
 
-A run is the same run while its plan (``folds.json``: the nights' identity, ``n_folds``,
-``valid_frac``, ``seed`` and the folds' subjects) is, and its folds are run with the same
-settings but for those whose role (:data:`~tinysleepnet.config.ROLES`) is ``call`` or
-``runtime``; a release vouched for by the run may differ from it in ``runtime`` ones only.
+A run is the same run while its plan (``folds.json``: the nights' identity and contents,
+``n_folds``, ``valid_frac``, ``seed`` and the folds' subjects) is, and its folds are run with
+the same settings but for those whose role (:data:`~tinysleepnet.config.ROLES`) is ``call``
+or ``runtime``; a release vouched for by the run may differ from it in ``runtime`` ones only.
+A ``folds.json`` of an earlier version, without the nights' contents, resumes with a warning
+that they are unchecked and is left as it is.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ..config import RERUN_FREE_FIELDS, Config, fields_with_role
-from ..data.nights import read_manifest
+from ..data.nights import Night, content_hash, read_manifest
 from ..errors import PathError
 from ..io.atomic import read_json, write_json
 from ..training.run import TrainingRun
 from .folds import Fold
+
+logger = logging.getLogger("tinysleepnet")
 
 
 @dataclass(frozen=True)
@@ -95,29 +101,53 @@ class CvRun:
         return config
 
     def check_plan(self, plan: dict[str, Any]) -> None:
-        """Fail if ``folds.json`` disagrees with ``plan`` on any key ``plan`` has."""
+        """Fail if ``folds.json`` disagrees with ``plan`` on any key ``plan`` has.
+
+        The nights (``plan["data"]``) are compared by :func:`data_differences`; a
+        ``folds.json`` without their ``content_sha256`` (an earlier version's) is checked on
+        the rest, with a warning that the folds already trained may be on other signals.
+
+        Raises
+        ------
+        PathError
+            Naming ``folds.json`` and what differs, in one line.
+        """
         if not self.exists:
             return
         saved = self.read_plan()
-        if changed := [k for k in plan if saved.get(k) != plan[k]]:
-            shown = [
-                {
-                    "folds": "different subjects",
-                    "data": f"other data ({data_differences(plan['data'], saved.get('data'))})",
-                }.get(k, f"{k}={plan[k]!r} (run has {saved.get(k)!r})")
-                for k in changed
-            ]
+        earlier = saved.get("data") or {}
+        shown = []
+        for k in plan:
+            if k == "data":
+                if detail := data_differences(plan[k], earlier):
+                    shown.append(f"other data ({detail})")
+            elif saved.get(k) != plan[k]:
+                shown.append(
+                    "different subjects"
+                    if k == "folds"
+                    else f"{k}={plan[k]!r} (run has {saved.get(k)!r})"
+                )
+        if shown:
             raise PathError(
                 self.folds_path,
                 f"this run was made with other data or folds: {', '.join(shown)}; "
                 "choose another run directory",
             )
+        if "data" in plan and CONTENT not in earlier:
+            logger.warning(
+                "%s records no contents of the nights (an earlier version's): the folds "
+                "already trained are not checked to be on these signals and stages",
+                self.folds_path,
+            )
 
     def begin(self, config: Config, plan: dict[str, Any]) -> None:
-        """Write the run's settings (unless stored already) and its plan."""
+        """Write the run's settings and its plan, each unless stored already (a stored plan
+        agrees with ``plan``, :meth:`check_plan`, or is an earlier version's, which is not
+        to vouch for folds it did not check)."""
         if not self.config_path.is_file():
             config.save(self.config_path)
-        write_json(self.folds_path, plan)
+        if not self.exists:
+            write_json(self.folds_path, plan)
 
     def check_release(self, config: Config) -> None:
         """Refuse to vouch for a release with other settings (other than ``runtime`` ones).
@@ -137,11 +167,35 @@ class CvRun:
 
 
 def make_plan(
-    data_dir: str | Path, n_folds: int, config: Config, folds: list[Fold]
+    data_dir: str | Path,
+    nights: Sequence[Night],
+    n_folds: int,
+    config: Config,
+    folds: list[Fold],
 ) -> dict[str, Any]:
-    """The contents of ``folds.json``: what makes the run the same run."""
+    """The contents of ``folds.json``: what makes the run the same run.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The prepared folder (its manifest: :func:`data_identity`).
+    nights : sequence of Night
+        Its nights (their contents: :func:`~tinysleepnet.data.nights.content_hash`).
+    n_folds : int
+        Folds of the run.
+    config : Config
+        The run's settings (``valid_frac`` and ``seed``).
+    folds : list of Fold
+        The folds (:func:`fold_record` each).
+
+    Returns
+    -------
+    dict
+        ``data`` (:func:`data_identity` and ``content_sha256``), ``n_folds``,
+        ``valid_frac``, ``seed`` and ``folds``.
+    """
     return {
-        "data": data_identity(data_dir),
+        "data": {**data_identity(data_dir), CONTENT: content_hash(nights)},
         "n_folds": n_folds,
         "valid_frac": config.valid_frac,
         "seed": config.seed,
@@ -165,10 +219,13 @@ def data_identity(data_dir: str | Path) -> dict[str, Any]:
 #: Most night names :func:`data_differences` lists in one part; the rest are counted.
 SHOWN_NIGHTS = 5
 
+#: The key of the nights' content SHA-256 beside their :func:`data_identity`.
+CONTENT = "content_sha256"
+
 
 def data_differences(data: dict[str, Any], earlier: dict[str, Any] | None) -> str:
     """How the nights of ``data`` differ from those of ``earlier`` (two :func:`data_identity`
-    records), for an error message.
+    records, each with or without its :data:`CONTENT`), for an error message.
 
     Parameters
     ----------
@@ -182,8 +239,11 @@ def data_differences(data: dict[str, Any], earlier: dict[str, Any] | None) -> st
     str
         The parts that apply, e.g. ``"nights added: SC4011E0, SC4012E0; nights removed:
         SC4001E0; epochs: SC4002E0 839 (run has 841); channels ['EEG Pz-Oz'] (run has
-        ['EEG Fpz-Cz'])"``, at most :data:`SHOWN_NIGHTS` names a list; ``""`` when the two
-        agree.
+        ['EEG Fpz-Cz'])"``, at most :data:`SHOWN_NIGHTS` names a list; when only the
+        contents differ, ``"the same nights with other signals or stages (content SHA-256
+        0123456789ab..., run has ba9876543210...)"``; ``""`` when the two agree, or when
+        they differ in contents only and ``earlier`` has none (an earlier version's record:
+        its caller warns).
     """
     earlier = earlier or {}
     new, old = data.get("nights", {}), earlier.get("nights", {})
@@ -193,9 +253,14 @@ def data_differences(data: dict[str, Any], earlier: dict[str, Any] | None) -> st
         parts.append("epochs: " + _listed([f"{k} {new[k]} (run has {old[k]})" for k in recounted]))
     parts += [
         f"{k} {data.get(k)!r} (run has {earlier.get(k)!r})"
-        for k in sorted((data.keys() | earlier.keys()) - {"nights"})
+        for k in sorted((data.keys() | earlier.keys()) - {"nights", CONTENT})
         if data.get(k) != earlier.get(k)
     ]
+    if not parts and CONTENT in earlier and data.get(CONTENT) != earlier[CONTENT]:
+        parts.append(
+            f"the same nights with other signals or stages (content SHA-256 "
+            f"{str(data.get(CONTENT))[:12]}..., run has {str(earlier[CONTENT])[:12]}...)"
+        )
     return "; ".join(parts)
 
 

@@ -11,7 +11,6 @@ model, the versions of the tool and its libraries, and the weights' checksum.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import platform
 from collections.abc import Sequence
@@ -45,8 +44,10 @@ def data_summary(nights: Sequence[Night], valid_subjects: Sequence[str]) -> dict
         ``channels``, ``sfreq`` (Hz), ``epoch_sec``, ``stage_epochs`` (stage -> epochs),
         ``valid_subjects`` (held out to choose the checkpoint and fit the temperature; in
         the order given, which the release sorts) and ``content_sha256``
-        (:func:`content_hash`).
+        (:func:`~tinysleepnet.data.nights.content_hash`).
     """
+    from ..data.nights import content_hash  # with pandas: not when a card is only read
+
     stages = np.concatenate([night.stages for night in nights])
     return {
         "n_subjects": len({night.subject for night in nights}),
@@ -60,19 +61,6 @@ def data_summary(nights: Sequence[Night], valid_subjects: Sequence[str]) -> dict
         "valid_subjects": list(valid_subjects),
         "content_sha256": content_hash(nights),
     }
-
-
-def content_hash(nights: Sequence[Night]) -> str:
-    """SHA-256 of the nights' names, stages and signals, in name order.
-
-    Two folders with this hash hold the same training data, wherever they are mounted.
-    """
-    digest = hashlib.sha256()
-    for night in sorted(nights, key=lambda n: n.name):
-        digest.update(night.name.encode() + b"\0")
-        digest.update(np.ascontiguousarray(night.stages, dtype=np.int64).tobytes())
-        digest.update(np.ascontiguousarray(night.signal_uv, dtype=np.float32).data)
-    return digest.hexdigest()
 
 
 def versions() -> dict[str, str]:

@@ -36,13 +36,13 @@ import numpy as np
 
 from .._docs import fill_doc
 from ..config import RERUN_FREE_FIELDS, Config
-from ..data.nights import load_nights
+from ..data.nights import content_hash, load_nights
 from ..errors import PathError, TinySleepNetError
 from ..evaluation.cv import run_fold
 from ..evaluation.folds import make_folds, nights_of, sorted_subjects
-from ..evaluation.run import CvRun, data_differences, data_identity
+from ..evaluation.run import CONTENT, CvRun, data_differences, data_identity
 from ..io.atomic import read_json, write_json, write_text_atomic
-from ..models.card import content_hash, headline, scores_table
+from ..models.card import headline, scores_table
 from ..models.folder import ModelFolder
 from ..models.store import resolve_model
 from ..nn.checkpoint import checkpoint_config, file_checksum, load_checkpoint, load_model
@@ -146,7 +146,7 @@ def finetune(
     folds = make_folds(
         subjects, n_folds or min(MAX_FOLDS, len(subjects)), config.valid_frac, config.seed
     )
-    data = {**data_identity(data_dir), "content_sha256": content_hash(nights)}
+    data = {**data_identity(data_dir), CONTENT: content_hash(nights)}
     run.claim(parent_card, trainable, config, data)
     device_ = resolve_device(config.device)
     parent_net = load_model(parent_path, device_)
@@ -269,7 +269,7 @@ class FinetuneRun:
             The fine-tuning's settings (:func:`finetune_config`).
         data : dict
             The nights: their :func:`~tinysleepnet.evaluation.run.data_identity` and
-            ``content_sha256`` (:func:`~tinysleepnet.models.card.content_hash`).
+            ``content_sha256`` (:func:`~tinysleepnet.data.nights.content_hash`).
 
         Raises
         ------
@@ -321,7 +321,7 @@ class FinetuneRun:
                 "not checked to be on these nights",
                 path,
             )
-        elif detail := _data_differences(data, earlier["data"]):
+        elif detail := data_differences(data, earlier["data"]):
             raise PathError(
                 path,
                 f"holds a fine-tuning on other nights: {detail}; rerun on the run's nights or "
@@ -376,22 +376,6 @@ def comparison_markdown(comparison: dict[str, Any], parent_name: str) -> str:
             "",
         ]
     )
-
-
-def _data_differences(data: dict[str, Any], earlier: dict[str, Any]) -> str:
-    """How the nights of ``data`` differ from ``earlier`` (:meth:`FinetuneRun.claim`'s
-    records): :func:`~tinysleepnet.evaluation.run.data_differences`, else, when only the
-    contents differ, the two content SHA-256s."""
-    now, before = dict(data), dict(earlier)
-    sha, sha_before = now.pop("content_sha256"), before.pop("content_sha256", None)
-    if detail := data_differences(now, before):
-        return detail
-    if sha != sha_before:
-        return (
-            f"the same nights with other signals or stages (content SHA-256 {sha[:12]}..., "
-            f"run has {str(sha_before)[:12]}...)"
-        )
-    return ""
 
 
 def _parent(path: Path) -> dict[str, Any]:
