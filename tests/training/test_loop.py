@@ -199,6 +199,37 @@ def test_other_settings_or_nights_in_the_same_folder_are_refused(tmp_path, tiny_
         train(train_nights[1:], valid_nights, tiny_config, tmp_path, progress=False)
 
 
+def test_the_same_nights_with_other_signals_in_the_same_folder_are_refused(
+    tmp_path, tiny_config, toy_nights
+):
+    train_nights, valid_nights = toy_nights
+    train(train_nights, valid_nights, tiny_config.replace(max_passes=1), tmp_path, progress=False)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    louder = [dataclasses.replace(n, signal_uv=np.asarray(n.signal_uv) * 2) for n in train_nights]
+    with pytest.raises(
+        TinySleepNetError,
+        match=r"last\.pt: holds a run on the same nights with other signals or stages "
+        r"\(content SHA-256 [0-9a-f]{12}\.\.\., run has [0-9a-f]{12}\.\.\.\)",
+    ):
+        train(louder, valid_nights, tiny_config, tmp_path, progress=False)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_last_pt_of_an_earlier_version_resumes_and_says_its_contents_are_unchecked(
+    tmp_path, tiny_config, toy_nights, caplog
+):
+    train(*toy_nights, tiny_config.replace(max_passes=1), tmp_path, progress=False)
+    last = tmp_path / "last.pt"
+    saved = load_checkpoint(last)
+    assert set(saved["nights"]) == {"train", "valid", "content_sha256"}
+    del saved["nights"]["content_sha256"]  # as an earlier version wrote it
+    torch.save(saved, last)
+    with caplog.at_level("WARNING", logger="tinysleepnet"):
+        result = train(*toy_nights, tiny_config.replace(max_passes=2), tmp_path, progress=False)
+    assert f"{last} records no contents of its nights" in caplog.text
+    assert len(result.log) == 2  # pass 1 kept, pass 2 trained
+
+
 def test_nights_at_another_rate_are_refused(tmp_path, tiny_config, toy_nights):
     train_nights, valid_nights = toy_nights
     odd = dataclasses.replace(valid_nights[0], sfreq=128.0)

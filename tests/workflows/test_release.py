@@ -20,7 +20,7 @@ from tinysleepnet.training import fit as fit_module
 from tinysleepnet.training.calibrate import checkpoint_temperature
 from tinysleepnet.workflows.release import release
 
-from ..models.conftest import TINY
+from ..models.conftest import TINY, write_cohort
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +128,15 @@ def test_killed_release_leaves_no_folder_predict_accepts(
     card = release(cohort, out, TINY, progress=False)  # the rerun finishes it
     assert resolve_model(out) == out / "model.pt"
     assert card["weights"]["sha256"] == file_checksum(out / "model.pt")
+
+
+def test_a_release_again_into_its_folder_from_other_recordings_of_the_same_nights_is_refused(
+    cohort, tmp_path
+):
+    out = tmp_path / "toy"
+    release(cohort, out, TINY, progress=False)
+    card = (out / "model.json").read_bytes()
+    redrawn = write_cohort(tmp_path / "redrawn", subjects=4, seed=1)  # same names and lengths
+    with pytest.raises(PathError, match="same nights with other signals or stages"):
+        release(redrawn, out, TINY, progress=False)
+    assert (out / "model.json").read_bytes() == card  # the card still vouches for the first

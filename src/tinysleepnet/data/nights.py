@@ -165,6 +165,20 @@ def load_nights(prepared_dir: str | Path) -> list[Night]:
     return PreparedData(prepared_dir).nights()
 
 
+#: The key of the nights' :func:`content_hash` in a record of them (``folds.json``,
+#: ``start.json``, a training checkpoint's ``nights``).
+CONTENT = "content_sha256"
+
+
+def other_contents(sha256: str, earlier_sha256: str) -> str:
+    """The phrase of an error message for the same nights with other contents: their
+    :func:`content_hash` now and in the run's record."""
+    return (
+        f"the same nights with other signals or stages (content SHA-256 {sha256[:12]}..., "
+        f"run has {earlier_sha256[:12]}...)"
+    )
+
+
 def content_hash(nights: Sequence[Night]) -> str:
     """SHA-256 of the nights' names, stages and signals, in name order.
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..config import RERUN_FREE_FIELDS, Config, fields_with_role
-from ..data.nights import Night, content_hash, read_manifest
+from ..data.nights import CONTENT, Night, content_hash, other_contents, read_manifest
 from ..errors import PathError
 from ..io.atomic import read_json, write_json
 from ..training.run import TrainingRun
@@ -219,9 +219,6 @@ def data_identity(data_dir: str | Path) -> dict[str, Any]:
 #: Most night names :func:`data_differences` lists in one part; the rest are counted.
 SHOWN_NIGHTS = 5
 
-#: The key of the nights' content SHA-256 beside their :func:`data_identity`.
-CONTENT = "content_sha256"
-
 
 def data_differences(data: dict[str, Any], earlier: dict[str, Any] | None) -> str:
     """How the nights of ``data`` differ from those of ``earlier`` (two :func:`data_identity`
@@ -257,10 +254,7 @@ def data_differences(data: dict[str, Any], earlier: dict[str, Any] | None) -> st
         if data.get(k) != earlier.get(k)
     ]
     if not parts and CONTENT in earlier and data.get(CONTENT) != earlier[CONTENT]:
-        parts.append(
-            f"the same nights with other signals or stages (content SHA-256 "
-            f"{str(data.get(CONTENT))[:12]}..., run has {str(earlier[CONTENT])[:12]}...)"
-        )
+        parts.append(other_contents(str(data.get(CONTENT)), str(earlier[CONTENT])))
     return "; ".join(parts)
 
 

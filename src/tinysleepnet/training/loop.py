@@ -34,7 +34,7 @@ from torch.optim.lr_scheduler import OneCycleLR
 from tqdm.auto import tqdm
 
 from ..config import Config
-from ..data.nights import Night
+from ..data.nights import CONTENT, Night, content_hash
 from ..errors import TinySleepNetError
 from ..nn.checkpoint import load_checkpoint, load_weights
 from ..nn.device import resolve_device, resolve_precision
@@ -135,7 +135,11 @@ def run_passes(
             f"(batch_nights is {config.batch_nights})"
         )
     config = config.replace(extra={**config.extra, "world_size": world.size})
-    nights = {"train": [n.name for n in train_nights], "valid": [n.name for n in valid_nights]}
+    nights = {
+        "train": [n.name for n in train_nights],
+        "valid": [n.name for n in valid_nights],
+        CONTENT: content_hash([*train_nights, *valid_nights]),
+    }
     segments = split_nights(train_nights, config.segment_epochs)
     trainer, state = _trainer(config, start, run, nights, segments, world, device)
     if world.is_main:

@@ -36,6 +36,7 @@ import torch
 from torch.optim.lr_scheduler import OneCycleLR
 
 from ..config import RERUN_FREE_FIELDS, Config, fields_with_role
+from ..data.nights import CONTENT, other_contents
 from ..errors import PathError
 from ..io.atomic import atomic_path, read_json, remove_stale_partials, write_json
 from ..nn.checkpoint import checkpoint_config, load_checkpoint, load_weights, save_checkpoint
@@ -44,7 +45,9 @@ from ..nn.model import TinySleepNet
 logger = logging.getLogger("tinysleepnet")
 
 #: Names of the training and validation nights of a run, as ``last.pt`` holds them.
-NightNames = dict[str, list[str]]
+#: A run's nights: ``{"train": names, "valid": names, CONTENT: their content SHA-256}``
+#: (:func:`~tinysleepnet.data.nights.content_hash` of the training and validation nights).
+NightNames = dict[str, Any]
 
 #: Why a checkpoint whose weights load cannot continue a run.
 _NO_TRAINING_STATE = "holds no usable training state; use another output folder"
@@ -231,15 +234,31 @@ def resumable_fields(config: Config) -> set[str]:
 
 
 def check_same_run(path: Path, saved: dict[str, Any], config: Config, nights: NightNames) -> None:
-    """Refuse to resume from a checkpoint of another run (settings or nights)."""
+    """Refuse to resume from a checkpoint of another run (settings, nights or the nights'
+    contents); a checkpoint of an earlier version, which records no contents, resumes with a
+    warning."""
     if detail := config.differences(
         checkpoint_config(path, saved), ignore=resumable_fields(config)
     ):
         raise PathError(
             path, f"holds a run with other settings: {detail}; use another output folder"
         )
-    if saved["nights"] != nights:
+    earlier = dict(saved["nights"])
+    recorded = earlier.pop(CONTENT, None)
+    if earlier != {k: v for k, v in nights.items() if k != CONTENT}:
         raise PathError(path, "holds a run on other nights; use another output folder")
+    if recorded is None:
+        logger.warning(
+            "%s records no contents of its nights (an earlier version's): it is not checked "
+            "to be a run on these signals and stages",
+            path,
+        )
+    elif recorded != nights[CONTENT]:
+        raise PathError(
+            path,
+            f"holds a run on {other_contents(nights[CONTENT], recorded)}; use another output "
+            "folder",
+        )
 
 
 def restore(
