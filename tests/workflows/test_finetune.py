@@ -137,7 +137,7 @@ def test_a_bare_checkpoint_beside_another_models_card_is_its_own_parent(
 #: A parent as the card's ``parent`` entry names it.
 PARENT = {"name": "toy", "sha256": "ab" * 32}
 
-#: Nights as ``start.json`` records them (data_identity and content SHA-256).
+#: Nights as ``start.json`` records them (data_identity, with the content SHA-256).
 DATA = {
     "nights": {"SC4001E0": 40, "SC4011E0": 40},
     "channels": ["EEG Fpz-Cz"],

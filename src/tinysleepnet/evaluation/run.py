@@ -178,9 +178,9 @@ def make_plan(
     Parameters
     ----------
     data_dir : str or Path
-        The prepared folder (its manifest: :func:`data_identity`).
+        The prepared folder (:func:`data_identity`).
     nights : sequence of Night
-        Its nights (their contents: :func:`~tinysleepnet.data.nights.content_hash`).
+        Its nights (their contents).
     n_folds : int
         Folds of the run.
     config : Config
@@ -191,11 +191,11 @@ def make_plan(
     Returns
     -------
     dict
-        ``data`` (:func:`data_identity` and ``content_sha256``), ``n_folds``,
+        ``data`` (:func:`data_identity`), ``n_folds``,
         ``valid_frac``, ``seed`` and ``folds``.
     """
     return {
-        "data": {**data_identity(data_dir), CONTENT: content_hash(nights)},
+        "data": data_identity(data_dir, nights),
         "n_folds": n_folds,
         "valid_frac": config.valid_frac,
         "seed": config.seed,
@@ -203,9 +203,11 @@ def make_plan(
     }
 
 
-def data_identity(data_dir: str | Path) -> dict[str, Any]:
-    """What makes a prepared folder the same data: its nights, their epoch counts, channel
-    and rate. Not its path, so machines that mount the data elsewhere share a run."""
+def data_identity(data_dir: str | Path, nights: Sequence[Night]) -> dict[str, Any]:
+    """What makes a prepared folder the same data: its nights, their epoch counts, channel,
+    rate and contents (:data:`CONTENT`, :func:`~tinysleepnet.data.nights.content_hash` of
+    ``nights``, the folder's nights as loaded). Not its path, so machines that mount the
+    data elsewhere share a run."""
     manifest = read_manifest(data_dir)
     return {
         "nights": dict(
@@ -213,6 +215,7 @@ def data_identity(data_dir: str | Path) -> dict[str, Any]:
         ),
         "channels": sorted(set(manifest["channel"])),
         "sfreq": sorted(set(manifest["sfreq"].astype(float).tolist())),
+        CONTENT: content_hash(nights),
     }
 
 

@@ -36,11 +36,11 @@ import numpy as np
 
 from .._docs import fill_doc
 from ..config import RERUN_FREE_FIELDS, Config
-from ..data.nights import content_hash, load_nights
+from ..data.nights import load_nights
 from ..errors import PathError, TinySleepNetError
 from ..evaluation.cv import run_fold
 from ..evaluation.folds import make_folds, nights_of, sorted_subjects
-from ..evaluation.run import CONTENT, CvRun, data_differences, data_identity
+from ..evaluation.run import CvRun, data_differences, data_identity
 from ..io.atomic import read_json, write_json, write_text_atomic
 from ..models.card import headline, scores_table
 from ..models.folder import ModelFolder
@@ -146,8 +146,7 @@ def finetune(
     folds = make_folds(
         subjects, n_folds or min(MAX_FOLDS, len(subjects)), config.valid_frac, config.seed
     )
-    data = {**data_identity(data_dir), CONTENT: content_hash(nights)}
-    run.claim(parent_card, trainable, config, data)
+    run.claim(parent_card, trainable, config, data_identity(data_dir, nights))
     device_ = resolve_device(config.device)
     parent_net = load_model(parent_path, device_)
     expert, before, after = [], [], []
@@ -268,8 +267,8 @@ class FinetuneRun:
         config : Config
             The fine-tuning's settings (:func:`finetune_config`).
         data : dict
-            The nights: their :func:`~tinysleepnet.evaluation.run.data_identity` and
-            ``content_sha256`` (:func:`~tinysleepnet.data.nights.content_hash`).
+            The nights: their :func:`~tinysleepnet.evaluation.run.data_identity` (names,
+            epoch counts, channel, rate and content SHA-256).
 
         Raises
         ------
